@@ -1,0 +1,87 @@
+//! RFC 9457 problem details: the one error shape of the API.
+//!
+//! The body names the request id so an operator can find the log line; it
+//! never carries internal detail (SQL, stack, paths).
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::REQUEST_ID;
+
+/// A problem+json answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened in this case, for a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request id (also in the `x-request-id` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Problem {
+    /// A problem of `status` with a slug naming its kind.
+    pub fn new(status: StatusCode, slug: &str, title: &str) -> Self {
+        Self {
+            kind: format!("https://opsconductor.dev/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: None,
+            request_id: None,
+        }
+    }
+
+    /// Adds the case-specific detail.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds the request id from the request headers.
+    pub fn for_request(mut self, headers: &HeaderMap) -> Self {
+        self.request_id = headers
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// Fallback for unknown routes.
+pub async fn not_found(headers: HeaderMap) -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not-found", "Not Found")
+        .detail("No such resource.")
+        .for_request(&headers)
+}
+
+/// A handler panicked: log it, answer a plain 500 without internals.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("A request handler panicked.");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal Server Error",
+    )
+    .into_response()
+}

@@ -1,0 +1,19 @@
+//! Database schema of the api role, as ordered sea-orm migrations.
+//!
+//! Only the api role (and `opsconductor migrate`, `opsconductor dev`) ever
+//! applies these. A migration, once released, is never edited: add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_users;
+
+/// All migrations, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_users::Migration)]
+    }
+}

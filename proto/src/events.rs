@@ -1,0 +1,264 @@
+//! Events: facts that happened, kept in the event stream for replay.
+//!
+//! Run events are published on `<p>.evt.run.<run_id>.<event>`, where `<event>`
+//! is the last token named on each type below; they carry the per-run
+//! `sequence` extension. Consumers are idempotent on the envelope `id`.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::EventType;
+use crate::commands::Trigger;
+
+/// Terminal and intermediate states of a run. A state only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Accepted, waiting for a worker.
+    Queued,
+    /// A worker is executing it.
+    Running,
+    /// Every step succeeded (or failed with `continue_on_error`).
+    Succeeded,
+    /// A step failed.
+    Failed,
+    /// Someone cancelled it.
+    Cancelled,
+    /// The run timeout passed.
+    TimedOut,
+    /// The worker died and the run could not be resumed safely.
+    WorkerLost,
+}
+
+impl RunStatus {
+    /// Whether no further change can follow.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// Outcome of one step on one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Finished with success.
+    Succeeded,
+    /// Finished with failure.
+    Failed,
+    /// Its `when` condition was false, or an earlier step failed.
+    Skipped,
+    /// Stopped by a cancel.
+    Cancelled,
+    /// Stopped by its timeout.
+    TimedOut,
+}
+
+/// Which part of a sharded run a worker executes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRef {
+    /// Zero-based shard index.
+    pub index: u32,
+    /// Number of shards of the run.
+    pub count: u32,
+}
+
+/// `…evt.run.<run_id>.accepted`: the api accepted a run request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunAccepted {
+    /// The run.
+    pub run_id: Uuid,
+    /// Its job.
+    pub job_id: Uuid,
+    /// The job version it runs.
+    pub job_version: u32,
+    /// Who or what triggered it.
+    pub trigger: Trigger,
+}
+
+impl EventType for RunAccepted {
+    const TYPE: &'static str = "io.opsconductor.run.accepted.v1";
+    const SCHEMA: &'static str = "events/run.accepted.v1.json";
+}
+
+/// `…evt.run.<run_id>.started`: a worker started (a shard of) the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunStarted {
+    /// The run.
+    pub run_id: Uuid,
+    /// The worker executing it.
+    pub worker_id: String,
+    /// The worker's pool.
+    pub pool: String,
+    /// The shard it executes.
+    pub shard: ShardRef,
+}
+
+impl EventType for RunStarted {
+    const TYPE: &'static str = "io.opsconductor.run.started.v1";
+    const SCHEMA: &'static str = "events/run.started.v1.json";
+}
+
+/// `…evt.run.<run_id>.step_started`: a step began on a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepStarted {
+    /// The run.
+    pub run_id: Uuid,
+    /// The step id from the job definition.
+    pub step_id: String,
+    /// The target, when the step runs on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<Uuid>,
+    /// Attempt number, starting at 1.
+    pub attempt: u32,
+    /// The worker executing it.
+    pub worker_id: String,
+}
+
+impl EventType for StepStarted {
+    const TYPE: &'static str = "io.opsconductor.run.step_started.v1";
+    const SCHEMA: &'static str = "events/run.step_started.v1.json";
+}
+
+/// `…evt.run.<run_id>.step_finished`: a step ended on a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepFinished {
+    /// The run.
+    pub run_id: Uuid,
+    /// The step id from the job definition.
+    pub step_id: String,
+    /// The target, when the step ran on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<Uuid>,
+    /// Attempt number, starting at 1.
+    pub attempt: u32,
+    /// Outcome.
+    pub status: StepStatus,
+    /// Exit code of a command, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Wall time of the attempt.
+    pub duration_ms: u64,
+    /// What went wrong, for people (secrets redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether captured output hit the size cap.
+    #[serde(default)]
+    pub output_truncated: bool,
+}
+
+impl EventType for StepFinished {
+    const TYPE: &'static str = "io.opsconductor.run.step_finished.v1";
+    const SCHEMA: &'static str = "events/run.step_finished.v1.json";
+}
+
+/// `…evt.run.<run_id>.finished`: the run reached a terminal state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunFinished {
+    /// The run.
+    pub run_id: Uuid,
+    /// Terminal status.
+    pub status: RunStatus,
+    /// Machine-readable reason for a non-success (`worker_lost`, `timeout` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Accept-to-finish wall time.
+    pub duration_ms: u64,
+}
+
+impl EventType for RunFinished {
+    const TYPE: &'static str = "io.opsconductor.run.finished.v1";
+    const SCHEMA: &'static str = "events/run.finished.v1.json";
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// `<p>.log.<run_id>.<step>`: one line of live output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputLine {
+    /// The run.
+    pub run_id: Uuid,
+    /// The step.
+    pub step_id: String,
+    /// The target, when the step runs on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<Uuid>,
+    /// Line number within the step and target, from 1.
+    pub line_no: u64,
+    /// Which stream.
+    pub stream: OutputStream,
+    /// The text, secrets redacted, without the line end.
+    pub text: String,
+}
+
+impl EventType for OutputLine {
+    const TYPE: &'static str = "io.opsconductor.run.output.v1";
+    const SCHEMA: &'static str = "events/run.output.v1.json";
+}
+
+/// `<p>.ctl.worker.heartbeat.<pool>` (core NATS): a worker is alive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerHeartbeat {
+    /// Unique per worker process.
+    pub worker_id: String,
+    /// Its pool.
+    pub pool: String,
+    /// OpsConductor version it runs.
+    pub version: String,
+    /// Dispatches it executes at once at most.
+    pub concurrency: u32,
+    /// Dispatches it executes now.
+    pub in_flight: u32,
+    /// When the process started.
+    pub started_at: DateTime<Utc>,
+    /// Whether it is draining (SIGTERM received, taking no new work).
+    pub draining: bool,
+}
+
+impl EventType for WorkerHeartbeat {
+    const TYPE: &'static str = "io.opsconductor.worker.heartbeat.v1";
+    const SCHEMA: &'static str = "events/worker.heartbeat.v1.json";
+}
+
+/// `<p>.dlq.<origin>`: a message a consumer could not process, and why.
+///
+/// The original message is acknowledged (terminated) once its dead letter is
+/// stored, so nothing is lost and nothing blocks the consumer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetter {
+    /// The consumer that gave up on it.
+    pub origin: String,
+    /// The subject it arrived on.
+    pub subject: String,
+    /// Why it could not be processed.
+    pub reason: String,
+    /// How many times it was delivered.
+    pub deliveries: u64,
+    /// The original payload, as UTF-8 when it was, else base64.
+    pub payload: String,
+    /// `utf8` or `base64`.
+    pub payload_encoding: String,
+}
+
+impl EventType for DeadLetter {
+    const TYPE: &'static str = "io.opsconductor.dead_letter.v1";
+    const SCHEMA: &'static str = "events/dead_letter.v1.json";
+}

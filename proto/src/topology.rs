@@ -1,0 +1,343 @@
+//! The bus topology, declared once: streams, durable consumers and KV buckets.
+//!
+//! Every role provisions this declaration idempotently at start (see
+//! `opsc-runtime`), so any role may start first and several may start at once.
+//! The declaration is plain data; turning it into JetStream API calls is the
+//! runtime's job.
+
+use std::time::Duration;
+
+use crate::{Prefix, Subjects};
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// How a stream keeps messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// Each message is removed once a consumer acknowledged it (commands).
+    WorkQueue,
+    /// Messages are kept until the age or size limit (events, output).
+    Limits,
+}
+
+/// One JetStream stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSpec {
+    /// Stream name, e.g. `OPSC_CMD`.
+    pub name: String,
+    /// What the stream holds, for humans and `stream info`.
+    pub description: &'static str,
+    /// Subjects captured by the stream.
+    pub subjects: Vec<String>,
+    /// Retention policy.
+    pub retention: Retention,
+    /// Oldest message kept.
+    pub max_age: Duration,
+    /// Size limit in bytes (oldest messages go first).
+    pub max_bytes: i64,
+    /// Window in which a repeated `Nats-Msg-Id` is dropped.
+    pub duplicate_window: Duration,
+}
+
+/// One durable pull consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerSpec {
+    /// The stream it reads.
+    pub stream: String,
+    /// Durable name.
+    pub name: String,
+    /// What it is for.
+    pub description: &'static str,
+    /// The one subject it filters on (NATS 2.9 allows one).
+    pub filter_subject: String,
+    /// How long a delivered message may stay unacknowledged before redelivery.
+    pub ack_wait: Duration,
+    /// Deliveries before a message is given up (then dead-lettered).
+    pub max_deliver: i64,
+    /// Unacknowledged messages in flight at most.
+    pub max_ack_pending: i64,
+}
+
+/// One KV bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketSpec {
+    /// Bucket name, e.g. `opsc_schedules`.
+    pub name: String,
+    /// What it holds.
+    pub description: &'static str,
+    /// Revisions kept per key.
+    pub history: i64,
+    /// Entries older than this are removed (zero: kept).
+    pub max_age: Duration,
+}
+
+impl BucketSpec {
+    /// The name of the stream behind the bucket (`KV_<bucket>`).
+    pub fn stream_name(&self) -> String {
+        format!("KV_{}", self.name)
+    }
+
+    /// The subjects of the stream behind the bucket (`$KV.<bucket>.>`).
+    pub fn stream_subject(&self) -> String {
+        format!("$KV.{}.>", self.name)
+    }
+}
+
+/// The whole declared topology of one installation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topology {
+    /// Streams.
+    pub streams: Vec<StreamSpec>,
+    /// Durable consumers shared by every installation role.
+    pub consumers: Vec<ConsumerSpec>,
+    /// KV buckets.
+    pub buckets: Vec<BucketSpec>,
+}
+
+/// Names of the streams of one installation.
+#[derive(Debug, Clone)]
+pub struct StreamNames {
+    /// Commands (work queue).
+    pub commands: String,
+    /// Events (limits).
+    pub events: String,
+    /// Live output (limits, short).
+    pub logs: String,
+    /// Dead letters (limits).
+    pub dead_letters: String,
+}
+
+impl StreamNames {
+    /// Stream names for a prefix: `<PREFIX>_CMD`, `_EVT`, `_LOG`, `_DLQ`.
+    pub fn new(prefix: &Prefix) -> Self {
+        let p = prefix.upper();
+        Self {
+            commands: format!("{p}_CMD"),
+            events: format!("{p}_EVT"),
+            logs: format!("{p}_LOG"),
+            dead_letters: format!("{p}_DLQ"),
+        }
+    }
+}
+
+/// Durable consumer names; stable, because integrators see them in monitoring.
+pub mod consumer {
+    /// api: turns run intents into dispatches.
+    pub const DISPATCHER: &str = "dispatcher";
+    /// api: projects events into PostgreSQL.
+    pub const RECORDER: &str = "recorder";
+    /// scheduler: reacts to finished runs (dependencies, retries).
+    pub const SCHEDULER: &str = "scheduler";
+    /// notifier: run events that may trigger notifications.
+    pub const NOTIFIER_EVENTS: &str = "notifier-events";
+    /// notifier: explicit notification requests.
+    pub const NOTIFIER_COMMANDS: &str = "notifier-commands";
+
+    /// Workers of one pool share this durable consumer.
+    pub fn dispatch(pool: &str) -> String {
+        format!("dispatch-{pool}")
+    }
+}
+
+/// Bucket suffixes; the full name is `<prefix>_<suffix>`.
+pub mod bucket {
+    /// Schedules, kept in step with PostgreSQL by the api.
+    pub const SCHEDULES: &str = "schedules";
+    /// Maintenance windows.
+    pub const WINDOWS: &str = "windows";
+    /// Notification channels, rules and preferences.
+    pub const NOTIFY_CONFIG: &str = "notify_config";
+    /// Leader leases (scheduler replicas, reaper).
+    pub const LEASES: &str = "leases";
+}
+
+impl Topology {
+    /// The topology shared by every role of the installation with this prefix.
+    ///
+    /// Per-pool dispatch consumers are not included: a worker declares its
+    /// own pool's consumer with [`Topology::dispatch_consumer`].
+    pub fn for_prefix(prefix: &Prefix) -> Self {
+        let subjects = Subjects::new(prefix.clone());
+        let names = StreamNames::new(prefix);
+        let gib = 1024 * 1024 * 1024;
+        let streams = vec![
+            StreamSpec {
+                name: names.commands.clone(),
+                description: "Commands: run intents, dispatches, notification requests. Work queue.",
+                subjects: vec![subjects.commands_all()],
+                retention: Retention::WorkQueue,
+                max_age: 7 * DAY,
+                max_bytes: gib,
+                duplicate_window: 2 * MINUTE,
+            },
+            StreamSpec {
+                name: names.events.clone(),
+                description: "Events: runs, steps, audit, schedules, notifications. CloudEvents JSON.",
+                subjects: vec![subjects.events_all()],
+                retention: Retention::Limits,
+                max_age: 30 * DAY,
+                max_bytes: 4 * gib,
+                duplicate_window: 2 * MINUTE,
+            },
+            StreamSpec {
+                name: names.logs.clone(),
+                description: "Live step output, kept briefly; the recorder stores it durably.",
+                subjects: vec![subjects.logs_all()],
+                retention: Retention::Limits,
+                max_age: DAY,
+                max_bytes: gib,
+                duplicate_window: 2 * MINUTE,
+            },
+            StreamSpec {
+                name: names.dead_letters.clone(),
+                description: "Dead letters: messages a consumer could not process, with the reason.",
+                subjects: vec![subjects.dead_letters_all()],
+                retention: Retention::Limits,
+                max_age: 30 * DAY,
+                max_bytes: gib / 4,
+                duplicate_window: 2 * MINUTE,
+            },
+        ];
+        let consumers = vec![
+            ConsumerSpec {
+                stream: names.commands.clone(),
+                name: consumer::DISPATCHER.to_owned(),
+                description: "api: run intents to dispatches",
+                filter_subject: subjects.run_request(),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 10,
+                max_ack_pending: 1000,
+            },
+            ConsumerSpec {
+                stream: names.commands.clone(),
+                name: consumer::NOTIFIER_COMMANDS.to_owned(),
+                description: "notifier: notification requests",
+                filter_subject: subjects.notify(),
+                ack_wait: MINUTE,
+                max_deliver: 10,
+                max_ack_pending: 256,
+            },
+            ConsumerSpec {
+                stream: names.events.clone(),
+                name: consumer::RECORDER.to_owned(),
+                description: "api: events into PostgreSQL",
+                filter_subject: subjects.events_all(),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 20,
+                max_ack_pending: 5000,
+            },
+            ConsumerSpec {
+                stream: names.events.clone(),
+                name: consumer::SCHEDULER.to_owned(),
+                description: "scheduler: finished runs for dependencies and retries",
+                filter_subject: subjects.run_events_of_type("finished"),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 10,
+                max_ack_pending: 1000,
+            },
+            ConsumerSpec {
+                stream: names.events.clone(),
+                name: consumer::NOTIFIER_EVENTS.to_owned(),
+                description: "notifier: run events for notification rules",
+                filter_subject: subjects.run_events_all(),
+                ack_wait: MINUTE,
+                max_deliver: 10,
+                max_ack_pending: 1000,
+            },
+        ];
+        let bucket = |suffix: &str, description, history, max_age| BucketSpec {
+            name: format!("{prefix}_{suffix}"),
+            description,
+            history,
+            max_age,
+        };
+        let buckets = vec![
+            bucket(
+                bucket::SCHEDULES,
+                "Schedules, mirrored from PostgreSQL by the api.",
+                1,
+                Duration::ZERO,
+            ),
+            bucket(
+                bucket::WINDOWS,
+                "Maintenance windows, mirrored by the api.",
+                1,
+                Duration::ZERO,
+            ),
+            bucket(
+                bucket::NOTIFY_CONFIG,
+                "Notification channels, rules and preferences.",
+                1,
+                Duration::ZERO,
+            ),
+            bucket(
+                bucket::LEASES,
+                "Leader leases; an entry not renewed expires.",
+                1,
+                HOUR,
+            ),
+        ];
+        Self {
+            streams,
+            consumers,
+            buckets,
+        }
+    }
+
+    /// The durable consumer the workers of `pool` share.
+    pub fn dispatch_consumer(prefix: &Prefix, pool: &str) -> ConsumerSpec {
+        ConsumerSpec {
+            stream: StreamNames::new(prefix).commands,
+            name: consumer::dispatch(pool),
+            description: "workers of one pool: dispatches to execute",
+            filter_subject: Subjects::new(prefix.clone()).run_dispatch(pool),
+            ack_wait: 30 * Duration::from_secs(1),
+            max_deliver: 5,
+            max_ack_pending: 10_000,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_names_derive_from_the_prefix() {
+        let p = Prefix::parse("t9").unwrap();
+        let t = Topology::for_prefix(&p);
+        for s in &t.streams {
+            assert!(s.name.starts_with("T9_"), "{}", s.name);
+            assert!(s.subjects.iter().all(|x| x.starts_with("t9.")));
+        }
+        for c in &t.consumers {
+            assert!(c.filter_subject.starts_with("t9."));
+        }
+        for b in &t.buckets {
+            assert!(b.name.starts_with("t9_"));
+            assert_eq!(b.stream_name(), format!("KV_{}", b.name));
+        }
+    }
+
+    #[test]
+    fn work_queue_consumers_do_not_overlap() {
+        // A work-queue stream refuses consumers whose filters overlap.
+        let p = Prefix::default();
+        let t = Topology::for_prefix(&p);
+        let cmd = StreamNames::new(&p).commands;
+        let mut filters: Vec<String> = t
+            .consumers
+            .iter()
+            .filter(|c| c.stream == cmd)
+            .map(|c| c.filter_subject.clone())
+            .collect();
+        filters.push(Topology::dispatch_consumer(&p, "default").filter_subject);
+        let before = filters.len();
+        filters.sort();
+        filters.dedup();
+        assert_eq!(before, filters.len());
+        assert!(filters.iter().all(|f| !f.contains('>') && !f.contains('*')));
+    }
+}

@@ -1,0 +1,621 @@
+//! One typed configuration, layered: defaults < TOML file < `OPSC_*`
+//! environment < command-line flags, then [`Config::validate`] for the roles
+//! that will run.
+//!
+//! Every setting has a dotted key (`nats.url`) used in the TOML file and in
+//! error messages, and a stable environment name (`OPSC_NATS_URL`) listed in
+//! [`SETTINGS`]. An `OPSC_*` variable that names no setting is an error, so a
+//! typo cannot silently fall back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use opsc_proto::Prefix;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// A role of the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Role {
+    /// HTTP gateway and system of record.
+    Api,
+    /// Step executor.
+    Worker,
+    /// Cron, dependencies, retries.
+    Scheduler,
+    /// Notification delivery.
+    Notifier,
+}
+
+impl Role {
+    /// Every role, in start order.
+    pub const ALL: [Role; 4] = [Role::Api, Role::Worker, Role::Scheduler, Role::Notifier];
+
+    /// Lowercase name, as on the command line and in `source` attributes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Worker => "worker",
+            Self::Scheduler => "scheduler",
+            Self::Notifier => "notifier",
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object a line (production).
+    #[default]
+    Json,
+    /// Human-readable lines (development).
+    Text,
+}
+
+/// The whole configuration. Each role reads only its own sections.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// HTTP listener of the api role.
+    pub http: HttpConfig,
+    /// PostgreSQL (api role only).
+    pub database: DatabaseConfig,
+    /// NATS connection and naming.
+    pub nats: NatsConfig,
+    /// Keys and bootstrap secrets (api role).
+    pub security: SecurityConfig,
+    /// Worker role.
+    pub worker: WorkerConfig,
+    /// Scheduler role.
+    pub scheduler: SchedulerConfig,
+    /// Notifier role.
+    pub notifier: NotifierConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Shutdown behaviour.
+    pub shutdown: ShutdownConfig,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Listen address of the api (console, API, health).
+    pub addr: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://user@host:port/db`; required by the api role.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub url: Option<SecretString>,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+        }
+    }
+}
+
+/// `[nats]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// Server URL(s), comma-separated.
+    pub url: String,
+    /// Installation prefix: every subject, stream, consumer and bucket derives from it.
+    pub prefix: Prefix,
+    /// NATS credentials file (JWT + nkey), when the server requires one.
+    pub credentials_file: Option<PathBuf>,
+    /// Seconds to wait for a request to JetStream.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self {
+            url: "nats://127.0.0.1:4222".to_owned(),
+            prefix: Prefix::default(),
+            credentials_file: None,
+            request_timeout_secs: 5,
+        }
+    }
+}
+
+/// `[security]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Key-encryption key: 32 random bytes, base64. Required by the api role.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub master_key: Option<SecretString>,
+    /// File holding the master key instead (exclusive with `master_key`).
+    pub master_key_file: Option<PathBuf>,
+    /// User name of the first admin.
+    pub bootstrap_admin_username: String,
+    /// Password of the first admin, used only when the user table is empty.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub bootstrap_admin_password: Option<SecretString>,
+    /// File holding that password instead.
+    pub bootstrap_admin_password_file: Option<PathBuf>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            master_key: None,
+            master_key_file: None,
+            bootstrap_admin_username: "admin".to_owned(),
+            bootstrap_admin_password: None,
+            bootstrap_admin_password_file: None,
+        }
+    }
+}
+
+/// `[worker]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// The pool this worker serves (targets and jobs may pin a pool).
+    pub pool: String,
+    /// Dispatches executed at once at most.
+    pub concurrency: u32,
+    /// Where a worker running alone serves `/healthz`, `/readyz`, `/metrics`.
+    pub health_addr: SocketAddr,
+    /// Seconds between heartbeats.
+    pub heartbeat_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            pool: "default".to_owned(),
+            concurrency: 32,
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 9101)),
+            heartbeat_secs: 5,
+        }
+    }
+}
+
+/// `[scheduler]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerConfig {
+    /// Where a scheduler running alone serves its operability endpoints.
+    pub health_addr: SocketAddr,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 9102)),
+        }
+    }
+}
+
+/// `[notifier]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifierConfig {
+    /// Where a notifier running alone serves its operability endpoints.
+    pub health_addr: SocketAddr,
+}
+
+impl Default for NotifierConfig {
+    fn default() -> Self {
+        Self {
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 9103)),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `json` or `text`.
+    pub format: LogFormat,
+    /// Filter in `tracing` syntax, e.g. `info` or `info,opsc_api=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Json,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// `[shutdown]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds to finish in-flight work after SIGTERM before handing it back.
+    pub drain_timeout_secs: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            drain_timeout_secs: 30,
+        }
+    }
+}
+
+fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    // Secrets are never serialized; defaults have none, and config is never written back.
+    match v {
+        Some(_) => s.serialize_some("<redacted>"),
+        None => s.serialize_none(),
+    }
+}
+
+/// A setting: its dotted key and its stable environment name.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Key in the TOML file, e.g. `nats.url`.
+    pub key: &'static str,
+    /// Environment variable, e.g. `OPSC_NATS_URL`.
+    pub env: &'static str,
+}
+
+/// Every setting that can come from the environment.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "http.addr",
+        env: "OPSC_HTTP_ADDR",
+    },
+    Setting {
+        key: "http.max_body_bytes",
+        env: "OPSC_HTTP_MAX_BODY_BYTES",
+    },
+    Setting {
+        key: "database.url",
+        env: "OPSC_DATABASE_URL",
+    },
+    Setting {
+        key: "database.max_connections",
+        env: "OPSC_DATABASE_MAX_CONNECTIONS",
+    },
+    Setting {
+        key: "nats.url",
+        env: "OPSC_NATS_URL",
+    },
+    Setting {
+        key: "nats.prefix",
+        env: "OPSC_NATS_PREFIX",
+    },
+    Setting {
+        key: "nats.credentials_file",
+        env: "OPSC_NATS_CREDENTIALS_FILE",
+    },
+    Setting {
+        key: "nats.request_timeout_secs",
+        env: "OPSC_NATS_REQUEST_TIMEOUT_SECS",
+    },
+    Setting {
+        key: "security.master_key",
+        env: "OPSC_MASTER_KEY",
+    },
+    Setting {
+        key: "security.master_key_file",
+        env: "OPSC_MASTER_KEY_FILE",
+    },
+    Setting {
+        key: "security.bootstrap_admin_username",
+        env: "OPSC_BOOTSTRAP_ADMIN_USERNAME",
+    },
+    Setting {
+        key: "security.bootstrap_admin_password",
+        env: "OPSC_BOOTSTRAP_ADMIN_PASSWORD",
+    },
+    Setting {
+        key: "security.bootstrap_admin_password_file",
+        env: "OPSC_BOOTSTRAP_ADMIN_PASSWORD_FILE",
+    },
+    Setting {
+        key: "worker.pool",
+        env: "OPSC_WORKER_POOL",
+    },
+    Setting {
+        key: "worker.concurrency",
+        env: "OPSC_WORKER_CONCURRENCY",
+    },
+    Setting {
+        key: "worker.health_addr",
+        env: "OPSC_WORKER_HEALTH_ADDR",
+    },
+    Setting {
+        key: "worker.heartbeat_secs",
+        env: "OPSC_WORKER_HEARTBEAT_SECS",
+    },
+    Setting {
+        key: "scheduler.health_addr",
+        env: "OPSC_SCHEDULER_HEALTH_ADDR",
+    },
+    Setting {
+        key: "notifier.health_addr",
+        env: "OPSC_NOTIFIER_HEALTH_ADDR",
+    },
+    Setting {
+        key: "log.format",
+        env: "OPSC_LOG_FORMAT",
+    },
+    Setting {
+        key: "log.level",
+        env: "OPSC_LOG_LEVEL",
+    },
+    Setting {
+        key: "shutdown.drain_timeout_secs",
+        env: "OPSC_DRAIN_TIMEOUT_SECS",
+    },
+];
+
+/// Environment names read by the binary itself rather than the role config.
+const OTHER_ENV: &[&str] = &["OPSC_CONFIG"];
+
+/// A setting is missing, malformed or inconsistent. Displays as one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting, as `key (ENV_NAME)` when it has an environment name.
+    pub setting: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, problem: impl Into<String>) -> Self {
+        let setting = match SETTINGS.iter().find(|s| s.key == key) {
+            Some(s) => format!("{key} ({})", s.env),
+            None => key.to_owned(),
+        };
+        Self {
+            setting,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where configuration comes from; see [`Config::load`].
+#[derive(Debug, Default)]
+pub struct Sources<'a> {
+    /// TOML file from `--config` (or `OPSC_CONFIG`).
+    pub file: Option<&'a Path>,
+    /// Environment variables (`std::env::vars()` in production).
+    pub env: Vec<(String, String)>,
+    /// Flag overrides as (dotted key, value), applied last.
+    pub flags: Vec<(&'static str, String)>,
+}
+
+impl Config {
+    /// Loads defaults < file < environment < flags. Does not validate roles.
+    pub fn load(sources: &Sources<'_>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = sources.file {
+            if !file.is_file() {
+                return Err(ConfigError {
+                    setting: "--config".into(),
+                    problem: format!("file {} does not exist", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        for (name, value) in &sources.env {
+            if !name.starts_with("OPSC_") || OTHER_ENV.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(setting) = SETTINGS.iter().find(|s| s.env == name) else {
+                return Err(ConfigError {
+                    setting: name.clone(),
+                    problem: "unknown setting (see docs/configuration.md)".into(),
+                });
+            };
+            figment = figment.merge((setting.key, value.as_str()));
+        }
+        for (key, value) in &sources.flags {
+            figment = figment.merge((*key, value.as_str()));
+        }
+        figment.extract::<Config>().map_err(|e| {
+            let key = e.path.join(".");
+            let key = if key.is_empty() {
+                "config".to_owned()
+            } else {
+                key
+            };
+            ConfigError::new(&key, e.kind.to_string())
+        })
+    }
+
+    /// Checks everything the given roles need; the first problem wins.
+    pub fn validate(&self, roles: &[Role]) -> Result<(), ConfigError> {
+        if self.nats.url.trim().is_empty() {
+            return Err(ConfigError::new("nats.url", "must not be empty"));
+        }
+        if self.nats.request_timeout_secs == 0 {
+            return Err(ConfigError::new(
+                "nats.request_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if let Some(f) = &self.nats.credentials_file {
+            if !f.is_file() {
+                return Err(ConfigError::new(
+                    "nats.credentials_file",
+                    format!("file {} does not exist", f.display()),
+                ));
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(ConfigError::new(
+                "log.level",
+                format!("invalid filter {:?}", self.log.level),
+            ));
+        }
+        if roles.contains(&Role::Api) {
+            self.validate_api()?;
+        }
+        if roles.contains(&Role::Worker) {
+            if !opsc_proto::subjects::is_valid_token(&self.worker.pool) {
+                return Err(ConfigError::new(
+                    "worker.pool",
+                    "must be 1-64 letters, digits, '-' or '_'",
+                ));
+            }
+            if self.worker.concurrency == 0 {
+                return Err(ConfigError::new("worker.concurrency", "must be at least 1"));
+            }
+            if self.worker.heartbeat_secs == 0 {
+                return Err(ConfigError::new(
+                    "worker.heartbeat_secs",
+                    "must be at least 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_api(&self) -> Result<(), ConfigError> {
+        match &self.database.url {
+            None => {
+                return Err(ConfigError::new(
+                    "database.url",
+                    "is required by the api role",
+                ));
+            }
+            Some(url) => {
+                let url = url.expose_secret();
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(ConfigError::new(
+                        "database.url",
+                        "must be a postgres:// or postgresql:// URL",
+                    ));
+                }
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        self.master_key()?;
+        if self.security.bootstrap_admin_password.is_some()
+            && self.security.bootstrap_admin_password_file.is_some()
+        {
+            return Err(ConfigError::new(
+                "security.bootstrap_admin_password",
+                "set either the password or the password file, not both",
+            ));
+        }
+        if self.security.bootstrap_admin_username.trim().is_empty() {
+            return Err(ConfigError::new(
+                "security.bootstrap_admin_username",
+                "must not be empty",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The 32-byte key-encryption key, from `master_key` or `master_key_file`.
+    pub fn master_key(&self) -> Result<MasterKey, ConfigError> {
+        let s = &self.security;
+        let (key, text) = match (&s.master_key, &s.master_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "security.master_key",
+                    "set either the key or the key file, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "security.master_key",
+                    "is required by the api role (32 random bytes, base64: `openssl rand -base64 32`)",
+                ));
+            }
+            (Some(k), None) => ("security.master_key", k.expose_secret().to_owned()),
+            (None, Some(path)) => (
+                "security.master_key_file",
+                std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(
+                        "security.master_key_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?,
+            ),
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| ConfigError::new(key, "is not valid base64"))?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+            ConfigError::new(key, format!("must decode to 32 bytes, got {}", b.len()))
+        })?;
+        Ok(MasterKey(secrecy::SecretBox::new(Box::new(bytes))))
+    }
+
+    /// The bootstrap admin password, from the setting or its file.
+    pub fn bootstrap_admin_password(&self) -> Result<Option<SecretString>, ConfigError> {
+        let s = &self.security;
+        if let Some(p) = &s.bootstrap_admin_password {
+            return Ok(Some(p.clone()));
+        }
+        match &s.bootstrap_admin_password_file {
+            None => Ok(None),
+            Some(path) => std::fs::read_to_string(path)
+                .map(|t| {
+                    Some(SecretString::from(
+                        t.trim_end_matches(['\r', '\n']).to_owned(),
+                    ))
+                })
+                .map_err(|e| {
+                    ConfigError::new(
+                        "security.bootstrap_admin_password_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                }),
+        }
+    }
+}
+
+/// The key-encryption key; its bytes never leave this wrapper by accident.
+pub struct MasterKey(secrecy::SecretBox<[u8; 32]>);
+
+impl MasterKey {
+    /// The raw key bytes, for the vault.
+    pub fn expose(&self) -> &[u8; 32] {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests;

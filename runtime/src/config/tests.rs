@@ -1,0 +1,162 @@
+use super::*;
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn api_env() -> Vec<(String, String)> {
+    env(&[
+        ("OPSC_DATABASE_URL", "postgres://localhost/x"),
+        ("OPSC_MASTER_KEY", KEY),
+    ])
+}
+
+#[test]
+fn defaults_are_valid_for_roles_without_secrets() {
+    let c = Config::load(&Sources::default()).unwrap();
+    assert_eq!(c.nats.prefix.as_str(), "opsc");
+    c.validate(&[Role::Worker, Role::Scheduler, Role::Notifier])
+        .unwrap();
+}
+
+#[test]
+fn layers_apply_in_order_file_env_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[nats]\nurl = \"nats://file:4222\"\nprefix = \"fromfile\"\n[worker]\npool = \"filepool\"\n").unwrap();
+    let sources = Sources {
+        file: Some(&file),
+        env: env(&[
+            ("OPSC_NATS_PREFIX", "fromenv"),
+            ("OPSC_WORKER_POOL", "envpool"),
+            ("HOME", "/x"),
+        ]),
+        flags: vec![("worker.pool", "flagpool".into())],
+    };
+    let c = Config::load(&sources).unwrap();
+    assert_eq!(c.nats.url, "nats://file:4222");
+    assert_eq!(c.nats.prefix.as_str(), "fromenv");
+    assert_eq!(c.worker.pool, "flagpool");
+}
+
+#[test]
+fn bad_values_name_the_setting() {
+    let cases = [
+        (
+            "OPSC_HTTP_ADDR",
+            "not-an-addr",
+            "http.addr (OPSC_HTTP_ADDR)",
+        ),
+        (
+            "OPSC_NATS_PREFIX",
+            "Bad.Prefix",
+            "nats.prefix (OPSC_NATS_PREFIX)",
+        ),
+        (
+            "OPSC_WORKER_CONCURRENCY",
+            "many",
+            "worker.concurrency (OPSC_WORKER_CONCURRENCY)",
+        ),
+        ("OPSC_LOG_FORMAT", "xml", "log.format (OPSC_LOG_FORMAT)"),
+    ];
+    for (name, value, setting) in cases {
+        let err = Config::load(&Sources {
+            env: env(&[(name, value)]),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.setting, setting, "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+}
+
+#[test]
+fn unknown_opsc_variables_are_refused() {
+    let err = Config::load(&Sources {
+        env: env(&[("OPSC_NATS_ULR", "x")]),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert_eq!(err.setting, "OPSC_NATS_ULR");
+}
+
+#[test]
+fn unknown_file_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[nats]\nulr = \"x\"\n").unwrap();
+    let err = Config::load(&Sources {
+        file: Some(&file),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("ulr"), "{err}");
+}
+
+#[test]
+fn api_role_requires_database_and_master_key() {
+    let c = Config::load(&Sources::default()).unwrap();
+    let err = c.validate(&[Role::Api]).unwrap_err();
+    assert_eq!(err.setting, "database.url (OPSC_DATABASE_URL)");
+
+    let c = Config::load(&Sources {
+        env: env(&[("OPSC_DATABASE_URL", "postgres://localhost/x")]),
+        ..Default::default()
+    })
+    .unwrap();
+    let err = c.validate(&[Role::Api]).unwrap_err();
+    assert_eq!(err.setting, "security.master_key (OPSC_MASTER_KEY)");
+
+    let c = Config::load(&Sources {
+        env: api_env(),
+        ..Default::default()
+    })
+    .unwrap();
+    c.validate(&Role::ALL).unwrap();
+    assert_eq!(c.master_key().unwrap().expose()[31], 31);
+}
+
+#[test]
+fn master_key_must_be_32_bytes_of_base64() {
+    for (bad, why) in [("short", "base64"), ("AAEC", "32 bytes")] {
+        let mut e = api_env();
+        e[1].1 = bad.into();
+        let c = Config::load(&Sources {
+            env: e,
+            ..Default::default()
+        })
+        .unwrap();
+        let err = c.validate(&[Role::Api]).unwrap_err();
+        assert!(err.problem.contains(why), "{err}");
+    }
+}
+
+#[test]
+fn secrets_do_not_show_in_debug_output() {
+    let c = Config::load(&Sources {
+        env: api_env(),
+        ..Default::default()
+    })
+    .unwrap();
+    let dbg = format!("{c:?} {:?}", c.master_key().unwrap());
+    assert!(!dbg.contains(KEY));
+    assert!(!dbg.contains("postgres://localhost/x"));
+}
+
+#[test]
+fn invalid_worker_pool_is_refused() {
+    let c = Config::load(&Sources {
+        env: env(&[("OPSC_WORKER_POOL", "a.b")]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        c.validate(&[Role::Worker]).unwrap_err().setting,
+        "worker.pool (OPSC_WORKER_POOL)"
+    );
+}

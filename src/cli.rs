@@ -1,0 +1,192 @@
+//! Command-line surface. Flags override environment and file settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use opsc_runtime::config::{Config, Sources};
+use opsc_runtime::{ConfigError, Role};
+
+/// OpsConductor: operations automation on a NATS JetStream bus.
+///
+/// Settings come from defaults < a TOML file (--config) < OPSC_* environment
+/// variables < flags. See docs/configuration.md for every setting.
+#[derive(Debug, Parser)]
+#[command(name = "opsconductor", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file (see deploy/opsconductor.example.toml).
+    #[arg(long, global = true, env = "OPSC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// NATS server URL [setting nats.url, env OPSC_NATS_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub nats_url: Option<String>,
+    /// Installation prefix for every subject, stream and bucket [nats.prefix, OPSC_NATS_PREFIX].
+    #[arg(long, global = true, value_name = "PREFIX")]
+    pub nats_prefix: Option<String>,
+    /// PostgreSQL URL (api role) [database.url, OPSC_DATABASE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log format: json or text [log.format, OPSC_LOG_FORMAT].
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or debug [log.level, OPSC_LOG_LEVEL].
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one role, or all of them in one process.
+    ///
+    /// The api serves HTTP on http.addr; the other roles, when run alone,
+    /// serve /healthz, /readyz and /metrics on their own health_addr.
+    /// SIGTERM drains: stop taking work, finish or hand back what is in
+    /// flight, exit 0.
+    Server(ServerArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Run every role against local defaults, for trying OpsConductor out.
+    ///
+    /// Creates the database if missing, migrates, provisions the bus, keeps a
+    /// generated master key in the data directory, creates the first admin
+    /// (printing a generated password once when none is configured) and
+    /// prints where to go.
+    Dev(DevArgs),
+    /// Generate or check the JSON Schemas of the bus contracts.
+    Schemas {
+        #[command(subcommand)]
+        action: SchemasAction,
+    },
+}
+
+/// `server` arguments.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The role to run.
+    #[arg(value_enum)]
+    pub role: RoleArg,
+    /// Listen address of the api [http.addr, OPSC_HTTP_ADDR].
+    #[arg(long, value_name = "ADDR")]
+    pub http_addr: Option<String>,
+    /// Worker pool [worker.pool, OPSC_WORKER_POOL].
+    #[arg(long, value_name = "POOL")]
+    pub pool: Option<String>,
+}
+
+/// A role, or all of them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// HTTP gateway and system of record.
+    Api,
+    /// Step executor for one pool.
+    Worker,
+    /// Cron schedules, dependencies, retries.
+    Scheduler,
+    /// Notification delivery.
+    Notifier,
+    /// Every role in one process.
+    All,
+}
+
+impl RoleArg {
+    fn roles(self) -> Vec<Role> {
+        match self {
+            Self::Api => vec![Role::Api],
+            Self::Worker => vec![Role::Worker],
+            Self::Scheduler => vec![Role::Scheduler],
+            Self::Notifier => vec![Role::Notifier],
+            Self::All => Role::ALL.to_vec(),
+        }
+    }
+}
+
+/// `dev` arguments.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Where dev keeps its generated master key.
+    #[arg(long, default_value = ".opsconductor", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Listen address [http.addr, OPSC_HTTP_ADDR].
+    #[arg(long, value_name = "ADDR")]
+    pub http_addr: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemasAction {
+    /// Write every schema (removing stale ones) into the folder.
+    Write {
+        /// The schemas folder.
+        #[arg(long, default_value = "schemas")]
+        dir: PathBuf,
+    },
+    /// Exit non-zero when the folder differs from the code.
+    Check {
+        /// The schemas folder.
+        #[arg(long, default_value = "schemas")]
+        dir: PathBuf,
+    },
+}
+
+/// Loads the layered configuration with these flag overrides.
+pub fn load_config(
+    global: &GlobalArgs,
+    mut flags: Vec<(&'static str, String)>,
+) -> Result<Config, ConfigError> {
+    let global_flags = [
+        ("nats.url", &global.nats_url),
+        ("nats.prefix", &global.nats_prefix),
+        ("database.url", &global.database_url),
+        ("log.format", &global.log_format),
+        ("log.level", &global.log_level),
+    ];
+    for (key, value) in global_flags {
+        if let Some(v) = value {
+            flags.push((key, v.clone()));
+        }
+    }
+    Config::load(&Sources {
+        file: global.config.as_deref(),
+        env: std::env::vars().collect(),
+        flags,
+    })
+}
+
+/// Runs the chosen command.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Server(args) => {
+            let mut flags = Vec::new();
+            if let Some(a) = args.http_addr {
+                flags.push(("http.addr", a));
+            }
+            if let Some(p) = args.pool {
+                flags.push(("worker.pool", p));
+            }
+            let roles = args.role.roles();
+            let config = load_config(&cli.global, flags)?;
+            config.validate(&roles)?;
+            opsc_runtime::telemetry::init(&config.log);
+            crate::server::run(crate::server::Launch {
+                config: config.into(),
+                roles,
+                store: None,
+            })
+            .await
+        }
+        Command::Migrate => {
+            let config = load_config(&cli.global, Vec::new())?;
+            opsc_runtime::telemetry::init(&config.log);
+            crate::migrate::run(&config).await
+        }
+        Command::Dev(args) => crate::dev::run(&cli.global, args).await,
+        Command::Schemas { action } => crate::schemas::run(action),
+    }
+}

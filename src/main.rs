@@ -1,0 +1,39 @@
+//! `opsconductor`: one binary for every role, the set-up commands, and the CLI.
+
+mod cli;
+mod dev;
+mod migrate;
+mod schemas;
+mod server;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use opsc_runtime::ConfigError;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("opsconductor: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line naming what is wrong; configuration errors exit 2.
+            let config = e.downcast_ref::<ConfigError>().is_some();
+            eprintln!("opsconductor: {}", one_line(&e));
+            ExitCode::from(if config { 2 } else { 1 })
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}

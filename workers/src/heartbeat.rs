@@ -1,0 +1,83 @@
+//! Heartbeats: a worker says it is alive, what it runs and how loaded it is.
+
+use std::time::Duration;
+
+use opsc_proto::CloudEvent;
+use opsc_proto::events::WorkerHeartbeat;
+use opsc_runtime::Metrics;
+use opsc_runtime::bus::Bus;
+use prometheus_client::metrics::counter::Counter;
+use tokio_util::sync::CancellationToken;
+
+use crate::StartedAt;
+
+/// Who this worker is.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub worker_id: String,
+    pub pool: String,
+    pub concurrency: u32,
+    pub started_at: StartedAt,
+}
+
+/// What the heartbeat loop needs.
+pub(crate) struct Heartbeat<'a> {
+    pub bus: &'a Bus,
+    pub identity: &'a Identity,
+    pub every: Duration,
+    pub metrics: &'a Metrics,
+    pub shutdown: &'a CancellationToken,
+}
+
+/// Sends a heartbeat every period until shutdown, then a last one saying "draining".
+pub(crate) async fn run(hb: Heartbeat<'_>) {
+    let sent = Counter::<u64>::default();
+    hb.metrics.register(
+        "worker_heartbeats_sent",
+        "Heartbeats published",
+        sent.clone(),
+    );
+    let mut tick = tokio::time::interval(hb.every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = hb.shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                if send(&hb, false).await {
+                    sent.inc();
+                }
+            }
+        }
+    }
+    send(&hb, true).await;
+    let _ = hb.bus.client.flush().await;
+}
+
+async fn send(hb: &Heartbeat<'_>, draining: bool) -> bool {
+    let id = hb.identity;
+    let beat = WorkerHeartbeat {
+        worker_id: id.worker_id.clone(),
+        pool: id.pool.clone(),
+        version: opsc_runtime::VERSION.to_owned(),
+        concurrency: id.concurrency,
+        in_flight: 0,
+        started_at: id.started_at,
+        draining,
+    };
+    let event = CloudEvent::new(hb.bus.source.clone(), beat).with_subject(id.worker_id.clone());
+    match hb
+        .bus
+        .client
+        .publish(
+            hb.bus.subjects.worker_heartbeat(&id.pool),
+            event.encode().into(),
+        )
+        .await
+    {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!(error = %e, "Heartbeat not sent.");
+            false
+        }
+    }
+}

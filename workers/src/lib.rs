@@ -1,0 +1,70 @@
+//! The worker role: executes steps for one pool.
+//!
+//! A worker needs only an outbound NATS connection: no database, no inbound
+//! port besides its own operability endpoints. It announces itself with
+//! heartbeats on `<p>.ctl.worker.heartbeat.<pool>` (the api lists live
+//! workers from them) and pulls dispatches from its pool's durable consumer.
+//!
+//! It must not import the api crate or open a database connection.
+
+mod heartbeat;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use opsc_proto::Prefix;
+use opsc_proto::topology::{ConsumerSpec, Topology};
+use opsc_runtime::Metrics;
+use opsc_runtime::bus::Bus;
+use opsc_runtime::config::WorkerConfig;
+use tokio_util::sync::CancellationToken;
+
+/// Everything a worker needs, built once by the binary.
+#[derive(Debug)]
+pub struct WorkerContext {
+    /// The bus.
+    pub bus: Bus,
+    /// Worker settings.
+    pub config: WorkerConfig,
+    /// Process metrics.
+    pub metrics: Metrics,
+    /// Cancelled on SIGTERM: stop taking work, drain, exit.
+    pub shutdown: CancellationToken,
+}
+
+/// The durable consumer this worker's pool shares, to provision at start.
+pub fn consumers(prefix: &Prefix, config: &WorkerConfig) -> Vec<ConsumerSpec> {
+    vec![Topology::dispatch_consumer(prefix, &config.pool)]
+}
+
+/// Runs the worker until shutdown.
+pub async fn run(ctx: WorkerContext) -> anyhow::Result<()> {
+    let identity = heartbeat::Identity {
+        worker_id: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
+        pool: ctx.config.pool.clone(),
+        concurrency: ctx.config.concurrency,
+        started_at: Utc::now(),
+    };
+    tracing::info!(worker_id = %identity.worker_id, pool = %identity.pool, "Worker started.");
+    heartbeat::run(heartbeat::Heartbeat {
+        bus: &ctx.bus,
+        identity: &identity,
+        every: Duration::from_secs(ctx.config.heartbeat_secs),
+        metrics: &ctx.metrics,
+        shutdown: &ctx.shutdown,
+    })
+    .await;
+    tracing::info!(worker_id = %identity.worker_id, "Worker stopped.");
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned())
+}
+
+/// When this process started; reported in heartbeats.
+pub type StartedAt = DateTime<Utc>;
