@@ -45,7 +45,7 @@ pub fn check_policy(password: &SecretString) -> Result<(), PolicyError> {
         return Err(PolicyError::TooShort);
     }
     let lower = p.to_lowercase();
-    if COMMON.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == lower.chars().next()) {
+    if COMMON.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c)) {
         return Err(PolicyError::Common);
     }
     Ok(())

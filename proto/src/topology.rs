@@ -238,7 +238,7 @@ impl Topology {
                 max_ack_pending: 1000,
             },
             ConsumerSpec {
-                stream: names.events.clone(),
+                stream: names.events,
                 name: consumer::NOTIFIER_EVENTS.to_owned(),
                 description: "notifier: run events for notification rules",
                 filter_subject: subjects.run_events_all(),

@@ -440,7 +440,7 @@ impl Config {
         for (key, value) in &sources.flags {
             figment = figment.merge((*key, value.as_str()));
         }
-        figment.extract::<Config>().map_err(|e| {
+        figment.extract_lossy::<Config>().map_err(|e| {
             let key = e.path.join(".");
             let key = if key.is_empty() {
                 "config".to_owned()
@@ -462,13 +462,13 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        if let Some(f) = &self.nats.credentials_file {
-            if !f.is_file() {
-                return Err(ConfigError::new(
-                    "nats.credentials_file",
-                    format!("file {} does not exist", f.display()),
-                ));
-            }
+        if let Some(f) = &self.nats.credentials_file
+            && !f.is_file()
+        {
+            return Err(ConfigError::new(
+                "nats.credentials_file",
+                format!("file {} does not exist", f.display()),
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(ConfigError::new(

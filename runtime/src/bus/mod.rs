@@ -192,7 +192,7 @@ pub async fn start(opts: StartOptions<'_>) -> Result<BusRuntime, StartError> {
             Ok(()) => {
                 let _ = ready_tx.send(true);
             }
-            Err(e @ ProvisionError::NoJetStream { .. }) => return Err(e.into()),
+            Err(e @ ProvisionError::NoJetStream) => return Err(e.into()),
             Err(e) => tracing::warn!(error = %e, "Provisioning failed; retrying."),
         }
     } else {

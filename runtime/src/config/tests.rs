@@ -160,3 +160,20 @@ fn invalid_worker_pool_is_refused() {
         "worker.pool (OPSC_WORKER_POOL)"
     );
 }
+
+#[test]
+fn environment_strings_become_numbers_only_where_numbers_are_expected() {
+    let c = Config::load(&Sources {
+        env: env(&[
+            ("OPSC_WORKER_HEARTBEAT_SECS", "1"),
+            ("OPSC_BOOTSTRAP_ADMIN_PASSWORD", "123456789012345"),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.worker.heartbeat_secs, 1);
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&c.bootstrap_admin_password().unwrap().unwrap()),
+        "123456789012345"
+    );
+}

@@ -1,0 +1,94 @@
+//! `opsconductor dev`: from nothing to ready, with a first admin and no default password.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::EntityTrait as _;
+use secrecy::SecretString;
+
+use crate::harness::{
+    Opsc, TestDb, env_of, free_port, shared_nats_url, status_of, unique_prefix, wait_until,
+};
+
+#[tokio::test]
+async fn dev_reaches_ready_creates_the_admin_and_drains() {
+    let db = TestDb::reserve();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let prefix = unique_prefix();
+    let env = env_of(&[
+        ("OPSC_DATABASE_URL", db.url.clone()),
+        ("OPSC_NATS_URL", shared_nats_url()),
+        ("OPSC_NATS_PREFIX", prefix.to_string()),
+        ("OPSC_HTTP_ADDR", format!("127.0.0.1:{port}")),
+    ]);
+    let args = ["dev", "--data-dir", data.path().to_str().unwrap()];
+    let started = Instant::now();
+    let mut dev = Opsc::spawn(&args, &env);
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    wait_until("dev to be ready", Duration::from_secs(10), || {
+        let ready = ready.clone();
+        async move { status_of(&ready).await == 200 }
+    })
+    .await;
+    println!("dev ready after {:?}", started.elapsed());
+
+    let out = dev.output();
+    let password = out
+        .lines()
+        .skip_while(|l| !l.contains("generated password"))
+        .nth(1)
+        .map(str::trim)
+        .expect("the generated password is printed once")
+        .to_owned();
+    let conn = db.connect().await;
+    let users = opsc_api::store::user::Entity::find()
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].username, "admin");
+    assert!(users[0].password_hash.starts_with("$argon2id$"));
+    assert!(opsc_api::password::verify(
+        &SecretString::from(password.clone()),
+        &users[0].password_hash
+    ));
+    assert!(!out.contains(&users[0].password_hash));
+    assert_eq!(
+        dev.terminate().await,
+        Some(0),
+        "SIGTERM drains to exit 0: {}",
+        dev.output()
+    );
+
+    // A second start keeps the admin, prints no password, and reuses the master key.
+    let key = std::fs::read_to_string(data.path().join("master.key")).unwrap();
+    let mut again = Opsc::spawn(&args, &env);
+    wait_until("dev to be ready again", Duration::from_secs(10), || {
+        let ready = ready.clone();
+        async move { status_of(&ready).await == 200 }
+    })
+    .await;
+    assert!(
+        again.output().contains("existing user"),
+        "{}",
+        again.output()
+    );
+    assert!(!again.output().contains(&password));
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("master.key")).unwrap(),
+        key
+    );
+    assert_eq!(again.terminate().await, Some(0));
+    assert_eq!(
+        opsc_api::store::user::Entity::find()
+            .all(&conn)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(conn);
+    db.drop_now().await;
+    let js = async_nats::jetstream::new(async_nats::connect(shared_nats_url()).await.unwrap());
+    crate::harness::cleanup_prefix(&js, &prefix).await;
+}

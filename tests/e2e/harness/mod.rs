@@ -1,0 +1,109 @@
+//! Shared test harness: isolated prefixes, databases, processes and servers.
+
+mod db;
+mod nats;
+mod process;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use db::TestDb;
+pub use nats::{PrivateNats, shared_nats_url};
+pub use process::{Opsc, env_of};
+
+use opsc_proto::Prefix;
+
+/// A prefix no other test uses.
+pub fn unique_prefix() -> Prefix {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    Prefix::parse(&format!("t{}", &id[..12])).expect("valid prefix")
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Polls `probe` every 50 ms until it returns true, or fails after `within`.
+pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if probe().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// GET `url`; the status code, or 0 when nothing answered.
+pub async fn status_of(url: &str) -> u16 {
+    http()
+        .get(url)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// A client with short timeouts.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("http client")
+}
+
+/// A 32-byte master key, base64, for processes under test.
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=";
+/// A bootstrap password that passes the policy.
+pub const TEST_ADMIN_PASSWORD: &str = "e2e-bootstrap-pass-9f3k";
+
+/// A bus for in-process tests, provisioned, with a shutdown token for its keeper.
+pub async fn test_bus(url: &str, prefix: &Prefix) -> opsc_runtime::bus::BusRuntime {
+    let nats = opsc_runtime::config::NatsConfig {
+        url: url.to_owned(),
+        prefix: prefix.clone(),
+        ..Default::default()
+    };
+    let metrics = opsc_runtime::Metrics::new("test");
+    let mut rt = opsc_runtime::bus::start(opsc_runtime::bus::StartOptions {
+        nats: &nats,
+        roles: "test",
+        extra_consumers: Vec::new(),
+        metrics: &metrics,
+        shutdown: tokio_util::sync::CancellationToken::new(),
+    })
+    .await
+    .expect("bus starts");
+    assert!(
+        rt.wait_provisioned(&tokio_util::sync::CancellationToken::new())
+            .await,
+        "topology provisioned"
+    );
+    rt
+}
+
+/// Deletes every stream of `prefix` (its own and its KV buckets').
+pub async fn cleanup_prefix(js: &async_nats::jetstream::Context, prefix: &Prefix) {
+    use futures::TryStreamExt as _;
+    let own = format!("{}_", prefix.upper());
+    let kv = format!("KV_{prefix}_");
+    let names: Vec<String> = js.stream_names().try_collect().await.unwrap_or_default();
+    for name in names
+        .into_iter()
+        .filter(|n| n.starts_with(&own) || n.starts_with(&kv))
+    {
+        let _ = js.delete_stream(&name).await;
+    }
+}

@@ -1,0 +1,26 @@
+//! End-to-end tests against real NATS JetStream, PostgreSQL and the real binary.
+//!
+//! Every test isolates itself: its own `OPSC_NATS_PREFIX`, its own database,
+//! its own ports, and — for fault tests — its own nats-server process. The
+//! shared services of the machine are never stopped.
+//!
+//! Environment: `OPSC_TEST_NATS_URL` (default `nats://127.0.0.1:4222`),
+//! `OPSC_TEST_DATABASE_URL` (a server URL, default
+//! `postgres://postgres@127.0.0.1:5432`), `OPSC_TEST_NATS_SERVER` (the
+//! nats-server binary for private servers, default from `PATH` or
+//! `/usr/sbin/nats-server`).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on the first broken expectation"
+)]
+
+mod harness;
+
+mod config_errors;
+mod dead_letters;
+mod dev;
+mod isolation;
+mod migrate;
+mod readiness;
+mod topology;
