@@ -48,12 +48,12 @@ pub async fn run(global: &GlobalArgs, args: DevArgs) -> anyhow::Result<()> {
     config.validate(&Role::ALL)?;
     opsc_runtime::telemetry::init(&config.log);
 
-    if let Some(url) = &config.database.url {
+    if let Some(url) = config.database_url()? {
         Store::create_database_if_missing(url.expose_secret())
             .await
             .context("preparing the dev database")?;
     }
-    let store = Store::connect(&config.database).await?;
+    let store = Store::connect(&config).await?;
     let applied = store.migrate().await?;
     let (store, outcome) = opsc_api::prepare(&config).await?;
     let addr = config.http.addr;

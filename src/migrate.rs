@@ -12,7 +12,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         }
         .into());
     }
-    let store = opsc_api::Store::connect(&config.database).await?;
+    let store = opsc_api::Store::connect(config).await?;
     let applied = store.migrate().await.context("migrating the database")?;
     store.close().await;
     println!("Applied {applied} migration(s); the database schema is current.");

@@ -42,7 +42,7 @@ pub struct ApiContext {
 /// Connects to PostgreSQL, refuses a schema that is behind, and creates the
 /// first admin when the user table is empty.
 pub async fn prepare(config: &Config) -> anyhow::Result<(Store, BootstrapOutcome)> {
-    let store = Store::connect(&config.database).await?;
+    let store = Store::connect(config).await?;
     store.require_migrated().await?;
     let outcome = bootstrap::ensure_admin(
         store.db(),

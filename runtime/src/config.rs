@@ -106,6 +106,8 @@ pub struct DatabaseConfig {
     /// `postgres://user@host:port/db`; required by the api role.
     #[serde(serialize_with = "ser_secret_opt")]
     pub url: Option<SecretString>,
+    /// File holding the password, inserted into `url` (for mounted secrets).
+    pub password_file: Option<PathBuf>,
     /// Connection pool size.
     pub max_connections: u32,
 }
@@ -114,6 +116,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: None,
+            password_file: None,
             max_connections: 10,
         }
     }
@@ -296,6 +299,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "database.url",
         env: "OPSC_DATABASE_URL",
+    },
+    Setting {
+        key: "database.password_file",
+        env: "OPSC_DATABASE_PASSWORD_FILE",
     },
     Setting {
         key: "database.max_connections",
@@ -517,6 +524,14 @@ impl Config {
                 }
             }
         }
+        if let Some(f) = &self.database.password_file
+            && !f.is_file()
+        {
+            return Err(ConfigError::new(
+                "database.password_file",
+                format!("file {} does not exist", f.display()),
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::new(
                 "database.max_connections",
@@ -577,6 +592,37 @@ impl Config {
         Ok(MasterKey(secrecy::SecretBox::new(Box::new(bytes))))
     }
 
+    /// The database URL with the password from `database.password_file` inserted.
+    pub fn database_url(&self) -> Result<Option<SecretString>, ConfigError> {
+        let Some(url) = &self.database.url else {
+            return Ok(None);
+        };
+        let Some(file) = &self.database.password_file else {
+            return Ok(Some(url.clone()));
+        };
+        let password = std::fs::read_to_string(file).map_err(|e| {
+            ConfigError::new(
+                "database.password_file",
+                format!("cannot read {}: {e}", file.display()),
+            )
+        })?;
+        let url = url.expose_secret();
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| ConfigError::new("database.url", "is not a URL"))?;
+        let (userinfo, host) = rest.split_once('@').ok_or_else(|| {
+            ConfigError::new(
+                "database.url",
+                "must name a user (user@host) when a password file is set",
+            )
+        })?;
+        let user = userinfo.split(':').next().unwrap_or_default();
+        let encoded = percent_encode_userinfo(password.trim_end_matches(['\r', '\n']));
+        Ok(Some(SecretString::from(format!(
+            "{scheme}://{user}:{encoded}@{host}"
+        ))))
+    }
+
     /// The bootstrap admin password, from the setting or its file.
     pub fn bootstrap_admin_password(&self) -> Result<Option<SecretString>, ConfigError> {
         let s = &self.security;
@@ -599,6 +645,18 @@ impl Config {
                 }),
         }
     }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for a URL's userinfo.
+fn percent_encode_userinfo(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// The key-encryption key; its bytes never leave this wrapper by accident.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use opsc_migrations::{Migrator, MigratorTrait};
 use opsc_runtime::Check;
-use opsc_runtime::config::DatabaseConfig;
+use opsc_runtime::Config;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
 };
@@ -37,8 +37,12 @@ pub struct Store {
 
 impl Store {
     /// Opens the pool and checks the connection.
-    pub async fn connect(cfg: &DatabaseConfig) -> Result<Self, StoreError> {
-        let url = cfg.url.as_ref().ok_or(StoreError::NoUrl)?;
+    pub async fn connect(config: &Config) -> Result<Self, StoreError> {
+        let url = config
+            .database_url()
+            .map_err(|e| StoreError::Connect(sea_orm::DbErr::Custom(e.to_string())))?
+            .ok_or(StoreError::NoUrl)?;
+        let cfg = &config.database;
         let mut opts = ConnectOptions::new(url.expose_secret().to_owned());
         opts.max_connections(cfg.max_connections)
             .min_connections(1)

@@ -177,3 +177,25 @@ fn environment_strings_become_numbers_only_where_numbers_are_expected() {
         "123456789012345"
     );
 }
+
+#[test]
+fn database_password_file_is_inserted_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "p@ss:w/rd\n").unwrap();
+    let c = Config::load(&Sources {
+        env: env(&[
+            ("OPSC_DATABASE_URL", "postgres://opsc@db:5432/opsc"),
+            ("OPSC_DATABASE_PASSWORD_FILE", pw.to_str().unwrap()),
+            ("OPSC_MASTER_KEY", KEY),
+        ]),
+        ..Default::default()
+    })
+    .unwrap();
+    c.validate(&[Role::Api]).unwrap();
+    let url = c.database_url().unwrap().unwrap();
+    assert_eq!(
+        url.expose_secret(),
+        "postgres://opsc:p%40ss%3Aw%2Frd@db:5432/opsc"
+    );
+}
