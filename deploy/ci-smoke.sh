@@ -12,7 +12,8 @@ data=$(mktemp -d)
 log="$data/quickstart.log"
 ensure_postgres; ensure_db_access
 export OPSC_DATABASE_URL="$OPSCONDUCTOR_PG_URL/opsc_$tag" OPSC_NATS_PREFIX="$tag" \
-  OPSC_HTTP_ADDR="127.0.0.1:$port" OPSCONDUCTOR_DEV_DATA_DIR="$data/dev"
+  OPSC_HTTP_ADDR="127.0.0.1:$port" OPSCONDUCTOR_DEV_DATA_DIR="$data/dev" \
+  OPSC_NATS_STREAM_MAX_BYTES=8388608
 
 cleanup() {
   psql "$OPSCONDUCTOR_PG_URL/postgres" -qc "DROP DATABASE IF EXISTS \"opsc_$tag\" WITH (FORCE)" >/dev/null 2>&1 || true

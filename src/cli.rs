@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use opsc_runtime::config::{Config, Sources};
 use opsc_runtime::{ConfigError, Role};
 
+use crate::client::ClientEnv;
+
 /// OpsConductor: operations automation on a NATS JetStream bus.
 ///
 /// Settings come from defaults < a TOML file (--config) < OPSC_* environment
@@ -13,7 +15,8 @@ use opsc_runtime::{ConfigError, Role};
 #[derive(Debug, Parser)]
 #[command(name = "opsconductor", version, propagate_version = true)]
 pub struct Cli {
-    #[command(flatten)]
+    /// Kept under their own heading so the client commands' help stays readable.
+    #[command(flatten, next_help_heading = "Server settings")]
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
@@ -65,6 +68,17 @@ pub enum Command {
         #[command(subcommand)]
         action: SchemasAction,
     },
+    /// Log in to an api and keep the session for the other commands.
+    ///
+    /// The session is stored in $XDG_CONFIG_HOME/opsconductor/session.json
+    /// (else ~/.config/opsconductor/session.json; OPSC_SESSION_FILE overrides),
+    /// readable by you only. When OPSC_TOKEN is set, the other commands use
+    /// that API token instead.
+    Login(crate::client::LoginArgs),
+    /// Revoke the stored session on the api and delete it.
+    Logout,
+    /// List, show, create, change and delete users (admins only).
+    Users(crate::client::UsersArgs),
 }
 
 /// `server` arguments.
@@ -188,5 +202,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Dev(args) => crate::dev::run(&cli.global, args).await,
         Command::Schemas { action } => crate::schemas::run(action),
+        Command::Login(args) => crate::client::login::login(&ClientEnv::from_process(), args).await,
+        Command::Logout => crate::client::login::logout(&ClientEnv::from_process()).await,
+        Command::Users(args) => crate::client::users::run(&ClientEnv::from_process(), args).await,
     }
 }

@@ -1,6 +1,7 @@
 //! `opsconductor`: one binary for every role, the set-up commands, and the CLI.
 
 mod cli;
+mod client;
 mod dev;
 mod migrate;
 mod schemas;

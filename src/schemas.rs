@@ -7,11 +7,26 @@ pub fn run(action: SchemasAction) -> anyhow::Result<()> {
     match action {
         SchemasAction::Write { dir } => {
             let written = opsc_proto::schema::write(&dir)?;
-            println!("Wrote {} schemas under {}.", written.len(), dir.display());
+            std::fs::write(
+                dir.join("openapi.json"),
+                opsc_api::http::openapi::document_text(),
+            )?;
+            println!(
+                "Wrote {} schemas and openapi.json under {}.",
+                written.len(),
+                dir.display()
+            );
             Ok(())
         }
         SchemasAction::Check { dir } => {
-            let drift = opsc_proto::schema::check(&dir)?;
+            let mut drift: Vec<String> = opsc_proto::schema::check(&dir)?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let openapi = std::fs::read_to_string(dir.join("openapi.json")).unwrap_or_default();
+            if openapi != opsc_api::http::openapi::document_text() {
+                drift.push("openapi.json: differs from the code".to_owned());
+            }
             if drift.is_empty() {
                 println!("Schemas under {} match the code.", dir.display());
                 return Ok(());

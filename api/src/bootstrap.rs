@@ -64,6 +64,12 @@ pub async fn ensure_admin(
         role: Set(Role::Admin),
         timezone: Set("UTC".to_owned()),
         active: Set(true),
+        mfa_secret: Set(None),
+        mfa_enabled: Set(false),
+        mfa_last_step: Set(None),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        password_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -7,9 +7,14 @@
 //!
 //! It must not execute steps, connect to targets, or deliver notifications.
 
+pub mod audit;
+pub mod auth;
 pub mod bootstrap;
+pub mod handlers;
 pub mod http;
 pub mod password;
+pub mod sessions;
+pub mod settings;
 pub mod store;
 
 use std::sync::Arc;
@@ -58,13 +63,9 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     let mut checks = ctx.checks;
     checks.push(ctx.store.check());
     let health = Health::new(checks, ctx.metrics.clone());
-    let app = http::router(http::AppState {
-        store: ctx.store.clone(),
-        bus: ctx.bus.clone(),
-        config: ctx.config.clone(),
-    })
-    .merge(health.router());
-    let app = http::layers(app, ctx.config.http.max_body_bytes);
+    let state = http::AppState::new(ctx.store.clone(), ctx.bus.clone(), ctx.config.clone())?;
+    let app = http::router(state).merge(health.router());
+    let app = http::layers(app, &ctx.config);
     let addr = ctx.config.http.addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

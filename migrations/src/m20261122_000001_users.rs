@@ -19,6 +19,12 @@ enum Users {
     Role,
     Timezone,
     Active,
+    MfaSecret,
+    MfaEnabled,
+    MfaLastStep,
+    FailedLogins,
+    LockedUntil,
+    PasswordChangedAt,
     CreatedAt,
     UpdatedAt,
 }
@@ -58,6 +64,31 @@ impl MigrationTrait for Migration {
                             .boolean()
                             .not_null()
                             .default(true),
+                    )
+                    .col(ColumnDef::new(Users::MfaSecret).binary().null())
+                    .col(
+                        ColumnDef::new(Users::MfaEnabled)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(ColumnDef::new(Users::MfaLastStep).big_integer().null())
+                    .col(
+                        ColumnDef::new(Users::FailedLogins)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Users::LockedUntil)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::PasswordChangedAt)
+                            .timestamp_with_time_zone()
+                            .not_null()
+                            .default(Expr::current_timestamp()),
                     )
                     .col(
                         ColumnDef::new(Users::CreatedAt)

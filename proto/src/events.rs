@@ -262,3 +262,47 @@ impl EventType for DeadLetter {
     const TYPE: &'static str = "io.opsconductor.dead_letter.v1";
     const SCHEMA: &'static str = "events/dead_letter.v1.json";
 }
+
+/// `<p>.evt.audit.<audit_id>.recorded`: an audit record was written.
+///
+/// Emitted for every state-changing request, login success and failure,
+/// API-token use and permission denial. Secrets are redacted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecorded {
+    /// The record's id (also in the subject).
+    pub audit_id: Uuid,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The acting user, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Uuid>,
+    /// Its name (or the name tried at a failed login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
+    /// `user`, `api_token`, `anonymous` or `system`.
+    pub actor_kind: String,
+    /// What was done, e.g. `user.create`, `auth.login`.
+    pub action: String,
+    /// The kind of entity acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+    /// Its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: String,
+    /// Summary of the change, secrets redacted.
+    pub summary: serde_json::Value,
+    /// Client address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_addr: Option<String>,
+    /// Request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl EventType for AuditRecorded {
+    const TYPE: &'static str = "io.opsconductor.audit.recorded.v1";
+    const SCHEMA: &'static str = "events/audit.recorded.v1.json";
+}

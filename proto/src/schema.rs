@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::commands::{RunCancel, RunRequest};
 use crate::envelope::{CloudEvent, EventType};
 use crate::events::{
-    DeadLetter, OutputLine, RunAccepted, RunFinished, RunStarted, StepFinished, StepStarted,
-    WorkerHeartbeat,
+    AuditRecorded, DeadLetter, OutputLine, RunAccepted, RunFinished, RunStarted, StepFinished,
+    StepStarted, WorkerHeartbeat,
 };
 
 /// Folders under `schemas/` that this module owns entirely.
@@ -69,6 +69,7 @@ pub fn all() -> Vec<GeneratedSchema> {
         envelope_schema::<OutputLine>(),
         envelope_schema::<WorkerHeartbeat>(),
         envelope_schema::<DeadLetter>(),
+        envelope_schema::<AuditRecorded>(),
     ]
 }
 

@@ -22,6 +22,9 @@ pub enum Retention {
     Limits,
 }
 
+/// Default `base_bytes` of [`Topology::for_prefix`]: 1 GiB.
+pub const DEFAULT_STREAM_BYTES: i64 = 1024 * 1024 * 1024;
+
 /// One JetStream stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamSpec {
@@ -158,10 +161,14 @@ impl Topology {
     ///
     /// Per-pool dispatch consumers are not included: a worker declares its
     /// own pool's consumer with [`Topology::dispatch_consumer`].
-    pub fn for_prefix(prefix: &Prefix) -> Self {
+    ///
+    /// `base_bytes` sizes the streams: commands and output get it, events
+    /// four times it, dead letters a quarter. JetStream reserves these sizes
+    /// on the server up front, so they bound how many installations fit.
+    pub fn for_prefix(prefix: &Prefix, base_bytes: i64) -> Self {
         let subjects = Subjects::new(prefix.clone());
         let names = StreamNames::new(prefix);
-        let gib = 1024 * 1024 * 1024;
+        let gib = base_bytes.max(1024 * 1024);
         let streams = vec![
             StreamSpec {
                 name: names.commands.clone(),
@@ -307,7 +314,7 @@ mod tests {
     #[test]
     fn all_names_derive_from_the_prefix() {
         let p = Prefix::parse("t9").unwrap();
-        let t = Topology::for_prefix(&p);
+        let t = Topology::for_prefix(&p, DEFAULT_STREAM_BYTES);
         for s in &t.streams {
             assert!(s.name.starts_with("T9_"), "{}", s.name);
             assert!(s.subjects.iter().all(|x| x.starts_with("t9.")));
@@ -325,7 +332,7 @@ mod tests {
     fn work_queue_consumers_do_not_overlap() {
         // A work-queue stream refuses consumers whose filters overlap.
         let p = Prefix::default();
-        let t = Topology::for_prefix(&p);
+        let t = Topology::for_prefix(&p, DEFAULT_STREAM_BYTES);
         let cmd = StreamNames::new(&p).commands;
         let mut filters: Vec<String> = t
             .consumers

@@ -68,6 +68,8 @@ pub struct Config {
     pub nats: NatsConfig,
     /// Keys and bootstrap secrets (api role).
     pub security: SecurityConfig,
+    /// Logins, tokens, lockout (api role).
+    pub auth: AuthConfig,
     /// Worker role.
     pub worker: WorkerConfig,
     /// Scheduler role.
@@ -88,6 +90,28 @@ pub struct HttpConfig {
     pub addr: SocketAddr,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Origins allowed to call the API from a browser (CORS); none by
+    /// default. A comma-separated list in the environment. `null` is refused.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub cors_origins: Vec<String>,
+}
+
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::Csv(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl Default for HttpConfig {
@@ -95,6 +119,7 @@ impl Default for HttpConfig {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -134,6 +159,10 @@ pub struct NatsConfig {
     pub credentials_file: Option<PathBuf>,
     /// Seconds to wait for a request to JetStream.
     pub request_timeout_secs: u64,
+    /// Size of the command and output streams in bytes; the event stream
+    /// gets four times it, dead letters a quarter. JetStream reserves these
+    /// on the server, so they also bound how many installations share one.
+    pub stream_max_bytes: i64,
 }
 
 impl Default for NatsConfig {
@@ -143,6 +172,7 @@ impl Default for NatsConfig {
             prefix: Prefix::default(),
             credentials_file: None,
             request_timeout_secs: 5,
+            stream_max_bytes: opsc_proto::topology::DEFAULT_STREAM_BYTES,
         }
     }
 }
@@ -173,6 +203,34 @@ impl Default for SecurityConfig {
             bootstrap_admin_username: "admin".to_owned(),
             bootstrap_admin_password: None,
             bootstrap_admin_password_file: None,
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of access tokens.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens (a login session lasts as long without use).
+    pub refresh_token_ttl_secs: u64,
+    /// Consecutive failed logins before an account locks.
+    pub lockout_threshold: u32,
+    /// How long a locked account stays locked.
+    pub lockout_secs: u64,
+    /// Failed logins from one client address per 15 minutes before it is throttled.
+    pub address_failure_limit: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 7 * 86_400,
+            lockout_threshold: 10,
+            lockout_secs: 900,
+            address_failure_limit: 100,
         }
     }
 }
@@ -297,6 +355,30 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_HTTP_MAX_BODY_BYTES",
     },
     Setting {
+        key: "http.cors_origins",
+        env: "OPSC_HTTP_CORS_ORIGINS",
+    },
+    Setting {
+        key: "auth.access_token_ttl_secs",
+        env: "OPSC_AUTH_ACCESS_TOKEN_TTL_SECS",
+    },
+    Setting {
+        key: "auth.refresh_token_ttl_secs",
+        env: "OPSC_AUTH_REFRESH_TOKEN_TTL_SECS",
+    },
+    Setting {
+        key: "auth.lockout_threshold",
+        env: "OPSC_AUTH_LOCKOUT_THRESHOLD",
+    },
+    Setting {
+        key: "auth.lockout_secs",
+        env: "OPSC_AUTH_LOCKOUT_SECS",
+    },
+    Setting {
+        key: "auth.address_failure_limit",
+        env: "OPSC_AUTH_ADDRESS_FAILURE_LIMIT",
+    },
+    Setting {
         key: "database.url",
         env: "OPSC_DATABASE_URL",
     },
@@ -323,6 +405,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "nats.request_timeout_secs",
         env: "OPSC_NATS_REQUEST_TIMEOUT_SECS",
+    },
+    Setting {
+        key: "nats.stream_max_bytes",
+        env: "OPSC_NATS_STREAM_MAX_BYTES",
     },
     Setting {
         key: "security.master_key",
@@ -383,7 +469,7 @@ pub const SETTINGS: &[Setting] = &[
 ];
 
 /// Environment names read by the binary itself rather than the role config.
-const OTHER_ENV: &[&str] = &["OPSC_CONFIG"];
+const OTHER_ENV: &[&str] = &["OPSC_CONFIG", "OPSC_URL", "OPSC_TOKEN", "OPSC_SESSION_FILE"];
 
 /// A setting is missing, malformed or inconsistent. Displays as one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -463,6 +549,12 @@ impl Config {
         if self.nats.url.trim().is_empty() {
             return Err(ConfigError::new("nats.url", "must not be empty"));
         }
+        if self.nats.stream_max_bytes < 1024 * 1024 {
+            return Err(ConfigError::new(
+                "nats.stream_max_bytes",
+                "must be at least 1048576 (1 MiB)",
+            ));
+        }
         if self.nats.request_timeout_secs == 0 {
             return Err(ConfigError::new(
                 "nats.request_timeout_secs",
@@ -531,6 +623,34 @@ impl Config {
                 "database.password_file",
                 format!("file {} does not exist", f.display()),
             ));
+        }
+        for origin in &self.http.cors_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/')
+                && origin.parse::<axum::http::HeaderValue>().is_ok();
+            if !ok {
+                return Err(ConfigError::new(
+                    "http.cors_origins",
+                    format!(
+                        "{origin:?} is not an origin like https://ops.example.com (\"null\" is never trusted)"
+                    ),
+                ));
+            }
+        }
+        let a = &self.auth;
+        for (key, value) in [
+            ("auth.access_token_ttl_secs", a.access_token_ttl_secs),
+            ("auth.refresh_token_ttl_secs", a.refresh_token_ttl_secs),
+            ("auth.lockout_secs", a.lockout_secs),
+            ("auth.lockout_threshold", u64::from(a.lockout_threshold)),
+            (
+                "auth.address_failure_limit",
+                u64::from(a.address_failure_limit),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be at least 1"));
+            }
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::new(

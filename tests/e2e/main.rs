@@ -17,6 +17,10 @@
 
 mod harness;
 
+mod access_matrix;
+mod audit_trail;
+mod auth_flows;
+mod cli;
 mod config_errors;
 mod dead_letters;
 mod dev;

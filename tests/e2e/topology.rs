@@ -13,7 +13,7 @@ async fn provisioning_twice_changes_nothing_and_declares_everything() {
     let prefix = unique_prefix();
     let rt = test_bus(&shared_nats_url(), &prefix).await;
     let bus = &rt.bus;
-    let topology = Topology::for_prefix(&prefix);
+    let topology = Topology::for_prefix(&prefix, crate::harness::TEST_STREAM_BYTES);
     let before = stream_states(bus, &topology).await;
     opsc_runtime::bus::provision(bus, &topology).await.unwrap();
     opsc_runtime::bus::provision(bus, &topology).await.unwrap();
@@ -75,7 +75,7 @@ async fn concurrent_provisioning_from_many_processes_is_safe() {
         .map(|r| r.expect("no panic"))
         .collect();
     let bus = &runtimes[0].bus;
-    let topology = Topology::for_prefix(&prefix);
+    let topology = Topology::for_prefix(&prefix, crate::harness::TEST_STREAM_BYTES);
     // And again, concurrently, on the now existing topology.
     let again = runtimes
         .iter()
@@ -115,7 +115,7 @@ async fn a_stream_with_old_limits_is_updated_in_place() {
     let prefix = unique_prefix();
     let rt = test_bus(&shared_nats_url(), &prefix).await;
     let bus = &rt.bus;
-    let topology = Topology::for_prefix(&prefix);
+    let topology = Topology::for_prefix(&prefix, crate::harness::TEST_STREAM_BYTES);
     let events = topology
         .streams
         .iter()

@@ -1,20 +1,33 @@
-//! The HTTP surface: routes, shared state, and the layers every response passes.
+//! The HTTP surface: shared state, the route table, and the layers every
+//! response passes (request ids, tracing, audit, CORS, body limit, security
+//! headers).
 
+pub mod json;
+pub mod openapi;
 pub mod problem;
+pub mod routes;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
 use opsc_runtime::Config;
 use opsc_runtime::bus::Bus;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::keys::DerivedKeys;
+use crate::auth::throttle::{Limits, Throttle};
+use crate::settings::Settings;
 use crate::store::Store;
 
 /// State shared by every handler; built once.
@@ -22,22 +35,93 @@ use crate::store::Store;
 pub struct AppState {
     /// The system of record.
     pub store: Store,
-    /// The bus, for publishing commands.
+    /// The bus, for publishing commands and audit events.
     pub bus: Bus,
     /// The configuration.
     pub config: Arc<Config>,
+    /// Keys derived from the master key.
+    pub keys: Arc<DerivedKeys>,
+    /// Login throttling.
+    pub throttle: Arc<Throttle>,
+    /// Security settings (cached).
+    pub settings: Settings,
+    /// An Argon2 hash checked for unknown users, so they cost the same time.
+    pub dummy_hash: Arc<str>,
+}
+
+impl AppState {
+    /// Builds the state; fails on a bad master key.
+    pub fn new(store: Store, bus: Bus, config: Arc<Config>) -> anyhow::Result<Self> {
+        let master = config.master_key()?;
+        let keys = DerivedKeys::from_master(master.expose());
+        let a = &config.auth;
+        let throttle = Throttle::new(Limits {
+            per_address: usize::try_from(a.address_failure_limit).unwrap_or(usize::MAX),
+            window: Duration::from_secs(15 * 60),
+            lockout_threshold: a.lockout_threshold,
+            lockout: Duration::from_secs(a.lockout_secs),
+        });
+        let dummy = crate::password::hash(&crate::password::generate())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+        Ok(Self {
+            settings: Settings::new(store.db().clone()),
+            store,
+            bus,
+            keys: Arc::new(keys),
+            throttle: Arc::new(throttle),
+            dummy_hash: dummy.into(),
+            config,
+        })
+    }
 }
 
 /// The request-id header, set when the client did not send one.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The API routes. Unknown paths answer a problem+json 404.
+/// The API routes, the OpenAPI document and the reference page.
+/// Unknown paths answer a problem+json 404. Every request is audited as
+/// `audit::record_layer` decides.
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(problem::not_found).with_state(state)
+    let doc = openapi::document_text();
+    routes::router(&state)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], doc) }
+            }),
+        )
+        .route("/api/docs", get(|| async { Html(openapi::REFERENCE_HTML) }))
+        .route(
+            "/api/docs/reference.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    openapi::REFERENCE_JS,
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/api/docs/reference.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    openapi::REFERENCE_CSS,
+                )
+                    .into_response()
+            }),
+        )
+        .fallback(problem::not_found)
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::audit::record_layer,
+        ))
+        .with_state(state)
 }
 
-/// Request ids, tracing spans, body limit, panic safety and security headers.
-pub fn layers(app: Router, max_body_bytes: usize) -> Router {
+/// Request ids, tracing spans, CORS, body limit, panic safety and security headers.
+pub fn layers(app: Router, config: &Config) -> Router {
     let security = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -55,6 +139,7 @@ pub fn layers(app: Router, max_body_bytes: usize) -> Router {
             HeaderName::from_static("cross-origin-resource-policy"),
             "same-origin",
         ),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"),
     ];
     let mut app = app;
     for (name, value) in security {
@@ -63,33 +148,47 @@ pub fn layers(app: Router, max_body_bytes: usize) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    if !config.http.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = config
+            .http
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([
+                    Method::GET,
+                    Method::POST,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::DELETE,
+                ])
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    REQUEST_ID.clone(),
+                ])
+                .expose_headers([REQUEST_ID.clone()])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
     app.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let request_id = req
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    let trace_id = req
-                        .headers()
-                        .get("traceparent")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|tp| tp.split('-').nth(1))
-                        .unwrap_or(request_id);
-                    tracing::info_span!(
-                        "http",
-                        method = %req.method(),
-                        path = %req.uri().path(),
-                        request_id,
-                        trace_id,
-                    )
-                }),
-            )
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                let trace_id = req
+                    .headers()
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|tp| tp.split('-').nth(1))
+                    .unwrap_or(request_id);
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id, trace_id)
+            }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
             .layer(CatchPanicLayer::custom(problem::panic_response))
-            .layer(RequestBodyLimitLayer::new(max_body_bytes)),
+            .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes)),
     )
 }

@@ -68,6 +68,50 @@ impl IntoResponse for Problem {
     }
 }
 
+impl Problem {
+    /// 422 with a detail naming what is wrong in the input.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "Invalid Request Body",
+        )
+        .detail(detail)
+    }
+
+    /// 404 for an entity.
+    pub fn not_found_entity(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not Found")
+            .detail(format!("No such {what}."))
+    }
+
+    /// 409 with a detail.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(detail)
+    }
+
+    /// 403 with a detail.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").detail(detail)
+    }
+
+    /// 500 for an internal failure; the cause is logged, never shown.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "Request failed.");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal Server Error",
+        )
+    }
+}
+
+impl From<sea_orm::DbErr> for Problem {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(&e)
+    }
+}
+
 /// Fallback for unknown routes.
 pub async fn not_found(headers: HeaderMap) -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not-found", "Not Found")

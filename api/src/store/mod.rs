@@ -1,5 +1,10 @@
 //! The system of record: a PostgreSQL connection pool through sea-orm.
 
+pub mod api_token;
+pub mod audit;
+pub mod recovery_code;
+pub mod session;
+pub mod setting;
 pub mod user;
 
 use std::time::Duration;

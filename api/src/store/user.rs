@@ -13,6 +13,7 @@ use sea_orm::entity::prelude::*;
     DeriveActiveEnum,
     serde::Serialize,
     serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +51,18 @@ pub struct Model {
     pub timezone: String,
     /// Inactive users cannot log in.
     pub active: bool,
+    /// TOTP secret, sealed with the MFA key (see `auth::totp::seal`).
+    pub mfa_secret: Option<Vec<u8>>,
+    /// Whether login requires a second factor.
+    pub mfa_enabled: bool,
+    /// The last TOTP step accepted; older or equal steps are refused.
+    pub mfa_last_step: Option<i64>,
+    /// Consecutive failed logins.
+    pub failed_logins: i32,
+    /// No login until then.
+    pub locked_until: Option<DateTimeWithTimeZone>,
+    /// Last password change.
+    pub password_changed_at: DateTimeWithTimeZone,
     /// Created.
     pub created_at: DateTimeWithTimeZone,
     /// Last changed.
@@ -61,3 +74,35 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Role {
+    /// Higher ranks include lower ones: admin > operator > viewer.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Admin => 3,
+            Self::Operator => 2,
+            Self::Viewer => 1,
+        }
+    }
+
+    /// The lesser of two roles.
+    pub fn min(self, other: Self) -> Self {
+        if self.rank() <= other.rank() {
+            self
+        } else {
+            other
+        }
+    }
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Operator => "operator",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    /// Every role.
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Operator, Role::Viewer];
+}

@@ -181,7 +181,7 @@ pub async fn start(opts: StartOptions<'_>) -> Result<BusRuntime, StartError> {
         source: format!("/opsconductor/{prefix}/{}", opts.roles),
         replicas: 1,
     };
-    let mut topology = Topology::for_prefix(&prefix);
+    let mut topology = Topology::for_prefix(&prefix, opts.nats.stream_max_bytes);
     topology.consumers.extend(opts.extra_consumers);
 
     let (ready_tx, ready_rx) = watch::channel(false);

@@ -1,5 +1,6 @@
 //! Shared test harness: isolated prefixes, databases, processes and servers.
 
+mod api;
 mod db;
 mod nats;
 mod process;
@@ -7,6 +8,7 @@ mod process;
 use std::future::Future;
 use std::time::Duration;
 
+pub use api::ApiServer;
 pub use db::TestDb;
 pub use nats::{PrivateNats, shared_nats_url};
 pub use process::{Opsc, env_of};
@@ -64,6 +66,9 @@ pub fn http() -> reqwest::Client {
         .expect("http client")
 }
 
+/// Stream size for tests: JetStream reserves it per stream on the shared server.
+pub const TEST_STREAM_BYTES: i64 = 8 * 1024 * 1024;
+
 /// A 32-byte master key, base64, for processes under test.
 pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=";
 /// A bootstrap password that passes the policy.
@@ -74,6 +79,7 @@ pub async fn test_bus(url: &str, prefix: &Prefix) -> opsc_runtime::bus::BusRunti
     let nats = opsc_runtime::config::NatsConfig {
         url: url.to_owned(),
         prefix: prefix.clone(),
+        stream_max_bytes: TEST_STREAM_BYTES,
         ..Default::default()
     };
     let metrics = opsc_runtime::Metrics::new("test");
@@ -86,6 +92,7 @@ pub async fn test_bus(url: &str, prefix: &Prefix) -> opsc_runtime::bus::BusRunti
     })
     .await
     .expect("bus starts");
+    reap_stale_test_streams(&rt.bus.js).await;
     assert!(
         rt.wait_provisioned(&tokio_util::sync::CancellationToken::new())
             .await,
@@ -104,6 +111,33 @@ pub async fn cleanup_prefix(js: &async_nats::jetstream::Context, prefix: &Prefix
         .into_iter()
         .filter(|n| n.starts_with(&own) || n.starts_with(&kv))
     {
+        let _ = js.delete_stream(&name).await;
+    }
+}
+
+/// Deletes streams that earlier, interrupted test runs left on the shared
+/// NATS (test prefixes are `t` + 12 hex digits; smoke runs `smoke…`), once
+/// they are older than 20 minutes, so leftovers never exhaust its storage.
+pub async fn reap_stale_test_streams(js: &async_nats::jetstream::Context) {
+    use futures::StreamExt as _;
+    let is_test = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        let p = lower.strip_prefix("kv_").unwrap_or(&lower);
+        let hex = p
+            .strip_prefix('t')
+            .and_then(|r| r.get(..12))
+            .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
+        (hex && p.get(13..14) == Some("_")) || p.starts_with("smoke")
+    };
+    let mut streams = js.streams();
+    let mut stale = Vec::new();
+    while let Some(Ok(info)) = streams.next().await {
+        let age = time::OffsetDateTime::now_utc() - info.created;
+        if is_test(&info.config.name) && age > time::Duration::minutes(20) {
+            stale.push(info.config.name.clone());
+        }
+    }
+    for name in stale {
         let _ = js.delete_stream(&name).await;
     }
 }

@@ -26,9 +26,13 @@ impl Opsc {
         let mut cmd = Command::new(binary());
         cmd.args(args)
             .env_clear()
-            .envs(env)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env(
+                "OPSC_NATS_STREAM_MAX_BYTES",
+                super::TEST_STREAM_BYTES.to_string(),
+            )
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

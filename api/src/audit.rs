@@ -1,0 +1,232 @@
+//! The audit trail: every state-changing request, login, API-token use and
+//! permission denial becomes a record in PostgreSQL and an event on the bus.
+//!
+//! Recording happens in one layer around the whole API ([`record_layer`]),
+//! so no handler can skip it; handlers add the domain detail (entity, a
+//! summary of the change) as an [`AuditDetail`] response extension.
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use opsc_proto::CloudEvent;
+use opsc_proto::events::AuditRecorded;
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::http::{AppState, REQUEST_ID};
+use crate::store::audit;
+
+/// What a handler says about the request, for the record.
+#[derive(Debug, Clone, Default)]
+pub struct AuditDetail {
+    /// Domain action, e.g. `user.create`; defaults to `METHOD /route`.
+    pub action: Option<String>,
+    /// The kind of entity.
+    pub entity_type: Option<&'static str>,
+    /// Its id.
+    pub entity_id: Option<String>,
+    /// The change; keys that look secret are redacted again before storing.
+    pub summary: Value,
+    /// Actor name when no principal exists (the name tried at login).
+    pub actor_name: Option<String>,
+    /// Actor id when no principal exists (a successful login).
+    pub actor_id: Option<Uuid>,
+}
+
+impl AuditDetail {
+    /// Detail for `action` on an entity.
+    pub fn new(action: &str, entity_type: &'static str, entity_id: impl std::fmt::Display) -> Self {
+        Self {
+            action: Some(action.to_owned()),
+            entity_type: Some(entity_type),
+            entity_id: Some(entity_id.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// Adds the change summary.
+    pub fn summary(mut self, summary: Value) -> Self {
+        self.summary = summary;
+        self
+    }
+}
+
+/// Words that mark a summary key as secret.
+const SECRET_WORDS: [&str; 6] = ["password", "secret", "token", "code", "key", "hash"];
+
+/// Replaces the values of secret-looking keys, at any depth.
+pub fn redact(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let lower = k.to_lowercase();
+                if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+                    *val = Value::String("[redacted]".into());
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// One record to write.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Actor id.
+    pub actor_id: Option<Uuid>,
+    /// Actor name.
+    pub actor_name: Option<String>,
+    /// `user`, `api_token`, `anonymous`, `system`.
+    pub actor_kind: String,
+    /// Action.
+    pub action: String,
+    /// Entity type.
+    pub entity_type: Option<String>,
+    /// Entity id.
+    pub entity_id: Option<String>,
+    /// `success`, `failure`, `denied`.
+    pub outcome: &'static str,
+    /// Redacted summary.
+    pub summary: Value,
+    /// Client address.
+    pub client_addr: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+}
+
+/// Writes the record, then publishes it as `<p>.evt.audit.<id>.recorded`.
+/// The database row is the record of truth; a failed publish is logged.
+pub async fn write(state: &AppState, mut entry: Entry) {
+    redact(&mut entry.summary);
+    let id = Uuid::now_v7();
+    let at = chrono::Utc::now();
+    let row = audit::ActiveModel {
+        id: Set(id),
+        at: Set(at.fixed_offset()),
+        actor_id: Set(entry.actor_id),
+        actor_name: Set(entry.actor_name.clone()),
+        actor_kind: Set(entry.actor_kind.clone()),
+        action: Set(entry.action.clone()),
+        entity_type: Set(entry.entity_type.clone()),
+        entity_id: Set(entry.entity_id.clone()),
+        outcome: Set(entry.outcome.to_owned()),
+        summary: Set(entry.summary.clone()),
+        client_addr: Set(entry.client_addr.clone()),
+        request_id: Set(entry.request_id.clone()),
+    };
+    if let Err(e) = row.insert(state.store.db()).await {
+        tracing::error!(error = %e, action = %entry.action, "Audit record not stored.");
+        return;
+    }
+    let event = CloudEvent::new(
+        state.bus.source.clone(),
+        AuditRecorded {
+            audit_id: id,
+            at,
+            actor_id: entry.actor_id,
+            actor_name: entry.actor_name,
+            actor_kind: entry.actor_kind,
+            action: entry.action,
+            entity_type: entry.entity_type,
+            entity_id: entry.entity_id,
+            outcome: entry.outcome.to_owned(),
+            summary: entry.summary,
+            client_addr: entry.client_addr,
+            request_id: entry.request_id,
+        },
+    )
+    .with_subject(id.to_string());
+    let subject = state
+        .bus
+        .subjects
+        .area_event("audit", &id.to_string(), "recorded");
+    if let Err(e) = state.bus.publish(subject, &event).await {
+        tracing::warn!(error = %e, "Audit event not published; the record is stored.");
+    }
+}
+
+/// Records what must be audited about a finished request.
+pub async fn record_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| req.uri().path().to_owned());
+    let client_addr = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.run(req).await;
+    let principal = res.extensions().get::<Principal>().cloned();
+    let detail = res.extensions().get::<AuditDetail>().cloned();
+    let status = res.status();
+    let mutating = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let by_token = principal.as_ref().is_some_and(|p| p.kind() == "api_token");
+    let denied = status == axum::http::StatusCode::FORBIDDEN;
+    if !(mutating || by_token || denied || detail.is_some()) {
+        return res;
+    }
+    let detail = detail.unwrap_or_default();
+    let outcome = if status.is_success() {
+        "success"
+    } else if status == axum::http::StatusCode::UNAUTHORIZED || denied {
+        "denied"
+    } else {
+        "failure"
+    };
+    let entry = Entry {
+        actor_id: principal.as_ref().map(|p| p.user_id).or(detail.actor_id),
+        actor_name: principal
+            .as_ref()
+            .map(|p| p.username.clone())
+            .or(detail.actor_name),
+        actor_kind: principal
+            .as_ref()
+            .map_or("anonymous", Principal::kind)
+            .to_owned(),
+        action: detail.action.unwrap_or_else(|| format!("{method} {route}")),
+        entity_type: detail.entity_type.map(str::to_owned),
+        entity_id: detail.entity_id,
+        outcome,
+        summary: if detail.summary.is_null() {
+            serde_json::json!({ "status": status.as_u16() })
+        } else {
+            detail.summary
+        },
+        client_addr,
+        request_id,
+    };
+    write(&state, entry).await;
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_secret_keys_at_any_depth() {
+        let mut v = serde_json::json!({
+            "username": "ann", "password": "hunter2hunter2",
+            "nested": {"api_token": "opst_x", "list": [{"totp_code": "123456"}]},
+        });
+        redact(&mut v);
+        let text = v.to_string();
+        assert!(text.contains("ann"));
+        for secret in ["hunter2hunter2", "opst_x", "123456"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The per-route guard: authenticates the bearer token and enforces the
+//! route's [`Access`]. Wrapped around every route at registration.
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+use super::{Access, Credential, Principal, jwt, secret};
+use crate::http::AppState;
+use crate::http::problem::Problem;
+use crate::store::user::Role;
+use crate::store::{api_token, session, user};
+
+/// Authenticates and authorizes one request for a route declaring `access`.
+pub async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(min_role) = access.min_role() else {
+        return next.run(req).await;
+    };
+    let headers = req.headers().clone();
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(problem) => return problem.for_request(&headers).into_response(),
+    };
+    let mfa_missing = matches!(principal.credential, Credential::Session { mfa: false, .. })
+        && principal.role == Role::Admin
+        && access != Access::SelfService
+        && state.settings.security().await.require_mfa_for_admins;
+    let denial = if mfa_missing {
+        Some(
+            Problem::new(StatusCode::FORBIDDEN, "mfa-enrollment-required", "MFA Required")
+                .detail("Admins must enrol a second factor (POST /api/v1/me/mfa/enroll) and log in with it."),
+        )
+    } else if !principal.has(min_role) {
+        Some(
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+                .detail(format!("This needs the {} role.", min_role.as_str())),
+        )
+    } else {
+        None
+    };
+    if let Some(problem) = denial {
+        let mut res = problem.for_request(&headers).into_response();
+        res.extensions_mut().insert(principal);
+        return res;
+    }
+    req.extensions_mut().insert(principal.clone());
+    let mut res = next.run(req).await;
+    res.extensions_mut().insert(principal);
+    res
+}
+
+fn unauthorized(detail: &str) -> Problem {
+    Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized").detail(detail)
+}
+
+/// Resolves the bearer token to a principal; every failure is a 401.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Principal, Problem> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("Send a bearer token: Authorization: Bearer <token>."))?;
+    let db = state.store.db();
+    let invalid = || unauthorized("The token is invalid, expired or revoked.");
+    if token.starts_with(secret::API_TOKEN_PREFIX) {
+        let now = Utc::now();
+        let (tok, owner) = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(secret::hash(token)))
+            .find_also_related(user::Entity)
+            .one(db)
+            .await
+            .map_err(|_| invalid())?
+            .ok_or_else(invalid)?;
+        let owner = owner.ok_or_else(invalid)?;
+        if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) || !owner.active {
+            return Err(invalid());
+        }
+        if tok
+            .last_used_at
+            .is_none_or(|t| (now - t.to_utc()).num_seconds() >= 60)
+        {
+            let _ = api_token::Entity::update_many()
+                .col_expr(
+                    api_token::Column::LastUsedAt,
+                    Expr::value(now.fixed_offset()),
+                )
+                .filter(api_token::Column::Id.eq(tok.id))
+                .exec(db)
+                .await;
+        }
+        return Ok(Principal {
+            user_id: owner.id,
+            username: owner.username,
+            role: tok.role.min(owner.role),
+            credential: Credential::ApiToken { token_id: tok.id },
+        });
+    }
+    let claims = jwt::verify(&state.keys, token, Utc::now().timestamp()).map_err(|_| invalid())?;
+    let u = user::Entity::find_by_id(claims.sub)
+        .one(db)
+        .await
+        .map_err(|_| invalid())?
+        .filter(|u| u.active)
+        .ok_or_else(invalid)?;
+    let revoked = session::Entity::find()
+        .filter(session::Column::FamilyId.eq(claims.sid))
+        .filter(session::Column::RevokedAt.is_not_null())
+        .one(db)
+        .await
+        .map_err(|_| invalid())?
+        .is_some();
+    if revoked {
+        return Err(invalid());
+    }
+    Ok(Principal {
+        user_id: u.id,
+        username: u.username,
+        role: u.role,
+        credential: Credential::Session {
+            session_id: claims.sid,
+            mfa: claims.mfa,
+            expires_at: chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+        },
+    })
+}

@@ -1,0 +1,89 @@
+//! Who is calling, and what each route lets them do.
+//!
+//! Every route declares an [`Access`] when it is registered (see
+//! `http::routes`); the [`guard`] middleware wrapped around each route
+//! authenticates the caller and enforces it, so a handler cannot forget.
+
+pub mod guard;
+pub mod jwt;
+pub mod keys;
+pub mod secret;
+pub mod throttle;
+pub mod totp;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::store::user::Role;
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, authenticated or not (login, refresh, register).
+    Public,
+    /// Any authenticated caller; exempt from the "admins must enrol MFA"
+    /// rule, so an admin can enrol, read itself and log out.
+    SelfService,
+    /// A caller whose role is at least this one.
+    Role(Role),
+}
+
+impl Access {
+    /// The least role allowed, if any is needed.
+    pub fn min_role(self) -> Option<Role> {
+        match self {
+            Self::Public => None,
+            Self::SelfService => Some(Role::Viewer),
+            Self::Role(r) => Some(r),
+        }
+    }
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Credential {
+    /// An access token of a login session.
+    Session {
+        /// The session (refresh-token family).
+        session_id: Uuid,
+        /// Whether the session passed a second factor.
+        mfa: bool,
+        /// When the access token expires.
+        expires_at: DateTime<Utc>,
+    },
+    /// An API token (automation).
+    ApiToken {
+        /// The token's id.
+        token_id: Uuid,
+    },
+}
+
+/// The authenticated caller, put into request extensions by the guard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    /// The user (for an API token: its owner).
+    pub user_id: Uuid,
+    /// The user name.
+    pub username: String,
+    /// The effective role (for an API token: the lesser of its role and its owner's).
+    pub role: Role,
+    /// How the caller authenticated.
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// Whether this principal holds at least `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.role.rank() >= role.rank()
+    }
+
+    /// `user` or `api_token`, for audit records.
+    pub fn kind(&self) -> &'static str {
+        match self.credential {
+            Credential::Session { .. } => "user",
+            Credential::ApiToken { .. } => "api_token",
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Request handlers, one file per resource. Access rules are not here: they
+//! are declared with each route in `http::routes`.
+
+pub mod audit;
+pub mod auth;
+pub mod me;
+pub mod mfa;
+pub mod settings;
+pub mod tokens;
+pub mod users;

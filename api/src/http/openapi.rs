@@ -1,0 +1,167 @@
+//! The OpenAPI 3.1 document, generated from the route table, and a
+//! self-hosted reference page (no CDN).
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use super::routes::{Route, table};
+use crate::auth::Access;
+
+fn access_name(a: Access) -> &'static str {
+    match a {
+        Access::Public => "public",
+        Access::SelfService => "authenticated",
+        Access::Role(r) => r.as_str(),
+    }
+}
+
+fn problem_ref() -> Value {
+    json!({ "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
+}
+
+fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value {
+    let mut op = Map::new();
+    op.insert("summary".into(), json!(route.summary));
+    op.insert("tags".into(), json!([route.tag]));
+    op.insert(
+        "operationId".into(),
+        json!(format!(
+            "{}_{}",
+            route.method.as_str().to_lowercase(),
+            route
+                .path
+                .trim_start_matches("/api/v1/")
+                .replace(['/', '{', '}', '-'], "_")
+        )),
+    );
+    op.insert("x-opsc-access".into(), json!(access_name(route.access)));
+    let mut params = Vec::new();
+    if route.path.contains("{id}") {
+        params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));
+    }
+    if let Some(q) = route.query {
+        let schema = serde_json::to_value(q(generator)).unwrap_or_default();
+        let name = schema["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(props) = generator
+            .definitions()
+            .get(&name)
+            .and_then(|d| d["properties"].as_object())
+        {
+            for (k, v) in props {
+                params.push(json!({ "name": k, "in": "query", "required": false, "schema": v }));
+            }
+        }
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(body) = route.request {
+        let schema = serde_json::to_value(body(generator)).unwrap_or_default();
+        op.insert(
+            "requestBody".into(),
+            json!({ "required": true, "content": { "application/json": { "schema": schema } } }),
+        );
+    }
+    let mut responses = Map::new();
+    let (status, body) = route.response;
+    let ok = match body {
+        Some(f) => {
+            let schema = serde_json::to_value(f(generator)).unwrap_or_default();
+            json!({ "description": "Success", "content": { "application/json": { "schema": schema } } })
+        }
+        None => json!({ "description": "Success" }),
+    };
+    responses.insert(status.to_string(), ok);
+    if route.request.is_some() || route.query.is_some() || route.path.contains("{id}") {
+        for code in ["400", "404", "409", "422"] {
+            responses.insert(
+                code.into(),
+                json!({ "description": "Rejected input", "content": problem_ref()["content"] }),
+            );
+        }
+    }
+    if route.access == Access::Public {
+        op.insert("security".into(), json!([]));
+        if route.path.ends_with("/login") {
+            responses.insert("401".into(), json!({ "description": "Invalid credentials or second factor needed", "content": problem_ref()["content"] }));
+            responses.insert("429".into(), json!({ "description": "Too many failed logins", "content": problem_ref()["content"] }));
+        }
+    } else {
+        responses.insert("401".into(), json!({ "description": "No, expired, invalid or revoked token", "content": problem_ref()["content"] }));
+        responses.insert(
+            "403".into(),
+            json!({ "description": "Role too low", "content": problem_ref()["content"] }),
+        );
+    }
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    let mut generator = settings.into_generator();
+    let mut paths: Map<String, Value> = Map::new();
+    for route in table() {
+        let op = operation(&route, &mut generator);
+        let entry = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
+        entry[route.method.as_str().to_lowercase()] = op;
+    }
+    let mut schemas = generator.take_definitions(true);
+    schemas.insert(
+        "Problem".into(),
+        json!({
+            "type": "object",
+            "description": "RFC 9457 problem details.",
+            "required": ["type", "title", "status"],
+            "properties": {
+                "type": { "type": "string", "format": "uri" },
+                "title": { "type": "string" },
+                "status": { "type": "integer" },
+                "detail": { "type": "string" },
+                "request_id": { "type": "string" }
+            }
+        }),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OpsConductor API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Operations automation. Authenticate with POST /api/v1/auth/login and send `Authorization: Bearer <access_token>`, or use an API token. Every operation lists the least role it needs as x-opsc-access. Errors are application/problem+json."
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An access token (JWT) from login, or an API token (opst_…)." }
+            }
+        }
+    })
+}
+
+/// The document as pretty JSON with a trailing newline (the snapshot form).
+pub fn document_text() -> String {
+    let mut s = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The reference page: renders the document in the browser, no external assets.
+pub const REFERENCE_HTML: &str = include_str!("reference.html");
+/// Its script.
+pub const REFERENCE_JS: &str = include_str!("reference.js");
+/// Its style sheet.
+pub const REFERENCE_CSS: &str = include_str!("reference.css");

@@ -1,0 +1,303 @@
+//! The route table: every route with the access it requires, its summary,
+//! and its request and response types. The router and the OpenAPI document
+//! are both built from this one table, so a route cannot exist without a
+//! declared access rule, and the documentation cannot drift from the code.
+
+use axum::Router;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, delete, get, post, put};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use super::AppState;
+use crate::auth::Access;
+use crate::auth::guard::guard;
+use crate::handlers::{audit, auth, me, mfa, settings, tokens, users};
+use crate::sessions::TokenPair;
+use crate::store::user::Role;
+
+/// Produces a schema (a `$ref` into components) for a type.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// One route.
+#[derive(Debug)]
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path template, `{id}` for parameters.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// One line for the reference.
+    pub summary: &'static str,
+    /// Grouping in the reference.
+    pub tag: &'static str,
+    /// JSON body type.
+    pub request: Option<SchemaFn>,
+    /// Query parameters type.
+    pub query: Option<SchemaFn>,
+    /// Success status and body type.
+    pub response: (u16, Option<SchemaFn>),
+    handler: MethodRouter<AppState>,
+}
+
+impl Route {
+    fn new(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        summary: &'static str,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        let tag = path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .next()
+            .unwrap_or("api");
+        Self {
+            method,
+            path,
+            access,
+            summary,
+            tag,
+            request: None,
+            query: None,
+            response: (200, None),
+            handler,
+        }
+    }
+
+    fn body<T: JsonSchema>(mut self) -> Self {
+        self.request = Some(schema::<T>);
+        self
+    }
+
+    fn query<T: JsonSchema>(mut self) -> Self {
+        self.query = Some(schema::<T>);
+        self
+    }
+
+    fn ok<T: JsonSchema>(mut self, status: u16) -> Self {
+        self.response = (status, Some(schema::<T>));
+        self
+    }
+
+    fn no_content(mut self) -> Self {
+        self.response = (204, None);
+        self
+    }
+}
+
+const ADMIN: Access = Access::Role(Role::Admin);
+const SELF: Access = Access::SelfService;
+
+/// Every API route.
+pub fn table() -> Vec<Route> {
+    use Method as M;
+    vec![
+        Route::new(
+            M::POST,
+            "/api/v1/auth/login",
+            Access::Public,
+            "Log in; returns an access and a refresh token",
+            post(auth::login),
+        )
+        .body::<auth::LoginRequest>()
+        .ok::<TokenPair>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/auth/refresh",
+            Access::Public,
+            "Rotate a refresh token; reuse revokes the session",
+            post(auth::refresh),
+        )
+        .body::<auth::RefreshRequest>()
+        .ok::<TokenPair>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/auth/logout",
+            Access::Public,
+            "End the session of a refresh token",
+            post(auth::logout),
+        )
+        .body::<auth::RefreshRequest>()
+        .no_content(),
+        Route::new(
+            M::POST,
+            "/api/v1/auth/register",
+            Access::Public,
+            "Self-registration as a viewer (off by default)",
+            post(auth::register),
+        )
+        .body::<auth::RegisterRequest>()
+        .ok::<users::UserView>(201),
+        Route::new(
+            M::POST,
+            "/api/v1/auth/revoke-all",
+            SELF,
+            "Revoke all sessions of yourself, or (admins) of a user",
+            post(auth::revoke_all),
+        )
+        .body::<auth::RevokeAllRequest>()
+        .no_content(),
+        Route::new(
+            M::GET,
+            "/api/v1/auth/verify",
+            SELF,
+            "Who this token belongs to",
+            get(auth::verify),
+        )
+        .ok::<auth::VerifyResponse>(200),
+        Route::new(M::GET, "/api/v1/me", SELF, "Your profile", get(me::get))
+            .ok::<users::UserView>(200),
+        Route::new(
+            M::PUT,
+            "/api/v1/me",
+            SELF,
+            "Change your profile or password",
+            put(me::update),
+        )
+        .body::<me::MeUpdate>()
+        .ok::<users::UserView>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/me/mfa/enroll",
+            SELF,
+            "Start TOTP enrolment",
+            post(mfa::enroll),
+        )
+        .ok::<mfa::Enrolment>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/me/mfa/confirm",
+            SELF,
+            "Confirm TOTP with a code; returns recovery codes",
+            post(mfa::confirm),
+        )
+        .body::<mfa::CodeRequest>()
+        .ok::<mfa::RecoveryCodes>(200),
+        Route::new(
+            M::DELETE,
+            "/api/v1/me/mfa",
+            SELF,
+            "Turn TOTP off (needs your password)",
+            delete(mfa::disable),
+        )
+        .body::<mfa::DisableRequest>(),
+        Route::new(
+            M::GET,
+            "/api/v1/users",
+            ADMIN,
+            "List users",
+            get(users::list),
+        )
+        .query::<users::Paging>()
+        .ok::<users::Page<users::UserView>>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/users",
+            ADMIN,
+            "Create a user",
+            post(users::create),
+        )
+        .body::<users::NewUser>()
+        .ok::<users::UserView>(201),
+        Route::new(
+            M::GET,
+            "/api/v1/users/{id}",
+            ADMIN,
+            "Get a user",
+            get(users::get),
+        )
+        .ok::<users::UserView>(200),
+        Route::new(
+            M::PUT,
+            "/api/v1/users/{id}",
+            ADMIN,
+            "Change a user",
+            put(users::update),
+        )
+        .body::<users::UserUpdate>()
+        .ok::<users::UserView>(200),
+        Route::new(
+            M::DELETE,
+            "/api/v1/users/{id}",
+            ADMIN,
+            "Delete a user",
+            delete(users::delete),
+        )
+        .no_content(),
+        Route::new(
+            M::GET,
+            "/api/v1/api-tokens",
+            Access::Role(Role::Viewer),
+            "Your API tokens",
+            get(tokens::list),
+        ),
+        Route::new(
+            M::POST,
+            "/api/v1/api-tokens",
+            Access::Role(Role::Viewer),
+            "Create an API token (secret shown once)",
+            post(tokens::create),
+        )
+        .body::<tokens::NewToken>()
+        .ok::<tokens::CreatedToken>(201),
+        Route::new(
+            M::DELETE,
+            "/api/v1/api-tokens/{id}",
+            Access::Role(Role::Viewer),
+            "Revoke an API token",
+            delete(tokens::revoke),
+        )
+        .no_content(),
+        Route::new(
+            M::GET,
+            "/api/v1/audit",
+            ADMIN,
+            "Search the audit trail",
+            get(audit::list),
+        )
+        .query::<audit::AuditQuery>()
+        .ok::<users::Page<audit::AuditView>>(200),
+        Route::new(
+            M::GET,
+            "/api/v1/audit/export",
+            ADMIN,
+            "Export the audit trail as CSV or JSON",
+            get(audit::export),
+        )
+        .query::<audit::AuditQuery>(),
+        Route::new(
+            M::GET,
+            "/api/v1/settings/security",
+            ADMIN,
+            "Security settings",
+            get(settings::get),
+        )
+        .ok::<crate::settings::SecuritySettings>(200),
+        Route::new(
+            M::PUT,
+            "/api/v1/settings/security",
+            ADMIN,
+            "Change security settings",
+            put(settings::put),
+        )
+        .body::<crate::settings::SecuritySettings>()
+        .ok::<crate::settings::SecuritySettings>(200),
+    ]
+}
+
+/// The router of every route, each wrapped in its access guard.
+pub fn router(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |r, route| {
+        let guarded = route
+            .handler
+            .route_layer(from_fn_with_state((state.clone(), route.access), guard));
+        r.route(route.path, guarded)
+    })
+}
