@@ -57,7 +57,7 @@ pub async fn ensure_admin(
     let now = chrono::Utc::now().fixed_offset();
     let admin = user::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
-        username: Set(username.to_owned()),
+        username: Set(username.trim().to_lowercase()),
         email: Set(None),
         display_name: Set("Administrator".to_owned()),
         password_hash: Set(hash),

@@ -109,3 +109,10 @@ mod tests {
         assert!(!verify(&pw, "not a hash"));
     }
 }
+
+/// [`verify`] on the blocking pool: Argon2 must not stall the async workers.
+pub async fn verify_blocking(password: SecretString, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &hash))
+        .await
+        .unwrap_or(false)
+}

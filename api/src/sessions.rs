@@ -49,6 +49,7 @@ pub async fn issue(
         used_at: Set(None),
         revoked_at: Set(None),
         client_addr: Set(client_addr),
+        mfa: Set(mfa),
         created_at: Set(now.fixed_offset()),
     }
     .insert(state.store.db())
@@ -118,6 +119,16 @@ pub async fn rotate(
         revoke_family(state, row.family_id).await?;
         return Ok(Rotation::ReuseDetected(row.user_id));
     }
+    // A concurrent reuse may have revoked the family after our claim.
+    let family_revoked = session::Entity::find()
+        .filter(session::Column::FamilyId.eq(row.family_id))
+        .filter(session::Column::RevokedAt.is_not_null())
+        .one(db)
+        .await?
+        .is_some();
+    if family_revoked {
+        return Err(invalid());
+    }
     let Some(u) = user::Entity::find_by_id(row.user_id)
         .one(db)
         .await?
@@ -126,9 +137,9 @@ pub async fn rotate(
         revoke_family(state, row.family_id).await?;
         return Err(invalid());
     };
-    // The second factor passed at login carries over to the rotated session.
-    let mfa = u.mfa_enabled;
-    let pair = issue(state, &u, row.family_id, mfa, client_addr).await?;
+    // What the session proved at login carries over; enrolling MFA later
+    // does not upgrade a password-only session.
+    let pair = issue(state, &u, row.family_id, row.mfa, client_addr).await?;
     Ok(Rotation::Rotated(Box::new((pair, u))))
 }
 

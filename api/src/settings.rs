@@ -48,13 +48,25 @@ impl Settings {
         {
             return s;
         }
-        let loaded = setting::Entity::find_by_id(KEY.to_owned())
+        let loaded = match setting::Entity::find_by_id(KEY.to_owned())
             .one(&self.db)
             .await
-            .ok()
-            .flatten()
-            .and_then(|row| serde_json::from_value(row.value).ok())
-            .unwrap_or_default();
+        {
+            Ok(row) => row
+                .and_then(|row| serde_json::from_value(row.value).ok())
+                .unwrap_or_default(),
+            // Fail closed: keep the last known settings rather than defaults.
+            Err(e) => {
+                tracing::warn!(error = %e, "Reading security settings failed; keeping the last known.");
+                if let Some((_, last)) = *self.cache.read().await {
+                    return last;
+                }
+                return SecuritySettings {
+                    require_mfa_for_admins: true,
+                    self_registration: false,
+                };
+            }
+        };
         *self.cache.write().await = Some((Instant::now(), loaded));
         loaded
     }

@@ -26,6 +26,7 @@ enum RefreshTokens {
     UsedAt,
     RevokedAt,
     ClientAddr,
+    Mfa,
     CreatedAt,
 }
 
@@ -134,6 +135,12 @@ impl MigrationTrait for Migration {
                             .null(),
                     )
                     .col(ColumnDef::new(RefreshTokens::ClientAddr).text().null())
+                    .col(
+                        ColumnDef::new(RefreshTokens::Mfa)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(now(RefreshTokens::CreatedAt))
                     .foreign_key(&mut user_fk(RefreshTokens::Table, RefreshTokens::UserId))
                     .to_owned(),

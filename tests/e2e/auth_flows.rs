@@ -384,3 +384,135 @@ async fn configured_cors_origins_are_the_only_ones_allowed() {
     }
     api.stop().await;
 }
+
+#[tokio::test]
+async fn api_tokens_cannot_mint_credentials_or_touch_the_second_factor() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    let (s, created) = api
+        .call(
+            Method::POST,
+            "/api/v1/api-tokens",
+            Some(&admin),
+            Some(json!({"name": "bot", "expires_in_days": 1})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let token = created["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/users", Some(&token), None)
+            .await
+            .0,
+        200,
+        "the token works for its role"
+    );
+    for (method, path, body) in [
+        (Method::POST, "/api/v1/api-tokens", json!({"name": "child"})),
+        (Method::POST, "/api/v1/me/mfa/enroll", json!({})),
+        (
+            Method::PUT,
+            "/api/v1/me",
+            json!({"current_password": TEST_ADMIN_PASSWORD, "new_password": "another-long-password-9"}),
+        ),
+        (Method::POST, "/api/v1/auth/revoke-all", json!({})),
+    ] {
+        let (s, b) = api
+            .call(method.clone(), path, Some(&token), Some(body))
+            .await;
+        assert_eq!(
+            (s, b["type"].as_str().unwrap_or_default()),
+            (403, "https://opsconductor.dev/problems/session-required"),
+            "{method} {path}"
+        );
+    }
+    let (_, list) = api
+        .call(Method::GET, "/api/v1/api-tokens", Some(&admin), None)
+        .await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "no token was minted by a token"
+    );
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_codes_and_parallel_guesses_count_toward_lockout_and_admins_can_unlock() {
+    let api = ApiServer::start(&[
+        ("OPSC_AUTH_LOCKOUT_THRESHOLD", "3"),
+        ("OPSC_AUTH_LOCKOUT_SECS", "600"),
+    ])
+    .await;
+    let admin = api.admin().await;
+    let uid = api
+        .user(&admin, "racer", "operator", "racer-right-password-1")
+        .await;
+
+    // Six guesses at once: every one counts, so the account ends up locked.
+    let guesses = (0..6).map(|_| {
+        api.req(Method::POST, "/api/v1/auth/login", None)
+            .json(&json!({"username": "racer", "password": "wrong-guess-password"}))
+            .send()
+    });
+    futures::future::join_all(guesses).await;
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "racer", "password": "racer-right-password-1"})),
+        )
+        .await;
+    assert_eq!(s, 429, "parallel guesses locked the account");
+
+    let (s, _) = api
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{uid}"),
+            Some(&admin),
+            Some(json!({"unlock": true})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (racer, _) = api.login("racer", "racer-right-password-1").await;
+
+    // With MFA on, wrong codes after the right password count as failures too.
+    let (_, enrol) = api
+        .call(Method::POST, "/api/v1/me/mfa/enroll", Some(&racer), None)
+        .await;
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(enrol["secret"].as_str().unwrap().as_bytes())
+        .unwrap();
+    let step = chrono::Utc::now().timestamp() / 30;
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/me/mfa/confirm",
+            Some(&racer),
+            Some(json!({"code": opsc_api::auth::totp::code_at(&secret, step - 1)})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    for _ in 0..3 {
+        let (s, _) = api
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "racer", "password": "racer-right-password-1", "totp_code": "000000"})),
+            )
+            .await;
+        assert!(s == 401 || s == 429);
+    }
+    let good = opsc_api::auth::totp::code_at(&secret, step);
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "racer", "password": "racer-right-password-1", "totp_code": good})),
+        )
+        .await;
+    assert_eq!(s, 429, "three wrong codes locked the account");
+    api.stop().await;
+}

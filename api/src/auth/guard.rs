@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
-use super::{Access, Credential, Principal, jwt, secret};
+use super::{Access, Credential, Principal, Rule, jwt, secret};
 use crate::http::AppState;
 use crate::http::problem::Problem;
 use crate::store::user::Role;
@@ -16,10 +16,11 @@ use crate::store::{api_token, session, user};
 
 /// Authenticates and authorizes one request for a route declaring `access`.
 pub async fn guard(
-    State((state, access)): State<(AppState, Access)>,
+    State((state, rule)): State<(AppState, Rule)>,
     mut req: Request,
     next: Next,
 ) -> Response {
+    let access = rule.access;
     let Some(min_role) = access.min_role() else {
         return next.run(req).await;
     };
@@ -32,7 +33,13 @@ pub async fn guard(
         && principal.role == Role::Admin
         && access != Access::SelfService
         && state.settings.security().await.require_mfa_for_admins;
-    let denial = if mfa_missing {
+    let token_refused =
+        rule.session_only && matches!(principal.credential, Credential::ApiToken { .. });
+    let denial = if token_refused {
+        Some(Problem::new(StatusCode::FORBIDDEN, "session-required", "Session Required").detail(
+            "API tokens cannot call this; log in (it mints credentials or changes a second factor or password).",
+        ))
+    } else if mfa_missing {
         Some(
             Problem::new(StatusCode::FORBIDDEN, "mfa-enrollment-required", "MFA Required")
                 .detail("Admins must enrol a second factor (POST /api/v1/me/mfa/enroll) and log in with it."),

@@ -40,6 +40,16 @@ impl Access {
     }
 }
 
+/// A route's rule: the access it needs, and whether an API token may call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The least access.
+    pub access: Access,
+    /// Only a login session, never an API token: routes that mint
+    /// credentials or change the second factor or password.
+    pub session_only: bool,
+}
+
 /// How the caller authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

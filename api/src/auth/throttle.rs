@@ -25,10 +25,31 @@ pub struct Limits {
 pub struct Throttle {
     limits: Limits,
     addresses: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
-    unknown_names: Mutex<HashMap<String, (u32, Option<Instant>)>>,
+    unknown_names: Mutex<HashMap<String, NameEntry>>,
 }
 
-/// Entries kept at most per map; the oldest are dropped first.
+/// Consecutive failures of an unknown name, its lock, and its last activity.
+#[derive(Debug, Clone, Copy)]
+struct NameEntry {
+    failures: u32,
+    locked_until: Option<Instant>,
+    seen: Instant,
+}
+
+/// IPv6 clients are counted per /64: one host usually owns the whole prefix.
+fn bucket(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => {
+            let mut seg = v6.segments();
+            seg[4..].fill(0);
+            IpAddr::V6(seg.into())
+        }
+    }
+}
+
+/// Entries kept at most per map. When full, expired entries go first, then
+/// the least recently active one; counters are never reset wholesale.
 const MAX_ENTRIES: usize = 100_000;
 
 impl Throttle {
@@ -50,7 +71,7 @@ impl Throttle {
     pub fn address_blocked(&self, addr: IpAddr) -> Option<u64> {
         let mut map = self.addresses.lock().ok()?;
         let now = Instant::now();
-        let q = map.get_mut(&addr)?;
+        let q = map.get_mut(&bucket(addr))?;
         while q
             .front()
             .is_some_and(|t| now.duration_since(*t) > self.limits.window)
@@ -70,19 +91,38 @@ impl Throttle {
 
     /// Records a failed login from `addr`.
     pub fn address_failed(&self, addr: IpAddr) {
-        if let Ok(mut map) = self.addresses.lock() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+        let Ok(mut map) = self.addresses.lock() else {
+            return;
+        };
+        let key = bucket(addr);
+        let now = Instant::now();
+        if map.len() >= MAX_ENTRIES && !map.contains_key(&key) {
+            let window = self.limits.window;
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= window));
+            if map.len() >= MAX_ENTRIES
+                && let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, q)| q.back().copied())
+                    .map(|(k, _)| *k)
+            {
+                map.remove(&oldest);
             }
-            map.entry(addr).or_default().push_back(Instant::now());
+        }
+        let q = map.entry(key).or_default();
+        q.push_back(now);
+        // Only the failures inside the window matter.
+        while q.len() > self.limits.per_address.saturating_add(1) {
+            q.pop_front();
         }
     }
 
     /// Seconds left on the lock of an unknown name, if locked.
     pub fn unknown_locked(&self, name: &str) -> Option<u64> {
         let map = self.unknown_names.lock().ok()?;
-        let (_, until) = map.get(name)?;
-        let left = (*until)?.checked_duration_since(Instant::now())?;
+        let left = map
+            .get(name)?
+            .locked_until?
+            .checked_duration_since(Instant::now())?;
         Some(left.as_secs().max(1))
     }
 
@@ -91,19 +131,41 @@ impl Throttle {
         let Ok(mut map) = self.unknown_names.lock() else {
             return 0;
         };
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+        let now = Instant::now();
+        if map.len() >= MAX_ENTRIES && !map.contains_key(name) {
+            let lockout = self.limits.lockout;
+            map.retain(|_, e| {
+                e.locked_until.is_some_and(|u| u > now) || now.duration_since(e.seen) < lockout
+            });
+            if map.len() >= MAX_ENTRIES
+                && let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, e)| e.seen)
+                    .map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
         }
-        let entry = map.entry(name.to_owned()).or_insert((0, None));
-        if entry.1.is_some_and(|until| until <= Instant::now()) {
-            *entry = (0, None);
+        let entry = map.entry(name.to_owned()).or_insert(NameEntry {
+            failures: 0,
+            locked_until: None,
+            seen: now,
+        });
+        if entry.locked_until.is_some_and(|until| until <= now) {
+            *entry = NameEntry {
+                failures: 0,
+                locked_until: None,
+                seen: now,
+            };
         }
-        entry.0 += 1;
-        if entry.0 >= self.limits.lockout_threshold {
-            *entry = (0, Some(Instant::now() + self.limits.lockout));
+        entry.seen = now;
+        entry.failures += 1;
+        if entry.failures >= self.limits.lockout_threshold {
+            entry.failures = 0;
+            entry.locked_until = Some(now + self.limits.lockout);
             return self.limits.lockout_threshold;
         }
-        entry.0
+        entry.failures
     }
 }
 
@@ -144,6 +206,16 @@ mod tests {
         assert_eq!(t.unknown_locked("ghost"), None);
         assert_eq!(t.unknown_failed("ghost"), 2);
         assert!(t.unknown_locked("ghost").is_some());
+    }
+
+    #[test]
+    fn ipv6_counts_per_64() {
+        let t = Throttle::new(limits());
+        for host in 1..=3 {
+            t.address_failed(format!("2001:db8::{host}").parse().unwrap());
+        }
+        assert!(t.address_blocked("2001:db8::99".parse().unwrap()).is_some());
+        assert_eq!(t.address_blocked("2001:db8:0:1::1".parse().unwrap()), None);
     }
 
     #[test]

@@ -235,7 +235,7 @@ pub async fn export(
 
 /// RFC 4180 quoting; a leading formula character is neutralised for spreadsheets.
 fn csv_field(f: &str) -> String {
-    let f = if f.starts_with(['=', '+', '-', '@']) {
+    let f = if f.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{f}")
     } else {
         f.to_owned()

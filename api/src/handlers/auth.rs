@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -126,7 +126,8 @@ fn login_detail(username: &str, user_id: Option<Uuid>, reason: &str) -> AuditDet
 }
 
 /// Logs in. Unknown users and wrong passwords take the same time and get the
-/// same answer; failures slow down, then lock the account for a while.
+/// same answer; failures slow down, then lock the account for a while. A
+/// wrong second factor counts as a failed login.
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -151,7 +152,7 @@ pub async fn login(
     let pw = SecretString::from(body.password);
     let Some(u) = found else {
         // Same work as for a real user: one Argon2 verification.
-        let _ = password::verify(&pw, &state.dummy_hash);
+        let _ = password::verify_blocking(pw, state.dummy_hash.to_string()).await;
         state.throttle.address_failed(addr);
         if let Some(wait) = state.throttle.unknown_locked(&name) {
             return with_audit(too_many(wait), login_detail(&name, None, "locked"));
@@ -165,38 +166,19 @@ pub async fn login(
     };
     let now = Utc::now();
     if let Some(until) = u.locked_until.filter(|t| t.to_utc() > now) {
-        let _ = password::verify(&pw, &state.dummy_hash);
+        let _ = password::verify_blocking(pw, state.dummy_hash.to_string()).await;
         let wait = u64::try_from((until.to_utc() - now).num_seconds())
             .unwrap_or(1)
             .max(1);
         return with_audit(too_many(wait), login_detail(&name, Some(u.id), "locked"));
     }
-    if !password::verify(&pw, &u.password_hash) || !u.active {
-        state.throttle.address_failed(addr);
-        let failures = u32::try_from(u.failed_logins).unwrap_or(0) + 1;
-        let limits = state.throttle.limits();
-        let mut update = u.clone().into_active_model();
-        if failures >= limits.lockout_threshold {
-            let until = now
-                + chrono::Duration::seconds(i64::try_from(limits.lockout.as_secs()).unwrap_or(900));
-            update.failed_logins = Set(0);
-            update.locked_until = Set(Some(until.fixed_offset()));
-        } else {
-            update.failed_logins = Set(i32::try_from(failures).unwrap_or(i32::MAX));
-        }
-        if let Err(e) = update.update(state.store.db()).await {
-            return Problem::from(e).into_response();
-        }
-        tokio::time::sleep(throttle::slowdown(failures)).await;
+    if !password::verify_blocking(pw, u.password_hash.clone()).await || !u.active {
         let reason = if u.active {
             "wrong password"
         } else {
             "inactive user"
         };
-        return with_audit(
-            bad_credentials().into_response(),
-            login_detail(&name, Some(u.id), reason),
-        );
+        return failed(&state, addr, &u, bad_credentials().into_response(), reason).await;
     }
     let mut mfa = false;
     if u.mfa_enabled {
@@ -210,11 +192,14 @@ pub async fn login(
         .await
         {
             Ok(()) => mfa = true,
-            Err(res) => {
+            Err(SecondFactor::Missing(res)) => {
                 return with_audit(
                     res,
-                    login_detail(&name, Some(u.id), "second factor missing or wrong"),
+                    login_detail(&name, Some(u.id), "second factor required"),
                 );
+            }
+            Err(SecondFactor::Wrong(res)) => {
+                return failed(&state, addr, &u, res, "second factor wrong").await;
             }
         }
     }
@@ -239,13 +224,64 @@ pub async fn login(
     }
 }
 
+/// Counts a failed login atomically (concurrent guesses all count), locks
+/// the account at the threshold, slows the answer down, and audits it.
+async fn failed(
+    state: &AppState,
+    addr: std::net::IpAddr,
+    u: &user::Model,
+    answer: Response,
+    reason: &str,
+) -> Response {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+    state.throttle.address_failed(addr);
+    let limits = state.throttle.limits();
+    let db = state.store.db();
+    let counted = db
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+            [u.id.into()],
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i32>("", "failed_logins").ok())
+        .unwrap_or(1);
+    let failures = u32::try_from(counted).unwrap_or(1);
+    if failures >= limits.lockout_threshold {
+        let until = Utc::now()
+            + chrono::Duration::seconds(i64::try_from(limits.lockout.as_secs()).unwrap_or(900));
+        let locked = user::Entity::update_many()
+            .col_expr(user::Column::FailedLogins, Expr::value(0))
+            .col_expr(user::Column::LockedUntil, Expr::value(until.fixed_offset()))
+            .filter(user::Column::Id.eq(u.id))
+            .exec(db)
+            .await;
+        if let Err(e) = locked {
+            return Problem::from(e).into_response();
+        }
+        tracing::warn!(user_id = %u.id, "Account locked after repeated failed logins.");
+    }
+    tokio::time::sleep(throttle::slowdown(failures)).await;
+    with_audit(answer, login_detail(&u.username, Some(u.id), reason))
+}
+
+/// Why the second factor did not pass.
+enum SecondFactor {
+    /// None was sent: ask for it (not a failure).
+    Missing(Response),
+    /// A wrong, reused or unknown code (a failure).
+    Wrong(Response),
+}
+
 async fn second_factor(
     state: &AppState,
     u: &user::Model,
     code: Option<&str>,
     recovery: Option<&str>,
     now: chrono::DateTime<Utc>,
-) -> Result<(), Response> {
+) -> Result<(), SecondFactor> {
     let wrong = || {
         Problem::new(
             StatusCode::UNAUTHORIZED,
@@ -255,9 +291,10 @@ async fn second_factor(
         .detail("The second-factor code is wrong or was already used.")
         .into_response()
     };
+    let internal = |e: sea_orm::DbErr| SecondFactor::Wrong(Problem::from(e).into_response());
     let db = state.store.db();
     if let Some(rc) = recovery {
-        let hash = crate::auth::secret::hash(rc.trim());
+        let hash = crate::auth::secret::hash(&rc.trim().to_lowercase());
         let used = recovery_code::Entity::update_many()
             .col_expr(
                 recovery_code::Column::UsedAt,
@@ -268,29 +305,31 @@ async fn second_factor(
             .filter(recovery_code::Column::UsedAt.is_null())
             .exec(db)
             .await
-            .map_err(|e| Problem::from(e).into_response())?;
+            .map_err(internal)?;
         return if used.rows_affected == 1 {
             Ok(())
         } else {
-            Err(wrong())
+            Err(SecondFactor::Wrong(wrong()))
         };
     }
     let Some(code) = code else {
-        return Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "mfa-required",
-            "Second Factor Required",
-        )
-        .detail("Send totp_code (or recovery_code) with the login.")
-        .into_response());
+        return Err(SecondFactor::Missing(
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "mfa-required",
+                "Second Factor Required",
+            )
+            .detail("Send totp_code (or recovery_code) with the login.")
+            .into_response(),
+        ));
     };
     let secret = u
         .mfa_secret
         .as_deref()
         .and_then(|sealed| totp::open(&state.keys.mfa, u.id, sealed))
-        .ok_or_else(wrong)?;
-    let step =
-        totp::check(&secret, code.trim(), now.timestamp(), u.mfa_last_step).ok_or_else(wrong)?;
+        .ok_or_else(|| SecondFactor::Wrong(wrong()))?;
+    let step = totp::check(&secret, code.trim(), now.timestamp(), u.mfa_last_step)
+        .ok_or_else(|| SecondFactor::Wrong(wrong()))?;
     // Record the step only if no concurrent login used it first.
     let claimed = user::Entity::update_many()
         .col_expr(user::Column::MfaLastStep, Expr::value(step))
@@ -302,11 +341,11 @@ async fn second_factor(
         )
         .exec(db)
         .await
-        .map_err(|e| Problem::from(e).into_response())?;
+        .map_err(internal)?;
     if claimed.rows_affected == 1 {
         Ok(())
     } else {
-        Err(wrong())
+        Err(SecondFactor::Wrong(wrong()))
     }
 }
 
@@ -371,6 +410,13 @@ pub async fn revoke_all(
     ApiJson(body): ApiJson<RevokeAllRequest>,
 ) -> Result<Response, Problem> {
     let target = body.user_id.unwrap_or(me.user_id);
+    let mfa_missing = matches!(me.credential, Credential::Session { mfa: false, .. })
+        && state.settings.security().await.require_mfa_for_admins;
+    if target != me.user_id && mfa_missing {
+        return Err(Problem::forbidden(
+            "Revoking another user's sessions needs an MFA session.",
+        ));
+    }
     if target != me.user_id && !me.has(Role::Admin) {
         return Err(Problem::forbidden(
             "Only admins may revoke another user's sessions.",
@@ -380,7 +426,7 @@ pub async fn revoke_all(
     Ok(with_audit(
         StatusCode::NO_CONTENT.into_response(),
         AuditDetail::new("auth.revoke_all", "user", target)
-            .summary(json!({ "tokens_revoked": revoked })),
+            .summary(json!({ "sessions_ended": revoked })),
     ))
 }
 

@@ -82,10 +82,13 @@ pub async fn update(
     }
     let mut password_changed = false;
     if let Some(new) = up.new_password {
-        let ok = up
-            .current_password
-            .map(SecretString::from)
-            .is_some_and(|c| password::verify(&c, &current.password_hash));
+        let ok = match up.current_password {
+            Some(c) => {
+                password::verify_blocking(SecretString::from(c), current.password_hash.clone())
+                    .await
+            }
+            None => false,
+        };
         if !ok {
             return Err(Problem::forbidden("current_password is missing or wrong"));
         }

@@ -139,7 +139,8 @@ pub async fn disable(
     ApiJson(body): ApiJson<DisableRequest>,
 ) -> Result<Response, Problem> {
     let u = me_row(&state, &me).await?;
-    if !password::verify(&SecretString::from(body.password), &u.password_hash) {
+    if !password::verify_blocking(SecretString::from(body.password), u.password_hash.clone()).await
+    {
         return Err(Problem::forbidden("the password is wrong"));
     }
     let db = state.store.db();

@@ -135,9 +135,12 @@ pub struct UserUpdate {
     /// Active flag; deactivating ends the user's sessions.
     #[serde(default)]
     pub active: Option<bool>,
-    /// New password; setting it ends the user's sessions.
+    /// New password; setting it ends the user's sessions and unlocks the account.
     #[serde(default)]
     pub password: Option<String>,
+    /// `true` clears a lockout after failed logins.
+    #[serde(default)]
+    pub unlock: Option<bool>,
 }
 
 pub(crate) fn valid_username(name: &str) -> Result<String, Problem> {
@@ -338,6 +341,11 @@ pub async fn update(
         changed.insert("active".into(), json!(a));
         row.active = Set(a);
         end_sessions |= !a;
+    }
+    if up.unlock == Some(true) || up.password.is_some() {
+        row.failed_logins = Set(0);
+        row.locked_until = Set(None);
+        changed.insert("unlocked".into(), json!(true));
     }
     if let Some(pw) = up.password {
         row.password_hash = Set(hash_new_password(pw)?);

@@ -35,6 +35,9 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
         )),
     );
     op.insert("x-opsc-access".into(), json!(access_name(route.access)));
+    if route.session_only {
+        op.insert("x-opsc-session-only".into(), json!(true));
+    }
     let mut params = Vec::new();
     if route.path.contains("{id}") {
         params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));

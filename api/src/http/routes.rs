@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::AppState;
-use crate::auth::Access;
 use crate::auth::guard::guard;
+use crate::auth::{Access, Rule};
 use crate::handlers::{audit, auth, me, mfa, settings, tokens, users};
 use crate::sessions::TokenPair;
 use crate::store::user::Role;
@@ -32,6 +32,8 @@ pub struct Route {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// Refused to API tokens.
+    pub session_only: bool,
     /// One line for the reference.
     pub summary: &'static str,
     /// Grouping in the reference.
@@ -62,6 +64,7 @@ impl Route {
             method,
             path,
             access,
+            session_only: false,
             summary,
             tag,
             request: None,
@@ -83,6 +86,11 @@ impl Route {
 
     fn ok<T: JsonSchema>(mut self, status: u16) -> Self {
         self.response = (status, Some(schema::<T>));
+        self
+    }
+
+    fn session_only(mut self) -> Self {
+        self.session_only = true;
         self
     }
 
@@ -143,6 +151,7 @@ pub fn table() -> Vec<Route> {
             post(auth::revoke_all),
         )
         .body::<auth::RevokeAllRequest>()
+        .session_only()
         .no_content(),
         Route::new(
             M::GET,
@@ -162,6 +171,7 @@ pub fn table() -> Vec<Route> {
             put(me::update),
         )
         .body::<me::MeUpdate>()
+        .session_only()
         .ok::<users::UserView>(200),
         Route::new(
             M::POST,
@@ -170,6 +180,7 @@ pub fn table() -> Vec<Route> {
             "Start TOTP enrolment",
             post(mfa::enroll),
         )
+        .session_only()
         .ok::<mfa::Enrolment>(200),
         Route::new(
             M::POST,
@@ -179,6 +190,7 @@ pub fn table() -> Vec<Route> {
             post(mfa::confirm),
         )
         .body::<mfa::CodeRequest>()
+        .session_only()
         .ok::<mfa::RecoveryCodes>(200),
         Route::new(
             M::DELETE,
@@ -187,7 +199,8 @@ pub fn table() -> Vec<Route> {
             "Turn TOTP off (needs your password)",
             delete(mfa::disable),
         )
-        .body::<mfa::DisableRequest>(),
+        .body::<mfa::DisableRequest>()
+        .session_only(),
         Route::new(
             M::GET,
             "/api/v1/users",
@@ -246,6 +259,7 @@ pub fn table() -> Vec<Route> {
             post(tokens::create),
         )
         .body::<tokens::NewToken>()
+        .session_only()
         .ok::<tokens::CreatedToken>(201),
         Route::new(
             M::DELETE,
@@ -295,9 +309,16 @@ pub fn table() -> Vec<Route> {
 /// The router of every route, each wrapped in its access guard.
 pub fn router(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |r, route| {
-        let guarded = route
-            .handler
-            .route_layer(from_fn_with_state((state.clone(), route.access), guard));
+        let guarded = route.handler.route_layer(from_fn_with_state(
+            (
+                state.clone(),
+                Rule {
+                    access: route.access,
+                    session_only: route.session_only,
+                },
+            ),
+            guard,
+        ));
         r.route(route.path, guarded)
     })
 }

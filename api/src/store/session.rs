@@ -24,6 +24,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeWithTimeZone>,
     /// Client address at issue.
     pub client_addr: Option<String>,
+    /// Whether the session passed a second factor at login; carried forward.
+    pub mfa: bool,
     /// Issued.
     pub created_at: DateTimeWithTimeZone,
 }
