@@ -63,6 +63,11 @@ pub enum Command {
     /// (printing a generated password once when none is configured) and
     /// prints where to go.
     Dev(DevArgs),
+    /// Manage the master key: `keys rotate` re-wraps every stored secret.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Generate or check the JSON Schemas of the bus contracts.
     Schemas {
         #[command(subcommand)]
@@ -134,6 +139,17 @@ pub struct DevArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Re-wrap every credential's data key under the current master key.
+    ///
+    /// Procedure: set OPSC_MASTER_KEY to the new key and OPSC_RETIRED_MASTER_KEYS
+    /// to the old one, restart the api (it reads with both, writes with the
+    /// new), run this (safe while the api serves), then drop the old key.
+    /// Prints a JSON report; exits non-zero when a record could not be opened.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SchemasAction {
     /// Write every schema (removing stale ones) into the folder.
     Write {
@@ -202,6 +218,13 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Dev(args) => crate::dev::run(&cli.global, args).await,
         Command::Schemas { action } => crate::schemas::run(action),
+        Command::Keys {
+            action: KeysAction::Rotate,
+        } => {
+            let config = load_config(&cli.global, Vec::new())?;
+            opsc_runtime::telemetry::init(&config.log);
+            crate::keys::rotate(&config).await
+        }
         Command::Login(args) => crate::client::login::login(&ClientEnv::from_process(), args).await,
         Command::Logout => crate::client::login::logout(&ClientEnv::from_process()).await,
         Command::Users(args) => crate::client::users::run(&ClientEnv::from_process(), args).await,

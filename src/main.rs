@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod dev;
+mod keys;
 mod migrate;
 mod schemas;
 mod server;

@@ -10,12 +10,15 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod credentials;
 pub mod handlers;
 pub mod http;
 pub mod password;
+pub mod rotation;
 pub mod sessions;
 pub mod settings;
 pub mod store;
+pub mod vault;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
 mod m20261122_000002_auth;
+mod m20261122_000003_credentials;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_users::Migration),
             Box::new(m20261122_000002_auth::Migration),
+            Box::new(m20261122_000003_credentials::Migration),
         ]
     }
 }

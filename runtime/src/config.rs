@@ -186,6 +186,10 @@ pub struct SecurityConfig {
     pub master_key: Option<SecretString>,
     /// File holding the master key instead (exclusive with `master_key`).
     pub master_key_file: Option<PathBuf>,
+    /// Earlier master keys, comma-separated base64: they only unwrap, until
+    /// `opsconductor keys rotate` has re-wrapped everything under the current one.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub retired_master_keys: Option<SecretString>,
     /// User name of the first admin.
     pub bootstrap_admin_username: String,
     /// Password of the first admin, used only when the user table is empty.
@@ -200,6 +204,7 @@ impl Default for SecurityConfig {
         Self {
             master_key: None,
             master_key_file: None,
+            retired_master_keys: None,
             bootstrap_admin_username: "admin".to_owned(),
             bootstrap_admin_password: None,
             bootstrap_admin_password_file: None,
@@ -417,6 +422,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "security.master_key_file",
         env: "OPSC_MASTER_KEY_FILE",
+    },
+    Setting {
+        key: "security.retired_master_keys",
+        env: "OPSC_RETIRED_MASTER_KEYS",
     },
     Setting {
         key: "security.bootstrap_admin_username",
@@ -659,6 +668,7 @@ impl Config {
             ));
         }
         self.master_key()?;
+        self.retired_master_keys()?;
         if self.security.bootstrap_admin_password.is_some()
             && self.security.bootstrap_admin_password_file.is_some()
         {
@@ -741,6 +751,35 @@ impl Config {
         Ok(Some(SecretString::from(format!(
             "{scheme}://{user}:{encoded}@{host}"
         ))))
+    }
+
+    /// The retired master keys (possibly none).
+    pub fn retired_master_keys(&self) -> Result<Vec<MasterKey>, ConfigError> {
+        let Some(list) = &self.security.retired_master_keys else {
+            return Ok(Vec::new());
+        };
+        list.expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(k)
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "security.retired_master_keys",
+                            "an entry is not valid base64",
+                        )
+                    })?;
+                let bytes: [u8; 32] = bytes.try_into().map_err(|_| {
+                    ConfigError::new(
+                        "security.retired_master_keys",
+                        "each entry must decode to 32 bytes",
+                    )
+                })?;
+                Ok(MasterKey(secrecy::SecretBox::new(Box::new(bytes))))
+            })
+            .collect()
     }
 
     /// The bootstrap admin password, from the setting or its file.

@@ -22,6 +22,7 @@ mod audit_trail;
 mod auth_flows;
 mod cli;
 mod config_errors;
+mod credentials;
 mod dead_letters;
 mod dev;
 mod isolation;

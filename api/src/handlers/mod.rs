@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod me;
 pub mod mfa;
 pub mod settings;

@@ -47,6 +47,8 @@ pub struct AppState {
     pub settings: Settings,
     /// An Argon2 hash checked for unknown users, so they cost the same time.
     pub dummy_hash: Arc<str>,
+    /// Key-encryption keys of the credential vault.
+    pub vault: Arc<crate::vault::Keyring>,
 }
 
 impl AppState {
@@ -54,6 +56,12 @@ impl AppState {
     pub fn new(store: Store, bus: Bus, config: Arc<Config>) -> anyhow::Result<Self> {
         let master = config.master_key()?;
         let keys = DerivedKeys::from_master(master.expose());
+        let retired: Vec<[u8; 32]> = config
+            .retired_master_keys()?
+            .iter()
+            .map(|k| *k.expose())
+            .collect();
+        let vault = crate::vault::Keyring::new(master.expose(), &retired);
         let a = &config.auth;
         let throttle = Throttle::new(Limits {
             per_address: usize::try_from(a.address_failure_limit).unwrap_or(usize::MAX),
@@ -70,6 +78,7 @@ impl AppState {
             keys: Arc::new(keys),
             throttle: Arc::new(throttle),
             dummy_hash: dummy.into(),
+            vault: Arc::new(vault),
             config,
         })
     }

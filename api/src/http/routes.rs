@@ -12,7 +12,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::AppState;
 use crate::auth::guard::guard;
 use crate::auth::{Access, Rule};
-use crate::handlers::{audit, auth, me, mfa, settings, tokens, users};
+use crate::handlers::{audit, auth, credentials, me, mfa, settings, tokens, users};
 use crate::sessions::TokenPair;
 use crate::store::user::Role;
 
@@ -303,6 +303,49 @@ pub fn table() -> Vec<Route> {
         )
         .body::<crate::settings::SecuritySettings>()
         .ok::<crate::settings::SecuritySettings>(200),
+        Route::new(
+            M::GET,
+            "/api/v1/credentials",
+            Access::Role(Role::Operator),
+            "List credentials (metadata only)",
+            get(credentials::list),
+        )
+        .query::<users::Paging>()
+        .ok::<users::Page<credentials::CredentialView>>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/credentials",
+            ADMIN,
+            "Store a credential (secrets sealed, never shown again)",
+            post(credentials::create),
+        )
+        .body::<credentials::NewCredential>()
+        .ok::<credentials::CredentialView>(201),
+        Route::new(
+            M::GET,
+            "/api/v1/credentials/{id}",
+            Access::Role(Role::Operator),
+            "Get a credential's metadata",
+            get(credentials::get),
+        )
+        .ok::<credentials::CredentialView>(200),
+        Route::new(
+            M::PUT,
+            "/api/v1/credentials/{id}",
+            ADMIN,
+            "Change a credential",
+            put(credentials::update),
+        )
+        .body::<credentials::CredentialUpdate>()
+        .ok::<credentials::CredentialView>(200),
+        Route::new(
+            M::DELETE,
+            "/api/v1/credentials/{id}",
+            ADMIN,
+            "Delete a credential",
+            delete(credentials::delete),
+        )
+        .no_content(),
     ]
 }
 

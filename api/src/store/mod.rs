@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod audit;
+pub mod credential;
 pub mod recovery_code;
 pub mod session;
 pub mod setting;

@@ -19,6 +19,8 @@ pub struct ApiServer {
     pub prefix: opsc_proto::Prefix,
     /// The process.
     pub process: Opsc,
+    /// Its environment, for restarts.
+    pub env: BTreeMap<String, String>,
     /// Its database.
     pub db: Option<TestDb>,
     client: reqwest::Client,
@@ -69,6 +71,7 @@ impl ApiServer {
             base,
             prefix,
             process,
+            env,
             db: Some(db),
             client: super::http(),
         }
@@ -140,6 +143,25 @@ impl ApiServer {
             .await;
         assert_eq!(status, 201, "{body}");
         body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Restarts the server on the same database with changed environment.
+    pub async fn restart(&mut self, changes: &[(&str, &str)]) {
+        let _ = self.process.terminate().await;
+        for (k, v) in changes {
+            self.env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        self.process = Opsc::spawn(&["server", "api"], &self.env);
+        let ready = format!("{}/readyz", self.base);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while super::status_of(&ready).await != 200 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "api not ready: {}",
+                self.process.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Stops the server, drops its database and deletes its streams.
