@@ -18,6 +18,7 @@ pub mod rotation;
 pub mod sessions;
 pub mod settings;
 pub mod store;
+pub mod targets;
 pub mod vault;
 
 use std::sync::Arc;

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_users;
 mod m20261122_000002_auth;
 mod m20261122_000003_credentials;
+mod m20261122_000004_targets;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_users::Migration),
             Box::new(m20261122_000002_auth::Migration),
             Box::new(m20261122_000003_credentials::Migration),
+            Box::new(m20261122_000004_targets::Migration),
         ]
     }
 }

@@ -28,4 +28,5 @@ mod dev;
 mod isolation;
 mod migrate;
 mod readiness;
+mod targets;
 mod topology;

@@ -245,6 +245,33 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<Response, Problem> {
+    use sea_orm::sea_query::Expr;
+    let pattern = id.to_string();
+    let users = crate::store::target::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(Expr::cust_with_values(
+                    "ssh->>'credential_id' = $1",
+                    [pattern.clone()],
+                ))
+                .add(Expr::cust_with_values(
+                    "winrm->>'credential_id' = $1",
+                    [pattern.clone()],
+                ))
+                .add(Expr::cust_with_values(
+                    "http->>'credential_id' = $1",
+                    [pattern],
+                )),
+        )
+        .all(state.store.db())
+        .await?;
+    if !users.is_empty() {
+        let names: Vec<String> = users.into_iter().take(5).map(|t| t.name).collect();
+        return Err(Problem::conflict(format!(
+            "targets use this credential: {}",
+            names.join(", ")
+        )));
+    }
     let gone = credential::Entity::delete_by_id(id)
         .exec(state.store.db())
         .await?;

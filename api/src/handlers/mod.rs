@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod groups;
 pub mod me;
 pub mod mfa;
 pub mod settings;
+pub mod targets;
 pub mod tokens;
 pub mod users;

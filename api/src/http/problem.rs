@@ -25,6 +25,9 @@ pub struct Problem {
     /// The request id (also in the `x-request-id` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Extension: each problem with the input (field, row …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Box<serde_json::Value>>,
 }
 
 impl Problem {
@@ -36,12 +39,19 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             request_id: None,
+            errors: None,
         }
     }
 
     /// Adds the case-specific detail.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds the list of input errors.
+    pub fn errors(mut self, errors: serde_json::Value) -> Self {
+        self.errors = Some(Box::new(errors));
         self
     }
 

@@ -12,7 +12,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::AppState;
 use crate::auth::guard::guard;
 use crate::auth::{Access, Rule};
-use crate::handlers::{audit, auth, credentials, me, mfa, settings, tokens, users};
+use crate::handlers::{
+    audit, auth, credentials, groups, me, mfa, settings, targets, tokens, users,
+};
 use crate::sessions::TokenPair;
 use crate::store::user::Role;
 
@@ -102,6 +104,8 @@ impl Route {
 
 const ADMIN: Access = Access::Role(Role::Admin);
 const SELF: Access = Access::SelfService;
+const OPERATOR: Access = Access::Role(Role::Operator);
+const VIEWER: Access = Access::Role(Role::Viewer);
 
 /// Every API route.
 pub fn table() -> Vec<Route> {
@@ -346,6 +350,114 @@ pub fn table() -> Vec<Route> {
             delete(credentials::delete),
         )
         .no_content(),
+        Route::new(
+            M::GET,
+            "/api/v1/targets",
+            VIEWER,
+            "List targets (filters: name, tag, os_type, group, pool)",
+            get(targets::list),
+        )
+        .query::<targets::TargetQuery>()
+        .ok::<users::Page<targets::TargetView>>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/targets",
+            OPERATOR,
+            "Create a target",
+            post(targets::create),
+        )
+        .body::<crate::targets::TargetSpec>()
+        .ok::<targets::TargetView>(201),
+        Route::new(
+            M::POST,
+            "/api/v1/targets/import",
+            OPERATOR,
+            "Import targets (JSON array or text/csv); all or nothing",
+            post(targets::import),
+        ),
+        Route::new(
+            M::GET,
+            "/api/v1/targets/export",
+            VIEWER,
+            "Export targets as JSON or CSV",
+            get(targets::export),
+        )
+        .query::<targets::TargetQuery>(),
+        Route::new(
+            M::GET,
+            "/api/v1/targets/{id}",
+            VIEWER,
+            "Get a target",
+            get(targets::get),
+        )
+        .ok::<targets::TargetView>(200),
+        Route::new(
+            M::PUT,
+            "/api/v1/targets/{id}",
+            OPERATOR,
+            "Replace a target",
+            put(targets::update),
+        )
+        .body::<crate::targets::TargetSpec>()
+        .ok::<targets::TargetView>(200),
+        Route::new(
+            M::DELETE,
+            "/api/v1/targets/{id}",
+            OPERATOR,
+            "Delete a target",
+            delete(targets::delete),
+        )
+        .no_content(),
+        Route::new(
+            M::GET,
+            "/api/v1/target-groups",
+            VIEWER,
+            "List target groups",
+            get(groups::list),
+        )
+        .query::<users::Paging>()
+        .ok::<users::Page<groups::GroupView>>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/target-groups",
+            OPERATOR,
+            "Create a target group",
+            post(groups::create),
+        )
+        .body::<groups::GroupSpec>()
+        .ok::<groups::GroupView>(201),
+        Route::new(
+            M::GET,
+            "/api/v1/target-groups/{id}",
+            VIEWER,
+            "Get a target group",
+            get(groups::get),
+        )
+        .ok::<groups::GroupView>(200),
+        Route::new(
+            M::PUT,
+            "/api/v1/target-groups/{id}",
+            OPERATOR,
+            "Replace a target group",
+            put(groups::update),
+        )
+        .body::<groups::GroupSpec>()
+        .ok::<groups::GroupView>(200),
+        Route::new(
+            M::DELETE,
+            "/api/v1/target-groups/{id}",
+            OPERATOR,
+            "Delete a target group",
+            delete(groups::delete),
+        )
+        .no_content(),
+        Route::new(
+            M::GET,
+            "/api/v1/target-groups/{id}/targets",
+            VIEWER,
+            "The group's current members",
+            get(groups::members),
+        ),
     ]
 }
 

@@ -6,6 +6,8 @@ pub mod credential;
 pub mod recovery_code;
 pub mod session;
 pub mod setting;
+pub mod target;
+pub mod target_group;
 pub mod user;
 
 use std::time::Duration;
