@@ -516,3 +516,30 @@ async fn wrong_codes_and_parallel_guesses_count_toward_lockout_and_admins_can_un
     assert_eq!(s, 429, "three wrong codes locked the account");
     api.stop().await;
 }
+
+#[tokio::test]
+async fn malformed_path_and_query_parameters_answer_problem_json() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    for path in [
+        "/api/v1/users/not-a-uuid",
+        "/api/v1/users?limit=many",
+        "/api/v1/audit?since=yesterday",
+        "/api/v1/targets?colour=blue",
+    ] {
+        let res = api
+            .req(Method::GET, path, Some(&admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{path}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["request_id"].is_string(), "{path}: {body}");
+    }
+    api.stop().await;
+}

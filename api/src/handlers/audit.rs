@@ -1,6 +1,6 @@
 //! `/api/v1/audit`: search, page and export the audit trail (admins).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::handlers::users::Page;
 use crate::http::AppState;
-use crate::http::json::reply;
+use crate::http::json::{ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::store::audit;
 
@@ -137,7 +137,7 @@ fn filtered(q: &AuditQuery) -> Select<audit::Entity> {
 /// `GET /api/v1/audit`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Response, Problem> {
     if q.format.is_some() {
         return Err(Problem::invalid("format applies to /api/v1/audit/export"));
@@ -171,7 +171,7 @@ const EXPORT_MAX: u64 = 100_000;
 /// `GET /api/v1/audit/export?format=csv|json`: every matching record (up to 100,000).
 pub async fn export(
     State(state): State<AppState>,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Response, Problem> {
     let format = q.format.clone().unwrap_or_else(|| "json".into());
     if format != "json" && format != "csv" {

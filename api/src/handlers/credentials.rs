@@ -2,7 +2,7 @@
 //! (to reference credentials in jobs); nobody reads a secret back.
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use crate::auth::Principal;
 use crate::credentials::CredentialSpec;
 use crate::handlers::users::{Page, Paging};
 use crate::http::AppState;
-use crate::http::json::{ApiJson, reply};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::store::credential;
 use crate::vault;
@@ -112,7 +112,7 @@ async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> Resul
 /// `GET /api/v1/credentials`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(p): Query<Paging>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
     let limit = p.limit.clamp(1, 500);
     let db = state.store.db();
@@ -138,7 +138,10 @@ pub async fn list(
 }
 
 /// `GET /api/v1/credentials/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Response, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, Problem> {
     let c = credential::Entity::find_by_id(id)
         .one(state.store.db())
         .await?
@@ -190,7 +193,7 @@ pub async fn create(
 /// `PUT /api/v1/credentials/{id}`.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(up): ApiJson<CredentialUpdate>,
 ) -> Result<Response, Problem> {
     let db = state.store.db();
@@ -243,7 +246,7 @@ pub async fn update(
 /// `DELETE /api/v1/credentials/{id}`.
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     use sea_orm::sea_query::Expr;
     let pattern = id.to_string();

@@ -1,6 +1,6 @@
 //! `/api/v1/target-groups`: static members and/or a dynamic selector.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use crate::audit::AuditDetail;
 use crate::handlers::targets::{TargetView, group_member_ids};
 use crate::handlers::users::{Page, Paging};
 use crate::http::AppState;
-use crate::http::json::{ApiJson, reply};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::store::{target, target_group};
 use crate::targets::OsType;
@@ -144,7 +144,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<target_group::Model, Problem
 /// `GET /api/v1/target-groups`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(p): Query<Paging>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
     let limit = p.limit.clamp(1, 500);
     let db = state.store.db();
@@ -184,7 +184,10 @@ pub async fn create(
 }
 
 /// `GET /api/v1/target-groups/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Response, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, Problem> {
     Ok(reply(
         StatusCode::OK,
         &GroupView::from(load(&state, id).await?),
@@ -194,7 +197,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<
 /// `PUT /api/v1/target-groups/{id}`.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(mut spec): ApiJson<GroupSpec>,
 ) -> Result<Response, Problem> {
     let current = load(&state, id).await?;
@@ -211,7 +214,7 @@ pub async fn update(
 /// `DELETE /api/v1/target-groups/{id}`.
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let gone = target_group::Entity::delete_by_id(id)
         .exec(state.store.db())
@@ -228,7 +231,7 @@ pub async fn delete(
 /// `GET /api/v1/target-groups/{id}/targets`: the current members.
 pub async fn members(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let g = load(&state, id).await?;
     let ids = group_member_ids(&state, &g).await?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::audit::AuditDetail;
 use crate::handlers::users::Page;
 use crate::http::AppState;
-use crate::http::json::{ApiJson, reply};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::store::{credential, target, target_group};
 use crate::targets::{FieldError, TargetSpec, csv_io};
@@ -210,7 +210,7 @@ async fn filtered(state: &AppState, q: &TargetQuery) -> Result<Select<target::En
 /// `GET /api/v1/targets`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<TargetQuery>,
+    ApiQuery(q): ApiQuery<TargetQuery>,
 ) -> Result<Response, Problem> {
     if q.format.is_some() {
         return Err(Problem::invalid("format applies to /api/v1/targets/export"));
@@ -267,7 +267,10 @@ pub async fn create(
 }
 
 /// `GET /api/v1/targets/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Response, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, Problem> {
     let t = target::Entity::find_by_id(id)
         .one(state.store.db())
         .await?
@@ -279,7 +282,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<
 /// forgets the pinned host key.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(mut spec): ApiJson<TargetSpec>,
 ) -> Result<Response, Problem> {
     validate(&state, &mut spec).await?;
@@ -317,7 +320,7 @@ pub async fn update(
 /// `DELETE /api/v1/targets/{id}` (also leaves every group's static members).
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let db = state.store.db();
     let txn = db.begin().await?;
@@ -463,7 +466,7 @@ pub async fn import(
 /// `GET /api/v1/targets/export?format=json|csv` (same filters as the list).
 pub async fn export(
     State(state): State<AppState>,
-    Query(q): Query<TargetQuery>,
+    ApiQuery(q): ApiQuery<TargetQuery>,
 ) -> Result<Response, Problem> {
     let format = q.format.clone().unwrap_or_else(|| "json".into());
     if format != "json" && format != "csv" {

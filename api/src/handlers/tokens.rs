@@ -1,7 +1,7 @@
 //! `/api/v1/api-tokens`: tokens for automation, shown once, stored hashed.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::audit::AuditDetail;
 use crate::auth::{Principal, secret};
 use crate::http::AppState;
-use crate::http::json::{ApiJson, reply};
+use crate::http::json::{ApiJson, ApiPath, reply};
 use crate::http::problem::Problem;
 use crate::store::api_token;
 use crate::store::user::Role;
@@ -152,7 +152,7 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let db = state.store.db();
     let tok = api_token::Entity::find_by_id(id)

@@ -1,7 +1,7 @@
 //! `/api/v1/users` (admins) and the shared user logic.
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::audit::AuditDetail;
 use crate::auth::Principal;
 use crate::http::AppState;
-use crate::http::json::{ApiJson, reply};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::password;
 use crate::sessions;
@@ -257,7 +257,7 @@ async fn active_admins(state: &AppState) -> Result<u64, Problem> {
 /// `GET /api/v1/users`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(p): Query<Paging>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
     let limit = p.limit.clamp(1, 500);
     let db = state.store.db();
@@ -298,7 +298,10 @@ pub async fn create(
 }
 
 /// `GET /api/v1/users/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Response, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, Problem> {
     Ok(reply(
         StatusCode::OK,
         &UserView::from(load(&state, id).await?),
@@ -308,7 +311,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<
 /// `PUT /api/v1/users/{id}`. The last active admin cannot be demoted or deactivated.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(up): ApiJson<UserUpdate>,
 ) -> Result<Response, Problem> {
     let current = load(&state, id).await?;
@@ -369,7 +372,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     if id == me.user_id {
         return Err(Problem::conflict("you cannot delete yourself"));
