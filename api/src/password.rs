@@ -80,6 +80,13 @@ pub fn generate() -> SecretString {
     SecretString::from(s)
 }
 
+/// [`verify`] on the blocking pool: Argon2 must not stall the async workers.
+pub async fn verify_blocking(password: SecretString, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,11 +115,4 @@ mod tests {
         assert!(!verify(&"wrong horse battery".into(), &h));
         assert!(!verify(&pw, "not a hash"));
     }
-}
-
-/// [`verify`] on the blocking pool: Argon2 must not stall the async workers.
-pub async fn verify_blocking(password: SecretString, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .unwrap_or(false)
 }

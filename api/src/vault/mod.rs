@@ -149,8 +149,8 @@ mod tests {
         assert_eq!(open(&k, a, "winrm", &sa), Err(VaultError::Tampered));
         let sb = seal(&k, b, "ssh_password", b"secret-b");
         let mixed = Sealed {
-            sealed: sb.sealed.clone(),
-            ..sa.clone()
+            sealed: sb.sealed,
+            ..sa
         };
         assert_eq!(
             open(&k, a, "ssh_password", &mixed),
