@@ -1,0 +1,268 @@
+//! The sections of the configuration, one struct each, with their defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use opsc_proto::Prefix;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::LogFormat;
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Listen address of the api (console, API, health).
+    pub addr: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins allowed to call the API from a browser (CORS); none by
+    /// default. A comma-separated list in the environment. `null` is refused.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub cors_origins: Vec<String>,
+}
+
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::Csv(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 1024 * 1024,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://user@host:port/db`; required by the api role.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub url: Option<SecretString>,
+    /// File holding the password, inserted into `url` (for mounted secrets).
+    pub password_file: Option<PathBuf>,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            password_file: None,
+            max_connections: 10,
+        }
+    }
+}
+
+/// `[nats]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// Server URL(s), comma-separated.
+    pub url: String,
+    /// Installation prefix: every subject, stream, consumer and bucket derives from it.
+    pub prefix: Prefix,
+    /// NATS credentials file (JWT + nkey), when the server requires one.
+    pub credentials_file: Option<PathBuf>,
+    /// Seconds to wait for a request to JetStream.
+    pub request_timeout_secs: u64,
+    /// Size of the command and output streams in bytes; the event stream
+    /// gets four times it, dead letters a quarter. JetStream reserves these
+    /// on the server, so they also bound how many installations share one.
+    pub stream_max_bytes: i64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self {
+            url: "nats://127.0.0.1:4222".to_owned(),
+            prefix: Prefix::default(),
+            credentials_file: None,
+            request_timeout_secs: 5,
+            stream_max_bytes: opsc_proto::topology::DEFAULT_STREAM_BYTES,
+        }
+    }
+}
+
+/// `[security]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Key-encryption key: 32 random bytes, base64. Required by the api role.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub master_key: Option<SecretString>,
+    /// File holding the master key instead (exclusive with `master_key`).
+    pub master_key_file: Option<PathBuf>,
+    /// Earlier master keys, comma-separated base64: they only unwrap, until
+    /// `opsconductor keys rotate` has re-wrapped everything under the current one.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub retired_master_keys: Option<SecretString>,
+    /// User name of the first admin.
+    pub bootstrap_admin_username: String,
+    /// Password of the first admin, used only when the user table is empty.
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub bootstrap_admin_password: Option<SecretString>,
+    /// File holding that password instead.
+    pub bootstrap_admin_password_file: Option<PathBuf>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            master_key: None,
+            master_key_file: None,
+            retired_master_keys: None,
+            bootstrap_admin_username: "admin".to_owned(),
+            bootstrap_admin_password: None,
+            bootstrap_admin_password_file: None,
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of access tokens.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens (a login session lasts as long without use).
+    pub refresh_token_ttl_secs: u64,
+    /// Consecutive failed logins before an account locks.
+    pub lockout_threshold: u32,
+    /// How long a locked account stays locked.
+    pub lockout_secs: u64,
+    /// Failed logins from one client address per 15 minutes before it is throttled.
+    pub address_failure_limit: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 7 * 86_400,
+            lockout_threshold: 10,
+            lockout_secs: 900,
+            address_failure_limit: 100,
+        }
+    }
+}
+
+/// `[worker]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// The pool this worker serves (targets and jobs may pin a pool).
+    pub pool: String,
+    /// Dispatches executed at once at most.
+    pub concurrency: u32,
+    /// Where a worker running alone serves `/healthz`, `/readyz`, `/metrics`.
+    pub health_addr: SocketAddr,
+    /// Seconds between heartbeats.
+    pub heartbeat_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            pool: "default".to_owned(),
+            concurrency: 32,
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 9101)),
+            heartbeat_secs: 5,
+        }
+    }
+}
+
+/// `[scheduler]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerConfig {
+    /// Where a scheduler running alone serves its operability endpoints.
+    pub health_addr: SocketAddr,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 9102)),
+        }
+    }
+}
+
+/// `[notifier]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifierConfig {
+    /// Where a notifier running alone serves its operability endpoints.
+    pub health_addr: SocketAddr,
+}
+
+impl Default for NotifierConfig {
+    fn default() -> Self {
+        Self {
+            health_addr: SocketAddr::from(([127, 0, 0, 1], 9103)),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `json` or `text`.
+    pub format: LogFormat,
+    /// Filter in `tracing` syntax, e.g. `info` or `info,opsc_api=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Json,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// `[shutdown]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds to finish in-flight work after SIGTERM before handing it back.
+    pub drain_timeout_secs: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            drain_timeout_secs: 30,
+        }
+    }
+}
+
+fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    // Secrets are never serialized; defaults have none, and config is never written back.
+    match v {
+        Some(_) => s.serialize_some("<redacted>"),
+        None => s.serialize_none(),
+    }
+}
