@@ -111,7 +111,8 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     tracing::info!(roles = %names, prefix = %config.nats.prefix, "OpsConductor started.");
 
     let first_failure = supervise(&mut tasks, &shutdown, config.shutdown.drain_timeout_secs).await;
-    let _ = bus.client.flush().await;
+    // Never hang on NATS while exiting.
+    let _ = tokio::time::timeout(Duration::from_secs(2), bus.client.flush()).await;
     match first_failure {
         Some((role, e)) => Err(e).with_context(|| format!("the {role} role failed")),
         None => {

@@ -49,8 +49,12 @@ pub(crate) async fn run(hb: Heartbeat<'_>) {
             }
         }
     }
-    send(&hb, true).await;
-    let _ = hb.bus.client.flush().await;
+    // Shutdown never hangs on NATS: the last heartbeat gets two seconds.
+    let last = async {
+        send(&hb, true).await;
+        let _ = hb.bus.client.flush().await;
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), last).await;
 }
 
 async fn send(hb: &Heartbeat<'_>, draining: bool) -> bool {

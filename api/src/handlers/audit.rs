@@ -5,13 +5,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::handlers::users::Page;
+use crate::handlers::users::{Page, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiQuery, reply};
 use crate::http::problem::Problem;
@@ -142,27 +140,15 @@ pub async fn list(
     if q.format.is_some() {
         return Err(Problem::invalid("format applies to /api/v1/audit/export"));
     }
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let offset = q.offset.unwrap_or(0);
-    let db = state.store.db();
-    let total = filtered(&q).count(db).await?;
-    let items = filtered(&q)
-        .limit(limit)
-        .offset(offset)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(AuditView::from)
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &Page {
-            items,
-            total,
-            limit,
-            offset,
-        },
-    ))
+    let page: Page<AuditView> = paged(
+        state.store.db(),
+        filtered(&q),
+        q.limit.unwrap_or(100),
+        q.offset.unwrap_or(0),
+        1000,
+    )
+    .await?;
+    Ok(reply(StatusCode::OK, &page))
 }
 
 /// Records exported at most in one file.

@@ -7,10 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -18,7 +15,7 @@ use uuid::Uuid;
 use crate::audit::AuditDetail;
 use crate::auth::Principal;
 use crate::credentials::CredentialSpec;
-use crate::handlers::users::{Page, Paging};
+use crate::handlers::users::{Page, Paging, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
@@ -114,27 +111,9 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
-    let limit = p.limit.clamp(1, 500);
-    let db = state.store.db();
-    let total = credential::Entity::find().count(db).await?;
-    let items = credential::Entity::find()
-        .order_by_asc(credential::Column::Name)
-        .limit(limit)
-        .offset(p.offset)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(CredentialView::from)
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &Page {
-            items,
-            total,
-            limit,
-            offset: p.offset,
-        },
-    ))
+    let query = credential::Entity::find().order_by_asc(credential::Column::Name);
+    let page: Page<CredentialView> = paged(state.store.db(), query, p.limit, p.offset, 500).await?;
+    Ok(reply(StatusCode::OK, &page))
 }
 
 /// `GET /api/v1/credentials/{id}`.

@@ -6,8 +6,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::handlers::targets::{TargetView, group_member_ids};
-use crate::handlers::users::{Page, Paging};
+use crate::handlers::users::{Page, Paging, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
@@ -146,27 +145,9 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
-    let limit = p.limit.clamp(1, 500);
-    let db = state.store.db();
-    let total = target_group::Entity::find().count(db).await?;
-    let items = target_group::Entity::find()
-        .order_by_asc(target_group::Column::Name)
-        .limit(limit)
-        .offset(p.offset)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(GroupView::from)
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &Page {
-            items,
-            total,
-            limit,
-            offset: p.offset,
-        },
-    ))
+    let query = target_group::Entity::find().order_by_asc(target_group::Column::Name);
+    let page: Page<GroupView> = paged(state.store.db(), query, p.limit, p.offset, 500).await?;
+    Ok(reply(StatusCode::OK, &page))
 }
 
 /// `POST /api/v1/target-groups`.

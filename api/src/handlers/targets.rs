@@ -9,15 +9,15 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
-use crate::handlers::users::Page;
+use crate::handlers::users::{Page, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
@@ -215,28 +215,16 @@ pub async fn list(
     if q.format.is_some() {
         return Err(Problem::invalid("format applies to /api/v1/targets/export"));
     }
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let offset = q.offset.unwrap_or(0);
-    let db = state.store.db();
-    let total = filtered(&state, &q).await?.count(db).await?;
-    let items = filtered(&state, &q)
-        .await?
-        .limit(limit)
-        .offset(offset)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(TargetView::from)
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &Page {
-            items,
-            total,
-            limit,
-            offset,
-        },
-    ))
+    let query = filtered(&state, &q).await?;
+    let page: Page<TargetView> = paged(
+        state.store.db(),
+        query,
+        q.limit.unwrap_or(50),
+        q.offset.unwrap_or(0),
+        500,
+    )
+    .await?;
+    Ok(reply(StatusCode::OK, &page))
 }
 
 /// `POST /api/v1/targets`.

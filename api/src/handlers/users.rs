@@ -95,6 +95,37 @@ fn default_limit() -> u64 {
     50
 }
 
+/// Runs `query` for one page: the total count, then `limit` (clamped to
+/// 1..=`max`) rows from `offset`, each shown as `V`.
+pub async fn paged<E, V>(
+    db: &sea_orm::DatabaseConnection,
+    query: sea_orm::Select<E>,
+    limit: u64,
+    offset: u64,
+    max: u64,
+) -> Result<Page<V>, Problem>
+where
+    E: EntityTrait,
+    E::Model: Into<V> + Send + Sync,
+{
+    let limit = limit.clamp(1, max);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
 /// `POST /api/v1/users`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -259,27 +290,9 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
-    let limit = p.limit.clamp(1, 500);
-    let db = state.store.db();
-    let total = user::Entity::find().count(db).await?;
-    let items = user::Entity::find()
-        .order_by_asc(user::Column::Username)
-        .limit(limit)
-        .offset(p.offset)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(UserView::from)
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &Page {
-            items,
-            total,
-            limit,
-            offset: p.offset,
-        },
-    ))
+    let query = user::Entity::find().order_by_asc(user::Column::Username);
+    let page: Page<UserView> = paged(state.store.db(), query, p.limit, p.offset, 500).await?;
+    Ok(reply(StatusCode::OK, &page))
 }
 
 /// `POST /api/v1/users`.
