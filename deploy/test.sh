@@ -14,6 +14,8 @@ ensure_nats
 ensure_postgres
 ensure_db_access
 ensure_sshd_binary
+ensure_ssh_test_user
+export OPSC_TEST_SSHD="$(find_bin sshd)"
 ensure_test_venv
 export OPSC_TEST_PYTHON="$OPSCONDUCTOR_TEST_VENV/bin/python"
 

@@ -147,6 +147,17 @@ pub enum KeysAction {
     /// new), run this (safe while the api serves), then drop the old key.
     /// Prints a JSON report; exits non-zero when a record could not be opened.
     Rotate,
+    /// Print the seal key of a worker pool (base64), for `worker.seal_key`.
+    ///
+    /// Credentials cross the bus sealed for the pool of their target; a
+    /// worker running without the master key needs its pool's seal key. The
+    /// key derives from the master key: after a master-key change, give the
+    /// workers their new seal keys.
+    SealKey {
+        /// The pool.
+        #[arg(long, default_value = "default")]
+        pool: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,12 +229,13 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Dev(args) => crate::dev::run(&cli.global, args).await,
         Command::Schemas { action } => crate::schemas::run(action),
-        Command::Keys {
-            action: KeysAction::Rotate,
-        } => {
+        Command::Keys { action } => {
             let config = load_config(&cli.global, Vec::new())?;
             opsc_runtime::telemetry::init(&config.log);
-            crate::keys::rotate(&config).await
+            match action {
+                KeysAction::Rotate => crate::keys::rotate(&config).await,
+                KeysAction::SealKey { pool } => crate::keys::seal_key(&config, &pool),
+            }
         }
         Command::Login(args) => crate::client::login::login(&ClientEnv::from_process(), args).await,
         Command::Logout => crate::client::login::logout(&ClientEnv::from_process()).await,

@@ -56,6 +56,9 @@ pub async fn run(global: &GlobalArgs, args: DevArgs) -> anyhow::Result<()> {
     let store = Store::connect(&config).await?;
     let applied = store.migrate().await?;
     let (store, outcome) = opsc_api::prepare(&config).await?;
+    let demo = opsc_api::demo::ensure(store.db())
+        .await
+        .context("creating the demo job")?;
     let addr = config.http.addr;
     println!();
     println!("OpsConductor dev is starting at http://{addr}/  (applied {applied} migration(s))");
@@ -71,6 +74,12 @@ pub async fn run(global: &GlobalArgs, args: DevArgs) -> anyhow::Result<()> {
         (BootstrapOutcome::UsersExist, _) => {
             println!("  log in with an existing user (the first admin was created earlier)");
         }
+    }
+    if let Some(id) = demo {
+        println!(
+            "  demo job {:?} created: POST http://{addr}/api/v1/jobs/{id}/run",
+            opsc_api::demo::DEMO_JOB
+        );
     }
     println!("  stop with Ctrl-C");
     println!();

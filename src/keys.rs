@@ -1,4 +1,4 @@
-//! `opsconductor keys rotate`.
+//! `opsconductor keys rotate` and `opsconductor keys seal-key`.
 
 use anyhow::Context as _;
 use opsc_runtime::{Config, Role};
@@ -27,5 +27,19 @@ pub async fn rotate(config: &Config) -> anyhow::Result<()> {
             report.failed.len()
         );
     }
+    Ok(())
+}
+
+/// Prints the seal key of `pool`.
+#[allow(clippy::print_stdout, reason = "command output")]
+pub fn seal_key(config: &Config, pool: &str) -> anyhow::Result<()> {
+    if !opsc_proto::subjects::is_valid_token(pool) {
+        anyhow::bail!("--pool: must be 1-64 letters, digits, '-' or '_'");
+    }
+    let master = config.master_key()?;
+    println!(
+        "{}",
+        opsc_runtime::seal::SealKey::for_pool(&master, pool).to_base64()
+    );
     Ok(())
 }

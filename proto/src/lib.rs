@@ -12,9 +12,14 @@
 //! change in `docs/events.md`.
 
 pub mod commands;
+pub mod dispatch;
 pub mod envelope;
 pub mod events;
+pub mod job;
+pub mod job_check;
+pub mod material;
 pub mod prefix;
+pub mod probe;
 pub mod schema;
 pub mod subjects;
 pub mod topology;

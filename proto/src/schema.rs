@@ -14,6 +14,7 @@ use crate::events::{
     AuditRecorded, DeadLetter, OutputLine, RunAccepted, RunFinished, RunStarted, StepFinished,
     StepStarted, WorkerHeartbeat,
 };
+use crate::job::JobDefinition;
 
 /// Folders under `schemas/` that this module owns entirely.
 pub const OWNED_DIRS: [&str; 2] = ["commands", "events"];
@@ -56,6 +57,21 @@ fn envelope_schema<T: EventType>() -> GeneratedSchema {
     }
 }
 
+/// A document schema that is no event: the type itself, with `$id` and title.
+fn plain_schema<T: schemars::JsonSchema>(path: &'static str, title: &str) -> GeneratedSchema {
+    let mut schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert("$id".into(), Value::String(path.to_owned()));
+        obj.insert("title".into(), Value::String(title.to_owned()));
+    }
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    GeneratedSchema { path, text }
+}
+
+/// Path under `schemas/` of the job-definition schema.
+pub const JOB_SCHEMA: &str = "job.schema.json";
+
 /// Every contract schema, in a stable order.
 pub fn all() -> Vec<GeneratedSchema> {
     vec![
@@ -70,6 +86,11 @@ pub fn all() -> Vec<GeneratedSchema> {
         envelope_schema::<WorkerHeartbeat>(),
         envelope_schema::<DeadLetter>(),
         envelope_schema::<AuditRecorded>(),
+        envelope_schema::<crate::dispatch::RunDispatch>(),
+        envelope_schema::<crate::dispatch::ShardFinished>(),
+        envelope_schema::<crate::probe::ProbeRequest>(),
+        envelope_schema::<crate::probe::ProbeReply>(),
+        plain_schema::<JobDefinition>(JOB_SCHEMA, "OpsConductor job definition"),
     ]
 }
 
@@ -192,7 +213,7 @@ mod tests {
 
     #[test]
     fn schemas_pin_the_event_type() {
-        for s in all() {
+        for s in all().into_iter().filter(|s| s.path != JOB_SCHEMA) {
             let v: Value = serde_json::from_str(&s.text).unwrap();
             assert!(v["properties"]["type"]["const"].is_string(), "{}", s.path);
             assert_eq!(
@@ -200,5 +221,22 @@ mod tests {
                 Some(true)
             );
         }
+    }
+
+    #[test]
+    fn the_job_schema_is_a_plain_document_schema() {
+        let job = all().into_iter().find(|s| s.path == JOB_SCHEMA).unwrap();
+        let v: Value = serde_json::from_str(&job.text).unwrap();
+        assert_eq!(v["$id"], json!(JOB_SCHEMA));
+        assert_eq!(v["title"], json!("OpsConductor job definition"));
+        assert_eq!(v["additionalProperties"], json!(false));
+        assert_eq!(v["required"], json!(["name", "steps"]));
+        assert_eq!(v["properties"]["steps"]["minItems"], json!(1));
+        assert_eq!(v["properties"]["name"]["maxLength"], json!(128));
+        assert!(v["$defs"]["Step"]["properties"]["id"]["pattern"].is_string());
+        assert_eq!(
+            v["$defs"]["Retry"]["properties"]["attempts"]["maximum"],
+            json!(10)
+        );
     }
 }

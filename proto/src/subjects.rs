@@ -13,6 +13,7 @@
 //! | `opsc.dlq.<origin>` | dead letters: messages no consumer could process |
 //! | `opsc.ctl.run.<run_id>.cancel` | cancel requests (core NATS) |
 //! | `opsc.ctl.worker.heartbeat.<pool>` | worker heartbeats (core NATS) |
+//! | `opsc.ctl.target.test.<pool>` | connection tests, request/reply (core NATS) |
 
 use crate::Prefix;
 
@@ -115,6 +116,11 @@ impl Subjects {
     /// Heartbeats of the workers of one pool (core NATS).
     pub fn worker_heartbeat(&self, pool: &str) -> String {
         self.join(&format!("ctl.worker.heartbeat.{pool}"))
+    }
+
+    /// Connection tests for the workers of one pool (core NATS request/reply).
+    pub fn target_probe(&self, pool: &str) -> String {
+        self.join(&format!("ctl.target.test.{pool}"))
     }
 
     /// Heartbeats of every pool.

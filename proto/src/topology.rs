@@ -131,6 +131,8 @@ pub mod consumer {
     pub const DISPATCHER: &str = "dispatcher";
     /// api: projects events into PostgreSQL.
     pub const RECORDER: &str = "recorder";
+    /// api: live output into PostgreSQL.
+    pub const RECORDER_OUTPUT: &str = "recorder-output";
     /// scheduler: reacts to finished runs (dependencies, retries).
     pub const SCHEDULER: &str = "scheduler";
     /// notifier: run events that may trigger notifications.
@@ -234,6 +236,15 @@ impl Topology {
                 ack_wait: 30 * Duration::from_secs(1),
                 max_deliver: 20,
                 max_ack_pending: 5000,
+            },
+            ConsumerSpec {
+                stream: names.logs.clone(),
+                name: consumer::RECORDER_OUTPUT.to_owned(),
+                description: "api: live output into PostgreSQL",
+                filter_subject: subjects.logs_all(),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 20,
+                max_ack_pending: 20_000,
             },
             ConsumerSpec {
                 stream: names.events.clone(),

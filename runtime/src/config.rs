@@ -188,6 +188,14 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_WORKER_CONCURRENCY",
     },
     Setting {
+        key: "worker.seal_key",
+        env: "OPSC_WORKER_SEAL_KEY",
+    },
+    Setting {
+        key: "worker.seal_key_file",
+        env: "OPSC_WORKER_SEAL_KEY_FILE",
+    },
+    Setting {
         key: "worker.health_addr",
         env: "OPSC_WORKER_HEALTH_ADDR",
     },
@@ -343,6 +351,7 @@ impl Config {
                     "must be at least 1",
                 ));
             }
+            self.worker_seal_key()?;
         }
         Ok(())
     }
@@ -462,6 +471,45 @@ impl Config {
         Ok(MasterKey(secrecy::SecretBox::new(Box::new(bytes))))
     }
 
+    /// The key that opens secrets sealed for this worker's pool: from
+    /// `worker.seal_key`, `worker.seal_key_file`, or, when this process also
+    /// holds the master key (`server all`, `dev`), derived from it.
+    pub fn worker_seal_key(&self) -> Result<crate::seal::SealKey, ConfigError> {
+        let w = &self.worker;
+        let (key, text) = match (&w.seal_key, &w.seal_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "worker.seal_key",
+                    "set either the key or the key file, not both",
+                ));
+            }
+            (Some(k), None) => ("worker.seal_key", k.expose_secret().to_owned()),
+            (None, Some(path)) => (
+                "worker.seal_key_file",
+                std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(
+                        "worker.seal_key_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?,
+            ),
+            (None, None) => {
+                if self.security.master_key.is_none() && self.security.master_key_file.is_none() {
+                    return Err(ConfigError::new(
+                        "worker.seal_key",
+                        format!(
+                            "is required by the worker role (print it where the master key is: `opsconductor keys seal-key --pool {}`)",
+                            w.pool
+                        ),
+                    ));
+                }
+                return Ok(crate::seal::SealKey::for_pool(&self.master_key()?, &w.pool));
+            }
+        };
+        crate::seal::SealKey::from_base64(&text)
+            .ok_or_else(|| ConfigError::new(key, "must be 32 bytes in base64"))
+    }
+
     /// The database URL with the password from `database.password_file` inserted.
     pub fn database_url(&self) -> Result<Option<SecretString>, ConfigError> {
         let Some(url) = &self.database.url else {
@@ -562,6 +610,11 @@ fn percent_encode_userinfo(raw: &str) -> String {
 pub struct MasterKey(secrecy::SecretBox<[u8; 32]>);
 
 impl MasterKey {
+    /// A key from raw bytes (tests and tools).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(secrecy::SecretBox::new(Box::new(bytes)))
+    }
+
     /// The raw key bytes, for the vault.
     pub fn expose(&self) -> &[u8; 32] {
         self.0.expose_secret()

@@ -29,30 +29,7 @@ fn keygen(passphrase: &str) -> String {
 }
 
 async fn dump_database(api: &ApiServer) -> String {
-    let conn = api.db.as_ref().unwrap().connect().await;
-    let tables = conn
-        .query_all(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'",
-        ))
-        .await
-        .unwrap();
-    let mut all = String::new();
-    for t in tables {
-        let name: String = t.try_get("", "t").unwrap();
-        let rows = conn
-            .query_all(Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                format!("SELECT row_to_json(x)::text AS j FROM \"{name}\" x"),
-            ))
-            .await
-            .unwrap();
-        for r in rows {
-            all.push_str(&r.try_get::<String>("", "j").unwrap());
-            all.push('\n');
-        }
-    }
-    all
+    api.db.as_ref().unwrap().dump_text().await
 }
 
 #[tokio::test]

@@ -53,6 +53,58 @@ async fn dev_reaches_ready_creates_the_admin_and_drains() {
         &users[0].password_hash
     ));
     assert!(!out.contains(&users[0].password_hash));
+
+    // The demo job runs to success out of the box, with no targets.
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::harness::http();
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let jobs: serde_json::Value = client
+        .get(format!("{base}/api/v1/jobs?name=demo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let demo = jobs["items"][0]["id"]
+        .as_str()
+        .expect("the demo job exists")
+        .to_owned();
+    let run: serde_json::Value = client
+        .post(format!("{base}/api/v1/jobs/{demo}/run"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"parameters": {"who": "tester"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_id = run["run_id"]
+        .as_str()
+        .expect("202 with a run id")
+        .to_owned();
+    let stream = client
+        .get(format!("{base}/api/v1/runs/{run_id}/stream"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(stream.contains("Hello, tester, from"), "{stream}");
+    assert!(stream.contains("\"status\":\"succeeded\""), "{stream}");
     assert_eq!(
         dev.terminate().await,
         Some(0),

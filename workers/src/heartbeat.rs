@@ -24,6 +24,8 @@ pub(crate) struct Identity {
 pub(crate) struct Heartbeat<'a> {
     pub bus: &'a Bus,
     pub identity: &'a Identity,
+    /// Dispatches running now.
+    pub in_flight: &'a std::sync::atomic::AtomicU32,
     pub every: Duration,
     pub metrics: &'a Metrics,
     pub shutdown: &'a CancellationToken,
@@ -64,7 +66,7 @@ async fn send(hb: &Heartbeat<'_>, draining: bool) -> bool {
         pool: id.pool.clone(),
         version: opsc_runtime::VERSION.to_owned(),
         concurrency: id.concurrency,
-        in_flight: 0,
+        in_flight: hb.in_flight.load(std::sync::atomic::Ordering::Relaxed),
         started_at: id.started_at,
         draining,
     };

@@ -7,7 +7,12 @@
 //!
 //! It must not import the api crate or open a database connection.
 
+pub mod exec;
 mod heartbeat;
+pub mod probe;
+pub mod ssh;
+pub mod steps;
+pub mod template;
 
 use std::time::Duration;
 
@@ -17,6 +22,7 @@ use opsc_proto::topology::{ConsumerSpec, Topology};
 use opsc_runtime::Metrics;
 use opsc_runtime::bus::Bus;
 use opsc_runtime::config::WorkerConfig;
+use opsc_runtime::seal::SealKey;
 use tokio_util::sync::CancellationToken;
 
 /// Everything a worker needs, built once by the binary.
@@ -28,6 +34,8 @@ pub struct WorkerContext {
     pub config: WorkerConfig,
     /// Process metrics.
     pub metrics: Metrics,
+    /// Opens credentials sealed for this pool.
+    pub seal: SealKey,
     /// Cancelled on SIGTERM: stop taking work, drain, exit.
     pub shutdown: CancellationToken,
 }
@@ -46,14 +54,40 @@ pub async fn run(ctx: WorkerContext) -> anyhow::Result<()> {
         started_at: Utc::now(),
     };
     tracing::info!(worker_id = %identity.worker_id, pool = %identity.pool, "Worker started.");
-    heartbeat::run(heartbeat::Heartbeat {
+    let in_flight = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let beats = heartbeat::run(heartbeat::Heartbeat {
         bus: &ctx.bus,
         identity: &identity,
+        in_flight: &in_flight,
         every: Duration::from_secs(ctx.config.heartbeat_secs),
         metrics: &ctx.metrics,
         shutdown: &ctx.shutdown,
-    })
-    .await;
+    });
+    let probes = probe::serve(probe::Prober {
+        bus: &ctx.bus,
+        pool: &ctx.config.pool,
+        seal: &ctx.seal,
+        worker_id: &identity.worker_id,
+        shutdown: &ctx.shutdown,
+    });
+    let executor = exec::consume(
+        exec::Executor {
+            bus: ctx.bus.clone(),
+            pool: ctx.config.pool.clone(),
+            worker_id: identity.worker_id.clone(),
+            seal: ctx.seal.clone(),
+            concurrency: ctx.config.concurrency,
+            in_flight: in_flight.clone(),
+        },
+        ctx.shutdown.clone(),
+    );
+    let ((), probes, executed) = tokio::join!(beats, probes, executor);
+    if let Err(e) = probes {
+        tracing::error!(error = %e, "Connection tests stopped.");
+    }
+    if let Err(e) = executed {
+        tracing::error!(error = %e, "Dispatch consumer stopped.");
+    }
     tracing::info!(worker_id = %identity.worker_id, "Worker stopped.");
     Ok(())
 }

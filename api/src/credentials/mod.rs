@@ -2,6 +2,7 @@
 //! which fields are secret (sealed in the vault) or public (shown).
 
 mod certificate;
+pub mod material;
 mod ssh;
 
 use std::collections::BTreeMap;

@@ -32,8 +32,8 @@ pub struct TargetView {
     /// The document.
     #[serde(flatten)]
     pub spec: TargetSpec,
-    /// Pinned SSH host key, if any.
-    pub host_key: Option<Value>,
+    /// Pinned SSH host key, and a key pending approval, if any.
+    pub host_key: Option<crate::targets::hostkey::HostKeyState>,
     /// Last connection test.
     pub last_test: Option<Value>,
     /// Created.
@@ -63,7 +63,10 @@ impl From<target::Model> for TargetView {
         Self {
             id: t.id,
             spec: spec_of(&t),
-            host_key: t.host_key,
+            host_key: t
+                .host_key
+                .as_ref()
+                .map(|v| crate::targets::hostkey::HostKeyState::from_column(Some(v))),
             last_test: t.last_test,
             created_at: t.created_at.to_utc(),
             updated_at: t.updated_at.to_utc(),

@@ -49,6 +49,8 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Key-encryption keys of the credential vault.
     pub vault: Arc<crate::vault::Keyring>,
+    /// Seals credentials for the worker pool that uses them.
+    pub sealer: Arc<opsc_runtime::seal::PoolSealer>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             throttle: Arc::new(throttle),
             dummy_hash: dummy.into(),
             vault: Arc::new(vault),
+            sealer: Arc::new(opsc_runtime::seal::PoolSealer::new(config.master_key()?)),
             config,
         })
     }

@@ -89,6 +89,11 @@ impl Problem {
         .detail(detail)
     }
 
+    /// The detail, or the title when there is none (for nesting in a reply).
+    pub fn describe(&self) -> String {
+        self.detail.clone().unwrap_or_else(|| self.title.clone())
+    }
+
     /// 404 for an entity.
     pub fn not_found_entity(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not Found")

@@ -13,7 +13,7 @@ use super::AppState;
 use crate::auth::guard::guard;
 use crate::auth::{Access, Rule};
 use crate::handlers::{
-    audit, auth, credentials, groups, me, mfa, settings, targets, tokens, users,
+    audit, auth, credentials, groups, me, mfa, settings, target_tests, targets, tokens, users,
 };
 use crate::sessions::TokenPair;
 use crate::store::user::Role;
@@ -50,7 +50,7 @@ pub struct Route {
 }
 
 impl Route {
-    fn new(
+    pub(crate) fn new(
         method: Method,
         path: &'static str,
         access: Access,
@@ -76,17 +76,17 @@ impl Route {
         }
     }
 
-    fn body<T: JsonSchema>(mut self) -> Self {
+    pub(crate) fn body<T: JsonSchema>(mut self) -> Self {
         self.request = Some(schema::<T>);
         self
     }
 
-    fn query<T: JsonSchema>(mut self) -> Self {
+    pub(crate) fn query<T: JsonSchema>(mut self) -> Self {
         self.query = Some(schema::<T>);
         self
     }
 
-    fn ok<T: JsonSchema>(mut self, status: u16) -> Self {
+    pub(crate) fn ok<T: JsonSchema>(mut self, status: u16) -> Self {
         self.response = (status, Some(schema::<T>));
         self
     }
@@ -96,19 +96,26 @@ impl Route {
         self
     }
 
-    fn no_content(mut self) -> Self {
+    pub(crate) fn no_content(mut self) -> Self {
         self.response = (204, None);
         self
     }
 }
 
-const ADMIN: Access = Access::Role(Role::Admin);
-const SELF: Access = Access::SelfService;
-const OPERATOR: Access = Access::Role(Role::Operator);
-const VIEWER: Access = Access::Role(Role::Viewer);
+pub(crate) const ADMIN: Access = Access::Role(Role::Admin);
+pub(crate) const SELF: Access = Access::SelfService;
+pub(crate) const OPERATOR: Access = Access::Role(Role::Operator);
+pub(crate) const VIEWER: Access = Access::Role(Role::Viewer);
 
 /// Every API route.
 pub fn table() -> Vec<Route> {
+    let mut table = core_table();
+    table.extend(crate::handlers::jobs::routes());
+    table.extend(crate::handlers::runs::routes());
+    table
+}
+
+fn core_table() -> Vec<Route> {
     use Method as M;
     vec![
         Route::new(
@@ -409,6 +416,32 @@ pub fn table() -> Vec<Route> {
         )
         .no_content(),
         Route::new(
+            M::POST,
+            "/api/v1/targets/{id}/test",
+            OPERATOR,
+            "Test the connection to a target through a worker of its pool",
+            post(target_tests::test_target),
+        )
+        .query::<target_tests::TestQuery>()
+        .ok::<target_tests::TestOutcome>(200),
+        Route::new(
+            M::POST,
+            "/api/v1/targets/{id}/host-key/approve",
+            ADMIN,
+            "Trust the pending SSH host key, or pin a given public key",
+            post(target_tests::approve_host_key),
+        )
+        .body::<target_tests::ApproveHostKey>()
+        .ok::<crate::targets::hostkey::HostKeyState>(200),
+        Route::new(
+            M::DELETE,
+            "/api/v1/targets/{id}/host-key",
+            ADMIN,
+            "Forget the pinned and pending SSH host keys",
+            delete(target_tests::forget_host_key),
+        )
+        .no_content(),
+        Route::new(
             M::GET,
             "/api/v1/target-groups",
             VIEWER,
@@ -458,6 +491,15 @@ pub fn table() -> Vec<Route> {
             "The group's current members",
             get(groups::members),
         ),
+        Route::new(
+            M::POST,
+            "/api/v1/target-groups/{id}/test",
+            OPERATOR,
+            "Test every member of a group concurrently",
+            post(target_tests::test_group),
+        )
+        .query::<target_tests::TestQuery>()
+        .ok::<target_tests::GroupOutcome>(200),
     ]
 }
 

@@ -3,7 +3,11 @@
 pub mod api_token;
 pub mod audit;
 pub mod credential;
+pub mod job;
+pub mod job_version;
 pub mod recovery_code;
+pub mod run;
+pub mod run_step;
 pub mod session;
 pub mod setting;
 pub mod target;

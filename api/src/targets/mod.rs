@@ -2,6 +2,7 @@
 //! the CRUD handlers and bulk import.
 
 pub mod csv_io;
+pub mod hostkey;
 
 use std::collections::BTreeMap;
 
@@ -42,16 +43,7 @@ impl OsType {
     }
 }
 
-/// What happens with an SSH host key not seen before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostKeyPolicy {
-    /// The key must be approved by an admin before use (default).
-    #[default]
-    Strict,
-    /// The first key seen is recorded and pinned.
-    AcceptNew,
-}
+pub use opsc_proto::probe::HostKeyPolicy;
 
 fn default_ssh_port() -> u16 {
     22

@@ -53,29 +53,61 @@ impl Bus {
         msg: &jetstream::Message,
         reason: &str,
     ) -> Result<(), PublishError> {
-        let (payload, payload_encoding) = match std::str::from_utf8(&msg.payload) {
+        let deliveries = msg.info().map(|i| i.delivered).unwrap_or(1);
+        self.store_dead_letter(
+            origin,
+            &msg.subject,
+            &msg.payload,
+            u64::try_from(deliveries).unwrap_or(1),
+            reason,
+        )
+        .await?;
+        msg.ack_with(AckKind::Term).await.map_err(|e| PublishError {
+            subject: msg.subject.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Stores a message that arrived outside JetStream (core NATS request)
+    /// as a dead letter with `reason`.
+    pub async fn dead_letter_core(
+        &self,
+        origin: &str,
+        subject: &str,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<(), PublishError> {
+        self.store_dead_letter(origin, subject, payload, 1, reason)
+            .await
+    }
+
+    async fn store_dead_letter(
+        &self,
+        origin: &str,
+        subject: &str,
+        payload: &[u8],
+        deliveries: u64,
+        reason: &str,
+    ) -> Result<(), PublishError> {
+        let (payload, payload_encoding) = match std::str::from_utf8(payload) {
             Ok(text) => (text.to_owned(), "utf8"),
             Err(_) => (
-                base64::engine::general_purpose::STANDARD.encode(&msg.payload),
+                base64::engine::general_purpose::STANDARD.encode(payload),
                 "base64",
             ),
         };
-        let deliveries = msg.info().map(|i| i.delivered).unwrap_or(1);
         let letter = DeadLetter {
             origin: origin.to_owned(),
-            subject: msg.subject.to_string(),
+            subject: subject.to_owned(),
             reason: reason.to_owned(),
-            deliveries: u64::try_from(deliveries).unwrap_or(1),
+            deliveries,
             payload,
             payload_encoding: payload_encoding.to_owned(),
         };
         let event = CloudEvent::new(self.source.clone(), letter).with_subject(origin);
         self.publish(self.subjects.dead_letter(origin), &event)
             .await?;
-        tracing::warn!(origin, subject = %msg.subject, reason, "Message dead-lettered.");
-        msg.ack_with(AckKind::Term).await.map_err(|e| PublishError {
-            subject: msg.subject.to_string(),
-            reason: e.to_string(),
-        })
+        tracing::warn!(origin, subject, reason, "Message dead-lettered.");
+        Ok(())
     }
 }

@@ -175,6 +175,11 @@ pub struct WorkerConfig {
     pub pool: String,
     /// Dispatches executed at once at most.
     pub concurrency: u32,
+    /// The key opening secrets sealed for this pool (base64).
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub seal_key: Option<SecretString>,
+    /// File holding `seal_key` (for mounted secrets).
+    pub seal_key_file: Option<PathBuf>,
     /// Where a worker running alone serves `/healthz`, `/readyz`, `/metrics`.
     pub health_addr: SocketAddr,
     /// Seconds between heartbeats.
@@ -186,6 +191,8 @@ impl Default for WorkerConfig {
         Self {
             pool: "default".to_owned(),
             concurrency: 32,
+            seal_key: None,
+            seal_key_file: None,
             health_addr: SocketAddr::from(([127, 0, 0, 1], 9101)),
             heartbeat_secs: 5,
         }

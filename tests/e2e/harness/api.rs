@@ -145,6 +145,47 @@ impl ApiServer {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Starts `opsconductor server worker` for `pool` on this installation's
+    /// bus, holding only its pool's seal key (printed by `keys seal-key`,
+    /// as an operator would), and waits until it is ready.
+    pub async fn start_worker(&self, pool: &str) -> Opsc {
+        let mut keys = Opsc::spawn(
+            &["keys", "seal-key", "--pool", pool],
+            &env_of(&[("OPSC_MASTER_KEY", TEST_MASTER_KEY.to_owned())]),
+        );
+        assert_eq!(keys.wait().await, Some(0), "{}", keys.output());
+        let seal_key = keys
+            .output()
+            .lines()
+            .rfind(|l| l.trim().len() == 44)
+            .expect("a seal key line")
+            .trim()
+            .to_owned();
+        let health = format!("127.0.0.1:{}", free_port());
+        let worker = Opsc::spawn(
+            &["server", "worker"],
+            &env_of(&[
+                ("OPSC_NATS_URL", shared_nats_url()),
+                ("OPSC_NATS_PREFIX", self.prefix.to_string()),
+                ("OPSC_WORKER_POOL", pool.to_owned()),
+                ("OPSC_WORKER_SEAL_KEY", seal_key),
+                ("OPSC_WORKER_HEALTH_ADDR", health.clone()),
+                ("OPSC_LOG_LEVEL", "debug".to_owned()),
+            ]),
+        );
+        let ready = format!("http://{health}/readyz");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while super::status_of(&ready).await != 200 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "worker not ready: {}",
+                worker.output()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        worker
+    }
+
     /// Restarts the server on the same database with changed environment.
     pub async fn restart(&mut self, changes: &[(&str, &str)]) {
         let _ = self.process.terminate().await;

@@ -53,6 +53,35 @@ impl TestDb {
     }
 
     /// Drops the database (forcing out leftover sessions).
+    /// Every row of every table as JSON text, for grepping secrets.
+    pub async fn dump_text(&self) -> String {
+        use sea_orm::{ConnectionTrait as _, Statement};
+        let conn = self.connect().await;
+        let tables = conn
+            .query_all(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'",
+            ))
+            .await
+            .unwrap();
+        let mut all = String::new();
+        for t in tables {
+            let name: String = t.try_get("", "t").unwrap();
+            let rows = conn
+                .query_all(Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!("SELECT row_to_json(x)::text AS j FROM \"{name}\" x"),
+                ))
+                .await
+                .unwrap();
+            for r in rows {
+                all.push_str(&r.try_get::<String>("", "j").unwrap());
+                all.push('\n');
+            }
+        }
+        all
+    }
+
     pub async fn drop_now(self) {
         let admin = Self::admin().await;
         let _ = admin

@@ -4,6 +4,7 @@ mod api;
 mod db;
 mod nats;
 mod process;
+mod sshd;
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,6 +13,7 @@ pub use api::ApiServer;
 pub use db::TestDb;
 pub use nats::{PrivateNats, shared_nats_url};
 pub use process::{Opsc, env_of};
+pub use sshd::{KEY_PASSPHRASE, Sshd};
 
 use opsc_proto::Prefix;
 

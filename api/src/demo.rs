@@ -1,0 +1,80 @@
+//! The demo job `opsconductor dev` creates: local steps, one parameter, one
+//! templated value, runnable with no targets configured.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::store::{job, job_version};
+
+/// Name of the demo job.
+pub const DEMO_JOB: &str = "demo-hello";
+
+/// The demo definition.
+pub fn definition() -> serde_json::Value {
+    json!({
+        "name": DEMO_JOB,
+        "description": "Says hello from the worker host. Run it with: POST /api/v1/jobs/{id}/run {\"parameters\": {\"who\": \"you\"}}",
+        "parameters": {
+            "who": {"type": "string", "description": "Whom to greet", "default": "world", "pattern": "[A-Za-z0-9 _.-]{1,40}"}
+        },
+        "steps": [
+            {"id": "greet", "name": "Greet", "type": "local.exec", "with": {"command": "echo Hello, {{ who }}, from $(hostname)"}},
+            {"id": "facts", "name": "Worker facts", "type": "local.exec", "with": {"command": "uname -sr; date -u +%Y-%m-%dT%H:%M:%SZ"}},
+            {"id": "pause", "name": "A short pause", "type": "wait", "with": {"seconds": 1}},
+            {"id": "report", "name": "Report", "type": "local.exec",
+             "with": {"command": "echo greeted with exit code {{ steps.greet.exit_code }} in run {{ run.id }} of {{ job.name }}"}}
+        ]
+    })
+}
+
+/// Creates the demo job unless a job of that name exists; its id when created.
+pub async fn ensure(db: &sea_orm::DatabaseConnection) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    if job::Entity::find()
+        .filter(job::Column::Name.eq(DEMO_JOB))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let id = Uuid::now_v7();
+    let now = Utc::now().fixed_offset();
+    let txn = db.begin().await?;
+    job::ActiveModel {
+        id: Set(id),
+        name: Set(DEMO_JOB.to_owned()),
+        description: Set("Says hello from the worker host.".to_owned()),
+        active: Set(true),
+        current_version: Set(1),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    job_version::ActiveModel {
+        job_id: Set(id),
+        version: Set(1),
+        definition: Set(definition()),
+        created_by: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Some(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_definition_is_valid() {
+        let def: opsc_proto::job::JobDefinition = serde_json::from_value(definition()).unwrap();
+        let errors = opsc_proto::job_check::check(&def, opsc_proto::job::STEP_TYPES);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+}

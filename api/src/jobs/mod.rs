@@ -1,0 +1,215 @@
+//! Job definitions as documents: reading them from JSON or YAML with every
+//! problem located by a JSON pointer, the checks a definition passes before
+//! it is stored, the redaction applied before one is shown, and writing one
+//! back out for export.
+//!
+//! Storage is in [`store`]; HTTP is in `handlers::jobs`. Semantic rules live
+//! in `opsc_proto::job_check`, shared with the other roles; this module only
+//! adds what concerns storing a definition.
+
+pub mod store;
+
+use opsc_proto::job::{JobDefinition, ParamType, STEP_TYPES};
+use opsc_proto::job_check::{PathError, check};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use serde_path_to_error::Segment;
+
+use crate::http::problem::Problem;
+
+/// Why a `default` on a `secret` parameter is refused.
+pub const SECRET_DEFAULT: &str =
+    "secret parameters cannot have defaults: pass the value at run time";
+
+/// The two document formats of a definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "JobFormat")]
+pub enum Format {
+    /// `application/json`.
+    Json,
+    /// `application/yaml` (also `text/yaml`).
+    Yaml,
+}
+
+impl Format {
+    /// The format a `Content-Type` names; `None` for anything else.
+    pub fn of_content_type(value: &str) -> Option<Self> {
+        let essence = value.split(';').next().unwrap_or("").trim();
+        let essence = essence.to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => Some(Self::Json),
+            "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" => {
+                Some(Self::Yaml)
+            }
+            other if other.starts_with("application/") && other.ends_with("+json") => {
+                Some(Self::Json)
+            }
+            _ => None,
+        }
+    }
+
+    /// The media type of an exported document.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Yaml => "application/yaml",
+        }
+    }
+
+    /// The file extension of an exported document.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Yaml => "yaml",
+        }
+    }
+}
+
+/// Reads a definition; a document that does not fit the model answers the
+/// one problem found, at its path (an empty path for syntax errors).
+pub fn parse(body: &[u8], format: Format) -> Result<JobDefinition, PathError> {
+    match format {
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            let def = serde_path_to_error::deserialize(&mut de).map_err(|e| located(&e))?;
+            de.end().map_err(|e| PathError::new("", e.to_string()))?;
+            Ok(def)
+        }
+        Format::Yaml => {
+            let text = std::str::from_utf8(body)
+                .map_err(|e| PathError::new("", format!("the document is not UTF-8: {e}")))?;
+            serde_path_to_error::deserialize(serde_norway::Deserializer::from_str(text))
+                .map_err(|e| located(&e))
+        }
+    }
+}
+
+fn located<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> PathError {
+    let mut pointer = String::new();
+    // The YAML error names its own path (`steps[0].with: …`); drop it.
+    let mut dotted = String::new();
+    let mut prefixes = Vec::new();
+    for segment in e.path().iter() {
+        match segment {
+            Segment::Seq { index } => {
+                pointer.push_str(&format!("/{index}"));
+                dotted.push_str(&format!("[{index}]"));
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push_str(&format!("/{}", escape(key)));
+                if !dotted.is_empty() {
+                    dotted.push('.');
+                }
+                dotted.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+        prefixes.push(format!("{dotted}: "));
+    }
+    let message = e.inner().to_string();
+    let message = prefixes
+        .iter()
+        .rev()
+        .find_map(|p| message.strip_prefix(p.as_str()))
+        .unwrap_or(&message);
+    PathError::new(pointer, message)
+}
+
+/// Escapes one JSON-pointer reference token.
+fn escape(raw: &str) -> String {
+    raw.replace('~', "~0").replace('/', "~1")
+}
+
+/// Every reason not to store `def`: the shared semantic checks, and secret
+/// parameters with a default (a stored secret would be shown to viewers and
+/// kept in every version).
+pub fn validate(def: &JobDefinition) -> Vec<PathError> {
+    let mut errors = check(def, STEP_TYPES);
+    for (name, param) in &def.parameters {
+        if param.kind == ParamType::Secret && param.default.is_some() {
+            let path = format!("/parameters/{}/default", escape(name));
+            // Whatever else is said about this default is beside the point.
+            errors.retain(|e| e.path != path);
+            errors.push(PathError::new(path, SECRET_DEFAULT));
+        }
+    }
+    errors
+}
+
+/// 422 naming every problem, with `errors: [{path, message}]`.
+pub fn invalid(errors: &[PathError]) -> Problem {
+    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    Problem::invalid(format!(
+        "the job definition is invalid: {}",
+        listed.join("; ")
+    ))
+    .errors(json!(errors))
+}
+
+/// Reads and validates a definition: 422 on any problem.
+pub fn accept(body: &[u8], format: Format) -> Result<JobDefinition, Problem> {
+    let def = parse(body, format).map_err(|e| invalid(&[e]))?;
+    let errors = validate(&def);
+    if errors.is_empty() {
+        Ok(def)
+    } else {
+        Err(invalid(&errors))
+    }
+}
+
+/// Removes what must never be shown: defaults of secret parameters (none
+/// can be stored through the API; this guards older or hand-made rows).
+pub fn redact(mut def: JobDefinition) -> JobDefinition {
+    for param in def.parameters.values_mut() {
+        if param.kind == ParamType::Secret {
+            param.default = None;
+        }
+    }
+    def
+}
+
+/// The document for export, without the keys left unset.
+pub fn render(def: &JobDefinition, format: Format) -> Result<String, Problem> {
+    let mut doc = serde_json::to_value(def).map_err(|e| Problem::internal(&e))?;
+    drop_nulls(&mut doc);
+    if let Some(steps) = doc.get_mut("steps").and_then(Value::as_array_mut) {
+        steps.iter_mut().for_each(drop_nulls);
+    }
+    if let Some(params) = doc.get_mut("parameters").and_then(Value::as_object_mut) {
+        params.values_mut().for_each(drop_nulls);
+    }
+    match format {
+        Format::Json => serde_json::to_string_pretty(&doc).map_err(|e| Problem::internal(&e)),
+        Format::Yaml => serde_norway::to_string(&doc).map_err(|e| Problem::internal(&e)),
+    }
+}
+
+/// Drops the null members of one object (optional fields left unset); the
+/// values inside `with` are left alone, where null may mean something.
+fn drop_nulls(v: &mut Value) {
+    if let Some(map) = v.as_object_mut() {
+        map.retain(|_, value| !value.is_null());
+    }
+}
+
+/// A file name for a job's exported document.
+pub fn file_name(job: &str, format: Format) -> String {
+    let stem: String = job
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches('.');
+    let stem = if stem.is_empty() { "job" } else { stem };
+    format!("{stem}.{}", format.extension())
+}
+
+#[cfg(test)]
+mod tests;

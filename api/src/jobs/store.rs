@@ -1,0 +1,312 @@
+//! Jobs and their immutable versions in PostgreSQL, and how the API shows
+//! them. Every write of a job row and its version is one transaction, so a
+//! refused request leaves nothing behind.
+
+use chrono::{DateTime, Utc};
+use opsc_proto::job::JobDefinition;
+use schemars::JsonSchema;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::redact;
+use crate::http::problem::Problem;
+use crate::store::{job, job_version};
+
+/// A job in a list (without its definition).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobSummary {
+    /// Id.
+    pub id: Uuid,
+    /// Unique name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Inactive jobs cannot be run.
+    pub active: bool,
+    /// The latest version.
+    pub current_version: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<job::Model> for JobSummary {
+    fn from(j: job::Model) -> Self {
+        Self {
+            id: j.id,
+            name: j.name,
+            description: j.description,
+            active: j.active,
+            current_version: j.current_version,
+            created_at: j.created_at.to_utc(),
+            updated_at: j.updated_at.to_utc(),
+        }
+    }
+}
+
+/// A job with its current definition (secret defaults never shown).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobView {
+    /// The job.
+    #[serde(flatten)]
+    pub job: JobSummary,
+    /// The current version's definition.
+    pub definition: JobDefinition,
+}
+
+/// One stored version of a job.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionSummary {
+    /// Version number from 1.
+    pub version: i32,
+    /// Author.
+    pub created_by: Option<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<job_version::Model> for VersionSummary {
+    fn from(v: job_version::Model) -> Self {
+        Self {
+            version: v.version,
+            created_by: v.created_by,
+            created_at: v.created_at.to_utc(),
+        }
+    }
+}
+
+/// One stored version with its definition (secret defaults never shown).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionView {
+    /// The job.
+    pub job_id: Uuid,
+    /// The version.
+    #[serde(flatten)]
+    pub version: VersionSummary,
+    /// Its definition.
+    pub definition: JobDefinition,
+}
+
+/// The definition stored in a version row.
+pub fn definition_of(v: &job_version::Model) -> Result<JobDefinition, Problem> {
+    serde_json::from_value(v.definition.clone()).map_err(|e| Problem::internal(&e))
+}
+
+impl JobView {
+    /// The view of a job and its current version.
+    pub fn of(j: job::Model, v: &job_version::Model) -> Result<Self, Problem> {
+        Ok(Self {
+            job: j.into(),
+            definition: redact(definition_of(v)?),
+        })
+    }
+}
+
+impl VersionView {
+    /// The view of one version.
+    pub fn of(v: job_version::Model) -> Result<Self, Problem> {
+        let definition = redact(definition_of(&v)?);
+        Ok(Self {
+            job_id: v.job_id,
+            version: v.into(),
+            definition,
+        })
+    }
+}
+
+/// What a write did.
+#[derive(Debug)]
+pub struct Saved {
+    /// The job row after the write.
+    pub job: job::Model,
+    /// Its current version.
+    pub version: job_version::Model,
+    /// False when the definition equalled the current one: nothing written.
+    pub changed: bool,
+}
+
+impl Saved {
+    /// The view of the result.
+    pub fn view(self) -> Result<JobView, Problem> {
+        JobView::of(self.job, &self.version)
+    }
+}
+
+fn taken(name: &str) -> Problem {
+    Problem::conflict(format!("a job named {name:?} exists"))
+}
+
+/// Turns a unique violation (a concurrent write took the name) into 409.
+fn unique(name: &str) -> impl FnOnce(DbErr) -> Problem + '_ {
+    move |e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => taken(name),
+        _ => Problem::from(e),
+    }
+}
+
+/// The job with this id.
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<job::Model, Problem> {
+    job::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Problem::not_found_entity("job"))
+}
+
+/// The job named `name`, if any.
+pub async fn find_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<job::Model>, Problem> {
+    Ok(job::Entity::find()
+        .filter(job::Column::Name.eq(name))
+        .one(db)
+        .await?)
+}
+
+/// One version of a job.
+pub async fn version(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    version: i32,
+) -> Result<job_version::Model, Problem> {
+    job_version::Entity::find_by_id((id, version))
+        .one(db)
+        .await?
+        .ok_or_else(|| Problem::not_found_entity("job version"))
+}
+
+/// The job and its current version.
+pub async fn current(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<(job::Model, job_version::Model), Problem> {
+    let j = find(db, id).await?;
+    let v = version(db, id, j.current_version).await?;
+    Ok((j, v))
+}
+
+fn version_row(id: Uuid, n: i32, def: &JobDefinition, actor: Uuid) -> job_version::ActiveModel {
+    job_version::ActiveModel {
+        job_id: Set(id),
+        version: Set(n),
+        definition: Set(json!(def)),
+        created_by: Set(Some(actor)),
+        created_at: Set(Utc::now().fixed_offset()),
+    }
+}
+
+/// Creates a job with `def` as version 1; 409 when the name is taken.
+pub async fn create(
+    db: &DatabaseConnection,
+    def: &JobDefinition,
+    actor: Uuid,
+) -> Result<Saved, Problem> {
+    let txn = db.begin().await?;
+    if find_by_name(&txn, &def.name).await?.is_some() {
+        return Err(taken(&def.name));
+    }
+    let id = Uuid::now_v7();
+    let now = Utc::now().fixed_offset();
+    let job = job::ActiveModel {
+        id: Set(id),
+        name: Set(def.name.clone()),
+        description: Set(def.description.clone()),
+        active: Set(true),
+        current_version: Set(1),
+        created_by: Set(Some(actor)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(unique(&def.name))?;
+    let version = version_row(id, 1, def, actor).insert(&txn).await?;
+    txn.commit().await?;
+    Ok(Saved {
+        job,
+        version,
+        changed: true,
+    })
+}
+
+/// Stores `def` as the next version of job `id` and renames it with the
+/// definition. A definition equal to the current one writes nothing.
+pub async fn revise(
+    db: &DatabaseConnection,
+    id: Uuid,
+    def: &JobDefinition,
+    actor: Uuid,
+) -> Result<Saved, Problem> {
+    let txn = db.begin().await?;
+    // Locks the row so two writers cannot both create version N+1.
+    let current = job::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Problem::not_found_entity("job"))?;
+    let latest = version(&txn, id, current.current_version).await?;
+    if definition_of(&latest).is_ok_and(|d| d == *def) {
+        txn.rollback().await?;
+        return Ok(Saved {
+            job: current,
+            version: latest,
+            changed: false,
+        });
+    }
+    if current.name != def.name
+        && find_by_name(&txn, &def.name)
+            .await?
+            .is_some_and(|other| other.id != id)
+    {
+        return Err(taken(&def.name));
+    }
+    let next = current.current_version + 1;
+    let version = version_row(id, next, def, actor).insert(&txn).await?;
+    let mut row: job::ActiveModel = current.into();
+    row.name = Set(def.name.clone());
+    row.description = Set(def.description.clone());
+    row.current_version = Set(next);
+    row.updated_at = Set(Utc::now().fixed_offset());
+    let job = row.update(&txn).await.map_err(unique(&def.name))?;
+    txn.commit().await?;
+    Ok(Saved {
+        job,
+        version,
+        changed: true,
+    })
+}
+
+/// Sets whether the job may run; the row after the change.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    id: Uuid,
+    active: bool,
+) -> Result<job::Model, Problem> {
+    let mut row: job::ActiveModel = find(db, id).await?.into();
+    row.active = Set(active);
+    row.updated_at = Set(Utc::now().fixed_offset());
+    Ok(row.update(db).await?)
+}
+
+/// Deletes the job and all its versions; its runs keep their history.
+pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<job::Model, Problem> {
+    let txn = db.begin().await?;
+    let gone = job::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Problem::not_found_entity("job"))?;
+    job_version::Entity::delete_many()
+        .filter(job_version::Column::JobId.eq(id))
+        .exec(&txn)
+        .await?;
+    job::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(gone)
+}

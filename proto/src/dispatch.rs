@@ -1,0 +1,189 @@
+//! Dispatches: the api's resolved, sealed work orders to the workers of one
+//! pool (`<p>.cmd.run.dispatch.<pool>`), and the shard-finished event by
+//! which the api derives a run's status.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::EventType;
+use crate::commands::Trigger;
+use crate::events::{RunStatus, ShardRef};
+use crate::job::JobDefinition;
+use crate::probe::{HostKey, HostKeyPolicy};
+
+/// The job a dispatch runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobRef {
+    /// Job id.
+    pub id: Uuid,
+    /// Job name.
+    pub name: String,
+    /// The version that runs.
+    pub version: u32,
+}
+
+/// SSH settings of a dispatched target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchSsh {
+    /// Port.
+    pub port: u16,
+    /// Credential (its material is in the sealed secrets).
+    pub credential_id: Uuid,
+    /// Connect timeout.
+    pub connect_timeout_secs: u32,
+    /// Policy for an unpinned key (a run never pins: only tests do).
+    pub host_key_policy: HostKeyPolicy,
+    /// The pinned key.
+    #[serde(default)]
+    pub pinned: Option<HostKey>,
+}
+
+/// WinRM settings of a dispatched target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchWinrm {
+    /// HTTPS.
+    pub https: bool,
+    /// Port.
+    pub port: u16,
+    /// Verify the certificate.
+    pub verify_tls: bool,
+    /// Credential.
+    pub credential_id: Uuid,
+}
+
+/// HTTP settings of a dispatched target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchHttp {
+    /// Base URL.
+    pub base_url: String,
+    /// Credential.
+    #[serde(default)]
+    pub credential_id: Option<Uuid>,
+    /// Verify certificates.
+    pub verify_tls: bool,
+}
+
+/// One target of a dispatch, resolved from the inventory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchTarget {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Host name or address.
+    pub hostname: String,
+    /// OS family.
+    pub os_type: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Free-form metadata.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// Facts of the last connection test.
+    #[serde(default)]
+    pub facts: BTreeMap<String, String>,
+    /// SSH settings.
+    #[serde(default)]
+    pub ssh: Option<DispatchSsh>,
+    /// WinRM settings.
+    #[serde(default)]
+    pub winrm: Option<DispatchWinrm>,
+    /// HTTP settings.
+    #[serde(default)]
+    pub http: Option<DispatchHttp>,
+    /// Ids of the steps that run on this target.
+    pub steps: Vec<String>,
+}
+
+/// `<p>.cmd.run.dispatch.<pool>`: execute (a shard of) a run.
+///
+/// With no targets, the steps run once on the worker. Secret parameters and
+/// the credentials the targets need travel only in `sealed`, sealed for the
+/// pool and bound to `<run_id>/<shard index>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunDispatch {
+    /// The run.
+    pub run_id: Uuid,
+    /// Which shard this is.
+    pub shard: ShardRef,
+    /// The job.
+    pub job: JobRef,
+    /// The job version's definition.
+    pub definition: JobDefinition,
+    /// Non-secret parameter values (defaults applied).
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Sealed [`DispatchSecrets`] (base64), absent when there are none.
+    #[serde(default)]
+    pub sealed: Option<String>,
+    /// The targets of this shard.
+    #[serde(default)]
+    pub targets: Vec<DispatchTarget>,
+    /// Who started the run.
+    pub trigger: Trigger,
+    /// When the run was accepted.
+    pub accepted_at: DateTime<Utc>,
+    /// The run must end by then (run timeout).
+    pub deadline: DateTime<Utc>,
+}
+
+impl RunDispatch {
+    /// The seal context of this dispatch's secrets.
+    pub fn seal_context(&self) -> String {
+        format!("{}/{}", self.run_id, self.shard.index)
+    }
+}
+
+impl EventType for RunDispatch {
+    const TYPE: &'static str = "io.opsconductor.cmd.run.dispatch.v1";
+    const SCHEMA: &'static str = "commands/run.dispatch.v1.json";
+}
+
+/// What travels sealed in a dispatch.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct DispatchSecrets {
+    /// Secret parameter values.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Credential material by credential id.
+    #[serde(default)]
+    pub credentials: BTreeMap<Uuid, crate::material::CredentialMaterial>,
+}
+
+impl std::fmt::Debug for DispatchSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DispatchSecrets(<redacted>)")
+    }
+}
+
+/// `…evt.run.<run_id>.shard_finished`: a worker finished a shard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShardFinished {
+    /// The run.
+    pub run_id: Uuid,
+    /// The shard.
+    pub shard: ShardRef,
+    /// The shard's outcome (`succeeded`, `failed`, `cancelled`, `timed_out`, `worker_lost`).
+    pub status: RunStatus,
+    /// Why, when not succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The worker.
+    pub worker_id: String,
+}
+
+impl EventType for ShardFinished {
+    const TYPE: &'static str = "io.opsconductor.run.shard_finished.v1";
+    const SCHEMA: &'static str = "events/run.shard_finished.v1.json";
+}

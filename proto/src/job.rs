@@ -1,0 +1,141 @@
+//! The job-definition model: what `schemas/job.schema.json` describes and
+//! what the api stores as immutable versions and sends, resolved, to workers.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::commands::TargetSelection;
+
+/// A job definition document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobDefinition {
+    /// Unique name.
+    #[schemars(length(min = 1, max = 128))]
+    pub name: String,
+    /// What it does.
+    #[serde(default)]
+    pub description: String,
+    /// Typed parameters by name.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Parameter>,
+    /// Default targets of steps that address targets.
+    #[serde(default)]
+    pub targets: Option<TargetSelection>,
+    /// The worker pool to run in when no target decides (local steps).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Targets running at once at most (default 50).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub parallelism: Option<u32>,
+    /// Go on with other targets after one fails (default true).
+    #[serde(default)]
+    pub keep_going: Option<bool>,
+    /// Seconds the whole run may take (default 3600).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub timeout_secs: Option<u64>,
+    /// The steps, in order.
+    #[schemars(length(min = 1))]
+    pub steps: Vec<Step>,
+}
+
+/// Parameter types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamType {
+    /// Text.
+    String,
+    /// Integer.
+    Int,
+    /// true/false.
+    Bool,
+    /// One of `choices`.
+    Enum,
+    /// Several of `choices`.
+    MultiSelect,
+    /// Text never shown, logged or stored in clear.
+    Secret,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    /// Shown in forms.
+    #[serde(default)]
+    pub description: String,
+    /// Must be given (or have a default).
+    #[serde(default)]
+    pub required: bool,
+    /// Value when none is given.
+    #[serde(default)]
+    pub default: Option<Value>,
+    /// Allowed values of `enum` and `multi_select`.
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// Regular expression a `string` must match (whole value).
+    #[serde(default)]
+    pub pattern: Option<String>,
+}
+
+/// Retry policy of a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Further attempts after the first (0-10).
+    #[schemars(range(max = 10))]
+    pub attempts: u32,
+    /// Seconds before the first retry; doubles each time (default 1).
+    #[serde(default = "one")]
+    pub backoff_secs: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique within the job: letters, digits, `_`, `-`.
+    #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"))]
+    pub id: String,
+    /// Shown in the console.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The step type, e.g. `ssh.exec`, `local.exec`, `wait`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Targets of this step (default: the job's).
+    #[serde(default)]
+    pub targets: Option<TargetSelection>,
+    /// Type-specific settings; strings are templates.
+    #[serde(default, rename = "with")]
+    pub with: BTreeMap<String, Value>,
+    /// Seconds the step may take (default 300).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub timeout_secs: Option<u64>,
+    /// Retries.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+    /// A failure does not fail the run.
+    #[serde(default)]
+    pub continue_on_error: bool,
+    /// A template expression; the step runs only when it is true.
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+/// The step types workers of this version execute. A definition naming
+/// another type is refused when saved.
+pub const STEP_TYPES: &[&str] = &["local.exec", "ssh.exec", "wait"];

@@ -1,0 +1,418 @@
+//! Runs end to end: the api accepts, the dispatcher shards and seals, a
+//! worker executes local and SSH steps against a real sshd, the recorder
+//! writes history, and the stream replays output.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{ApiServer, Sshd};
+
+async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
+    let (s, b) = api
+        .call(Method::POST, "/api/v1/jobs", Some(token), Some(def))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["id"].as_str().unwrap().to_owned()
+}
+
+async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String {
+    let (s, b) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{job}/run"),
+            Some(token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    b["run_id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_end(api: &ApiServer, token: &str, run: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, r) = api
+            .call(
+                Method::GET,
+                &format!("/api/v1/runs/{run}"),
+                Some(token),
+                None,
+            )
+            .await;
+        let status = r["status"].as_str().unwrap_or_default().to_owned();
+        if !["queued", "running", ""].contains(&status.as_str()) {
+            return r;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run {run} did not end: {r}\n{}",
+            api.process.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn steps(api: &ApiServer, token: &str, run: &str) -> Vec<Value> {
+    // The recorder may trail the end by a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, b) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/steps"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    b["items"].as_array().unwrap().clone()
+}
+
+fn step<'a>(items: &'a [Value], id: &str, target: Option<&str>) -> &'a Value {
+    items
+        .iter()
+        .find(|s| s["step_id"] == id && target.is_none_or(|t| s["target_id"] == t))
+        .unwrap_or_else(|| panic!("no step {id} on {target:?} in {items:?}"))
+}
+
+#[tokio::test]
+async fn a_job_with_local_and_ssh_steps_runs_on_several_targets() {
+    let api = ApiServer::start(&[]).await;
+    let _worker = api.start_worker("default").await;
+    let sshd = Sshd::start().await;
+    let admin = api.admin().await;
+    let (_, c) = api.call(Method::POST, "/api/v1/credentials", Some(&admin),
+        Some(json!({"name": "key", "spec": {"type": "ssh_key", "username": sshd.user, "private_key": sshd.key_plain()}}))).await;
+    let mut targets = Vec::new();
+    for name in ["web-1", "web-2", "web-3"] {
+        let (s, t) = api
+            .call(
+                Method::POST,
+                "/api/v1/targets",
+                Some(&admin),
+                Some(
+                    json!({"name": name, "hostname": "127.0.0.1", "os_type": "linux",
+            "ssh": {"port": sshd.port, "credential_id": c["id"], "host_key_policy": "accept-new"}}),
+                ),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        let id = t["id"].as_str().unwrap().to_owned();
+        let (_, tested) = api
+            .call(
+                Method::POST,
+                &format!("/api/v1/targets/{id}/test"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(tested["ok"], true, "{tested}");
+        targets.push(id);
+    }
+    let pwned = format!("/tmp/opsc-pwned-{}", uuid::Uuid::new_v4().simple());
+    let canary = "canary-secret-7f3a9c";
+    let job = create_job(&api, &admin, json!({
+        "name": "deploy",
+        "parameters": {
+            "svc": {"type": "string", "required": true},
+            "token": {"type": "secret", "required": true}
+        },
+        "targets": {"targets": targets},
+        "steps": [
+            {"id": "hello", "type": "local.exec", "with": {"command": "echo hello {{ svc }} on {{ target.name }}"}},
+            {"id": "remote", "type": "ssh.exec", "with": {"command": "echo svc={{ svc }}; printf 'user=%s\\n' \"$(id -un)\"; echo run={{ run.id }}"}},
+            {"id": "chain", "type": "ssh.exec", "with": {"command": "echo previous={{ steps.remote.exit_code }} lines={{ steps.remote.stdout | length > 0 }}"}},
+            {"id": "secret", "type": "local.exec", "with": {"command": "echo token={{ params.token }}"}}
+        ]
+    })).await;
+    let run = run_job(
+        &api,
+        &admin,
+        &job,
+        json!({"parameters": {"svc": format!("x; touch {pwned}"), "token": canary}}),
+    )
+    .await;
+    let end = wait_end(&api, &admin, &run).await;
+    assert_eq!(end["status"], "succeeded", "{end}");
+    assert_eq!(end["parameters"]["token"], "***", "{end}");
+    assert_eq!(end["trigger"]["kind"], "manual");
+    assert_eq!(end["target_ids"].as_array().map(Vec::len), Some(3));
+    let items = steps(&api, &admin, &run).await;
+    assert_eq!(items.len(), 12, "4 steps on 3 targets: {items:?}");
+    assert!(
+        items.iter().all(|s| s["status"] == "succeeded"),
+        "{items:?}"
+    );
+    let remote = step(&items, "remote", Some(&targets[0]));
+    assert_eq!(
+        remote["stdout"][0],
+        format!("svc=x; touch {pwned}"),
+        "the parameter stays one word: {remote}"
+    );
+    assert_eq!(remote["stdout"][1], format!("user={}", sshd.user));
+    assert_eq!(remote["stdout"][2], format!("run={run}"));
+    assert!(
+        !std::path::Path::new(&pwned).exists(),
+        "a parameter injected a command"
+    );
+    assert_eq!(
+        step(&items, "hello", Some(&targets[1]))["stdout"][0],
+        format!("hello x; touch {pwned} on web-2")
+    );
+    assert_eq!(
+        step(&items, "chain", Some(&targets[2]))["stdout"][0],
+        "previous=0 lines=true"
+    );
+    assert_eq!(
+        step(&items, "secret", Some(&targets[0]))["stdout"][0],
+        "token=***",
+        "secret redacted from output"
+    );
+
+    // The history filters find it.
+    for q in [
+        format!("job_id={job}"),
+        "status=succeeded".to_owned(),
+        format!("target_id={}", targets[1]),
+        "trigger=manual".to_owned(),
+    ] {
+        let (_, page) = api
+            .call(
+                Method::GET,
+                &format!("/api/v1/runs?{q}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(page["total"], 1, "{q}: {page}");
+    }
+    let (_, none) = api
+        .call(
+            Method::GET,
+            "/api/v1/runs?status=failed",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(none["total"], 0);
+
+    // A late subscriber gets the whole run, then the end.
+    let text = api
+        .req(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/stream"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("event: output") && text.contains("svc=x; touch"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().ends_with(&format!(
+            "data: {{\"run_id\":\"{run}\",\"status\":\"succeeded\"}}"
+        )),
+        "{text}"
+    );
+
+    // The secret parameter appears nowhere: API, stream, database.
+    let (_, all_steps) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/steps"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(
+        !all_steps.to_string().contains(canary)
+            && !text.contains(canary)
+            && !end.to_string().contains(canary)
+    );
+    let db = api.db.as_ref().unwrap();
+    let dump = db.dump_text().await;
+    assert!(
+        !dump.contains(canary),
+        "the secret parameter is in the database in clear"
+    );
+    assert!(
+        !api.process.output().contains(canary),
+        "the secret parameter is in the api's log"
+    );
+
+    // Re-run: same parameters (the secret included), new run.
+    let (s, again) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/runs/{run}/rerun"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, 202, "{again}");
+    let rerun = again["run_id"].as_str().unwrap();
+    let end2 = wait_end(&api, &admin, rerun).await;
+    assert_eq!(end2["status"], "succeeded", "{end2}");
+    assert_eq!(end2["trigger"]["kind"], "rerun");
+    assert_eq!(end2["rerun_of"], run.as_str());
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn failures_continue_on_error_retries_timeouts_cancel_and_idempotency() {
+    let api = ApiServer::start(&[]).await;
+    let _worker = api.start_worker("default").await;
+    let admin = api.admin().await;
+    let failing = create_job(
+        &api,
+        &admin,
+        json!({"name": "failing", "steps": [
+            {"id": "bad", "type": "local.exec", "with": {"command": "echo before; exit 3"}},
+            {"id": "after", "type": "local.exec", "with": {"command": "echo never"}}
+        ]}),
+    )
+    .await;
+    let run = run_job(&api, &admin, &failing, json!({})).await;
+    let end = wait_end(&api, &admin, &run).await;
+    assert_eq!(end["status"], "failed", "{end}");
+    let items = steps(&api, &admin, &run).await;
+    assert_eq!(step(&items, "bad", None)["exit_code"], 3);
+    assert_eq!(step(&items, "bad", None)["stdout"][0], "before");
+    assert_eq!(step(&items, "after", None)["status"], "skipped");
+
+    let tolerant = create_job(&api, &admin, json!({"name": "tolerant", "steps": [
+        {"id": "bad", "type": "local.exec", "continue_on_error": true, "with": {"command": "exit 4"}},
+        {"id": "after", "type": "local.exec", "with": {"command": "echo exit was {{ steps.bad.exit_code }}"}},
+        {"id": "skipped", "type": "local.exec", "when": "steps.bad.exit_code == 0", "with": {"command": "echo no"}}
+    ]})).await;
+    let run = run_job(&api, &admin, &tolerant, json!({})).await;
+    assert_eq!(wait_end(&api, &admin, &run).await["status"], "succeeded");
+    let items = steps(&api, &admin, &run).await;
+    assert_eq!(step(&items, "bad", None)["status"], "failed");
+    assert_eq!(step(&items, "after", None)["stdout"][0], "exit was 4");
+    assert_eq!(step(&items, "skipped", None)["status"], "skipped");
+
+    let retried = create_job(&api, &admin, json!({"name": "retried", "steps": [
+        {"id": "flaky", "type": "local.exec", "retry": {"attempts": 2, "backoff_secs": 0}, "with": {"command": "exit 1"}},
+        {"id": "slow", "type": "local.exec", "timeout_secs": 1, "with": {"command": "sleep 30"}}
+    ]})).await;
+    let run = run_job(&api, &admin, &retried, json!({})).await;
+    assert_eq!(wait_end(&api, &admin, &run).await["status"], "failed");
+    let items = steps(&api, &admin, &run).await;
+    assert_eq!(step(&items, "flaky", None)["attempt"], 3, "{items:?}");
+    let timeout = create_job(
+        &api,
+        &admin,
+        json!({"name": "timeout", "steps": [
+            {"id": "slow", "type": "local.exec", "timeout_secs": 1, "with": {"command": "sleep 30"}}
+        ]}),
+    )
+    .await;
+    let run = run_job(&api, &admin, &timeout, json!({})).await;
+    let started = tokio::time::Instant::now();
+    assert_eq!(wait_end(&api, &admin, &run).await["status"], "failed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the timeout stopped the step"
+    );
+    assert_eq!(
+        step(&steps(&api, &admin, &run).await, "slow", None)["status"],
+        "timed_out"
+    );
+
+    // Cancel: the running command stops and the run ends within 2 seconds.
+    let long = create_job(
+        &api,
+        &admin,
+        json!({"name": "long", "steps": [
+            {"id": "sleep", "type": "local.exec", "with": {"command": "echo started; sleep 60"}}
+        ]}),
+    )
+    .await;
+    let run = run_job(&api, &admin, &long, json!({})).await;
+    let mut sse = api
+        .req(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/stream"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("started") {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), sse.chunk())
+            .await
+            .expect("live output")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let asked = tokio::time::Instant::now();
+    let (s, b) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/runs/{run}/cancel"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    let end = wait_end(&api, &admin, &run).await;
+    assert_eq!(end["status"], "cancelled", "{end}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "cancel took {:?}",
+        asked.elapsed()
+    );
+    // The live stream ends with the run.
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(5), sse.chunk()).await
+    {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        seen.contains("event: end") && seen.contains("\"status\":\"cancelled\""),
+        "{seen}"
+    );
+
+    // Idempotency-Key: a retried request returns the same run.
+    let send = || {
+        api.req(
+            Method::POST,
+            &format!("/api/v1/jobs/{tolerant}/run"),
+            Some(&admin),
+        )
+        .header("Idempotency-Key", "abc-123")
+        .json(&json!({}))
+        .send()
+    };
+    let a: Value = send().await.unwrap().json().await.unwrap();
+    let b: Value = send().await.unwrap().json().await.unwrap();
+    assert_eq!(a["run_id"], b["run_id"]);
+    // Bad parameters change nothing.
+    let (s, e) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{tolerant}/run"),
+            Some(&admin),
+            Some(json!({"parameters": {"nope": 1}})),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let (_, page) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs?job_id={tolerant}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(page["total"], 2, "{page}");
+    api.stop().await;
+}

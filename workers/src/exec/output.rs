@@ -1,0 +1,212 @@
+//! Captured output of one step on one target: split into lines, secrets
+//! redacted, published live to `<p>.log.<run_id>.<step>`, kept (capped) for
+//! later steps' templates, and cut with an explicit marker at the cap.
+
+use std::sync::Mutex;
+
+use async_nats::jetstream::context::PublishAckFuture;
+use opsc_proto::CloudEvent;
+use opsc_proto::events::{OutputLine, OutputStream};
+use opsc_runtime::bus::Bus;
+use uuid::Uuid;
+
+use crate::template::redact;
+
+/// Longest line kept; longer lines are split.
+const MAX_LINE: usize = 16 * 1024;
+
+#[derive(Default)]
+struct State {
+    partial: [Vec<u8>; 2],
+    line_no: u64,
+    bytes: usize,
+    truncated: bool,
+    stdout: String,
+    stderr: String,
+    acks: Vec<PublishAckFuture>,
+    publish_failed: bool,
+}
+
+/// The output sink of one step execution.
+pub struct OutputSink {
+    bus: Bus,
+    subject: String,
+    run_id: Uuid,
+    step_id: String,
+    target_id: Option<Uuid>,
+    cap: usize,
+    secrets: Vec<String>,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for OutputSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputSink")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a step printed, after it finished.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    /// Standard output (redacted, capped).
+    pub stdout: String,
+    /// Standard error (redacted, capped).
+    pub stderr: String,
+    /// The cap cut the output.
+    pub truncated: bool,
+}
+
+fn index(stream: OutputStream) -> usize {
+    match stream {
+        OutputStream::Stdout => 0,
+        OutputStream::Stderr => 1,
+    }
+}
+
+impl OutputSink {
+    /// A sink for `step_id` on `target_id` of `run_id`, keeping `cap` bytes.
+    pub fn new(
+        bus: Bus,
+        run_id: Uuid,
+        step_id: &str,
+        target_id: Option<Uuid>,
+        cap: usize,
+        secrets: Vec<String>,
+    ) -> Self {
+        Self {
+            subject: bus.subjects.step_log(&run_id.to_string(), step_id),
+            bus,
+            run_id,
+            step_id: step_id.to_owned(),
+            target_id,
+            cap,
+            secrets,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Appends raw bytes of `stream`; complete lines are emitted.
+    pub async fn chunk(&self, stream: OutputStream, bytes: &[u8]) {
+        let lines = {
+            let Ok(mut s) = self.state.lock() else { return };
+            let buf = &mut s.partial[index(stream)];
+            buf.extend_from_slice(bytes);
+            let mut lines = Vec::new();
+            while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+                let mut line: Vec<u8> = buf.drain(..=pos).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                lines.push(line);
+            }
+            while buf.len() > MAX_LINE {
+                lines.push(buf.drain(..MAX_LINE).collect());
+            }
+            lines
+        };
+        for line in lines {
+            self.line(stream, &String::from_utf8_lossy(&line)).await;
+        }
+    }
+
+    /// Emits one line (without its end).
+    pub async fn line(&self, stream: OutputStream, text: &str) {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        let text = redact(text, &secrets);
+        let (line_no, marker) = {
+            let Ok(mut s) = self.state.lock() else { return };
+            if s.truncated {
+                return;
+            }
+            s.bytes += text.len() + 1;
+            if s.bytes > self.cap {
+                s.truncated = true;
+                s.line_no += 1;
+                (s.line_no, true)
+            } else {
+                s.line_no += 1;
+                let keep = match stream {
+                    OutputStream::Stdout => &mut s.stdout,
+                    OutputStream::Stderr => &mut s.stderr,
+                };
+                keep.push_str(&text);
+                keep.push('\n');
+                (s.line_no, false)
+            }
+        };
+        let text = if marker {
+            format!("[opsconductor: output truncated at {} bytes]", self.cap)
+        } else {
+            text
+        };
+        self.publish(OutputLine {
+            run_id: self.run_id,
+            step_id: self.step_id.clone(),
+            target_id: self.target_id,
+            line_no,
+            stream: if marker { OutputStream::Stderr } else { stream },
+            text,
+        })
+        .await;
+    }
+
+    async fn publish(&self, line: OutputLine) {
+        let event = CloudEvent::new(self.bus.source.clone(), line);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", event.id.as_str());
+        match self
+            .bus
+            .js
+            .publish_with_headers(self.subject.clone(), headers, event.encode().into())
+            .await
+        {
+            Ok(ack) => {
+                if let Ok(mut s) = self.state.lock() {
+                    s.acks.push(ack);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, subject = %self.subject, "Output line not published.");
+                if let Ok(mut s) = self.state.lock() {
+                    s.publish_failed = true;
+                }
+            }
+        }
+    }
+
+    /// Emits unterminated last lines, waits until JetStream stored every
+    /// line, and returns what was captured.
+    pub async fn finish(&self) -> Captured {
+        for stream in [OutputStream::Stdout, OutputStream::Stderr] {
+            let rest = self
+                .state
+                .lock()
+                .map(|mut s| std::mem::take(&mut s.partial[index(stream)]))
+                .unwrap_or_default();
+            if !rest.is_empty() {
+                self.line(stream, &String::from_utf8_lossy(&rest)).await;
+            }
+        }
+        let acks = self
+            .state
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.acks))
+            .unwrap_or_default();
+        for ack in acks {
+            if let Err(e) = ack.await {
+                tracing::warn!(error = %e, "Output line not acknowledged.");
+            }
+        }
+        self.state
+            .lock()
+            .map(|s| Captured {
+                stdout: s.stdout.clone(),
+                stderr: s.stderr.clone(),
+                truncated: s.truncated,
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,380 @@
+//! Executes one dispatch: every step on every target of the shard, targets
+//! in parallel up to the run's limit, steps in order on each target.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use opsc_proto::dispatch::{DispatchSecrets, DispatchTarget, RunDispatch};
+use opsc_proto::events::{RunStatus, StepFinished, StepStarted, StepStatus};
+use opsc_proto::job::Step;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::emit::Emitter;
+use super::output::OutputSink;
+use super::target::TargetConnections;
+use crate::steps::{Registry, StepCall, StepOutcome, StepType};
+use crate::template::{self, StepResult, TemplateContext};
+
+/// Default step timeout.
+const STEP_TIMEOUT_SECS: u64 = 300;
+/// Output kept per step and target.
+pub const OUTPUT_CAP: usize = 1024 * 1024;
+
+/// One shard being executed.
+pub struct Shard {
+    /// The dispatch.
+    pub dispatch: RunDispatch,
+    /// Its opened secrets.
+    pub secrets: DispatchSecrets,
+    /// Step types.
+    pub registry: Arc<Registry>,
+    /// Events.
+    pub emitter: Emitter,
+    /// The bus (output lines).
+    pub bus: opsc_runtime::bus::Bus,
+    /// This worker.
+    pub worker_id: String,
+    /// Cancelled by a cancel request, the run deadline or `keep_going: false`.
+    pub cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shard")
+            .field("run_id", &self.dispatch.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a target's sequence of steps ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetEnd {
+    Succeeded,
+    Failed,
+    Interrupted,
+}
+
+impl Shard {
+    fn secret_values(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .secrets
+            .parameters
+            .values()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        for m in self.secrets.credentials.values() {
+            v.extend(m.secret_values().into_iter().map(str::to_owned));
+        }
+        v.retain(|s| s.len() >= 3);
+        v
+    }
+
+    fn base_context(&self) -> TemplateContext {
+        let d = &self.dispatch;
+        let mut params = d.parameters.clone();
+        params.extend(self.secrets.parameters.clone());
+        TemplateContext {
+            params,
+            steps: BTreeMap::new(),
+            target: None,
+            run: json!({"id": d.run_id, "trigger": d.trigger, "accepted_at": d.accepted_at,
+                        "shard": d.shard.index}),
+            job: json!({"id": d.job.id, "name": d.job.name, "version": d.job.version}),
+        }
+    }
+
+    /// Runs the shard; its status and reason.
+    pub async fn run(&self) -> (RunStatus, Option<String>) {
+        let d = &self.dispatch;
+        let targets: Vec<Option<&DispatchTarget>> = if d.targets.is_empty() {
+            vec![None]
+        } else {
+            d.targets.iter().map(Some).collect()
+        };
+        let parallelism = d.definition.parallelism.unwrap_or(50).max(1) as usize;
+        let keep_going = d.definition.keep_going.unwrap_or(true);
+        let limit = tokio::sync::Semaphore::new(parallelism);
+        let mut running = futures::stream::FuturesUnordered::new();
+        for t in targets {
+            let limit = &limit;
+            running.push(async move {
+                let _permit = limit.acquire().await;
+                let end = self.run_target(t).await;
+                if end == TargetEnd::Failed && !keep_going {
+                    self.cancel.cancel();
+                }
+                end
+            });
+        }
+        let mut ends = Vec::new();
+        while let Some(end) = running.next().await {
+            ends.push(end);
+        }
+        if ends.contains(&TargetEnd::Failed) {
+            let n = ends.iter().filter(|e| **e == TargetEnd::Failed).count();
+            (
+                RunStatus::Failed,
+                Some(format!("failed on {n} of {} target(s)", ends.len())),
+            )
+        } else if ends.contains(&TargetEnd::Interrupted) {
+            (RunStatus::Cancelled, Some("cancelled".to_owned()))
+        } else {
+            (RunStatus::Succeeded, None)
+        }
+    }
+
+    async fn run_target(&self, target: Option<&DispatchTarget>) -> TargetEnd {
+        let mut ctx = self.base_context();
+        ctx.target = target.map(|t| {
+            json!({"id": t.id, "name": t.name, "hostname": t.hostname, "os_type": t.os_type,
+                   "tags": t.tags, "metadata": t.metadata, "facts": t.facts})
+        });
+        let connections = TargetConnections::default();
+        let mut end = TargetEnd::Succeeded;
+        for step in &self.dispatch.definition.steps {
+            if target.is_some_and(|t| !t.steps.contains(&step.id)) {
+                continue;
+            }
+            let target_id = target.map(|t| t.id);
+            if end != TargetEnd::Succeeded || self.cancel.is_cancelled() {
+                let (status, why) = if self.cancel.is_cancelled() {
+                    (StepStatus::Cancelled, "the run was stopped")
+                } else {
+                    (StepStatus::Skipped, "an earlier step failed")
+                };
+                if self.cancel.is_cancelled() && end == TargetEnd::Succeeded {
+                    end = TargetEnd::Interrupted;
+                }
+                self.finished(
+                    step,
+                    target_id,
+                    0,
+                    StepOutcome {
+                        status,
+                        exit_code: None,
+                        error: Some(why.to_owned()),
+                    },
+                    0,
+                    false,
+                )
+                .await;
+                continue;
+            }
+            let (outcome, captured) = self.run_step(step, target, &connections, &ctx).await;
+            let result = StepResult {
+                json: serde_json::from_str(captured.0.trim()).ok(),
+                stdout: captured.0,
+                stderr: captured.1,
+                exit_code: outcome.exit_code,
+                status: format!("{:?}", outcome.status).to_lowercase(),
+            };
+            ctx.steps.insert(step.id.clone(), result);
+            match outcome.status {
+                StepStatus::Failed | StepStatus::TimedOut if !step.continue_on_error => {
+                    end = TargetEnd::Failed;
+                }
+                StepStatus::Cancelled => end = TargetEnd::Interrupted,
+                _ => {}
+            }
+        }
+        connections.close().await;
+        end
+    }
+
+    /// Runs one step with its condition, retries and timeout; emits its
+    /// events. Returns the outcome and the captured stdout/stderr.
+    async fn run_step(
+        &self,
+        step: &Step,
+        target: Option<&DispatchTarget>,
+        connections: &TargetConnections,
+        ctx: &TemplateContext,
+    ) -> (StepOutcome, (String, String)) {
+        let target_id = target.map(|t| t.id);
+        if let Some(when) = &step.when {
+            match template::eval_condition(when, ctx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let o = StepOutcome {
+                        status: StepStatus::Skipped,
+                        exit_code: None,
+                        error: Some("`when` is false".to_owned()),
+                    };
+                    self.finished(step, target_id, 0, o.clone(), 0, false).await;
+                    return (o, Default::default());
+                }
+                Err(e) => {
+                    let o = StepOutcome::failed(format!("when: {e}"), None);
+                    self.finished(step, target_id, 1, o.clone(), 0, false).await;
+                    return (o, Default::default());
+                }
+            }
+        }
+        let Some(kind) = self.registry.get(step.kind.as_str()).cloned() else {
+            let o = StepOutcome::failed(
+                format!("this worker has no step type {:?}", step.kind),
+                None,
+            );
+            self.finished(step, target_id, 1, o.clone(), 0, false).await;
+            return (o, Default::default());
+        };
+        let with = match render_with(&step.with, kind.as_ref(), ctx) {
+            Ok(w) => w,
+            Err(e) => {
+                let o = StepOutcome::failed(e, None);
+                self.finished(step, target_id, 1, o.clone(), 0, false).await;
+                return (o, Default::default());
+            }
+        };
+        let retry = step.retry.clone().unwrap_or(opsc_proto::job::Retry {
+            attempts: 0,
+            backoff_secs: 1,
+        });
+        let timeout = Duration::from_secs(step.timeout_secs.unwrap_or(STEP_TIMEOUT_SECS).max(1));
+        let mut attempt = 0_u32;
+        loop {
+            attempt += 1;
+            self.emitter
+                .emit(
+                    "step_started",
+                    StepStarted {
+                        run_id: self.dispatch.run_id,
+                        step_id: step.id.clone(),
+                        target_id,
+                        attempt,
+                        worker_id: self.worker_id.clone(),
+                    },
+                    None,
+                )
+                .await;
+            let sink = OutputSink::new(
+                self.bus.clone(),
+                self.dispatch.run_id,
+                &step.id,
+                target_id,
+                OUTPUT_CAP,
+                self.secret_values(),
+            );
+            let step_cancel = self.cancel.child_token();
+            let started = Instant::now();
+            let call = StepCall {
+                with: &with,
+                target,
+                connections,
+                credentials: &self.secrets.credentials,
+                output: &sink,
+                cancel: &step_cancel,
+            };
+            let outcome = tokio::select! {
+                o = kind.run(call) => o,
+                () = tokio::time::sleep(timeout) => {
+                    step_cancel.cancel();
+                    StepOutcome { status: StepStatus::TimedOut, exit_code: None, error: Some(format!("timed out after {}s", timeout.as_secs())) }
+                }
+            };
+            let outcome = if self.cancel.is_cancelled() && outcome.status != StepStatus::Succeeded {
+                StepOutcome {
+                    status: StepStatus::Cancelled,
+                    exit_code: outcome.exit_code,
+                    error: Some("the run was stopped".to_owned()),
+                }
+            } else {
+                outcome
+            };
+            let captured = sink.finish().await;
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.finished(
+                step,
+                target_id,
+                attempt,
+                outcome.clone(),
+                ms,
+                captured.truncated,
+            )
+            .await;
+            let retryable = matches!(outcome.status, StepStatus::Failed | StepStatus::TimedOut);
+            if !retryable || attempt > retry.attempts {
+                return (outcome, (captured.stdout, captured.stderr));
+            }
+            let backoff = Duration::from_secs(
+                retry
+                    .backoff_secs
+                    .saturating_mul(1 << (attempt - 1).min(10)),
+            );
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = self.cancel.cancelled() => return (outcome, (captured.stdout, captured.stderr)),
+            }
+        }
+    }
+
+    async fn finished(
+        &self,
+        step: &Step,
+        target_id: Option<uuid::Uuid>,
+        attempt: u32,
+        o: StepOutcome,
+        duration_ms: u64,
+        truncated: bool,
+    ) {
+        self.emitter
+            .emit(
+                "step_finished",
+                StepFinished {
+                    run_id: self.dispatch.run_id,
+                    step_id: step.id.clone(),
+                    target_id,
+                    attempt,
+                    status: o.status,
+                    exit_code: o.exit_code,
+                    duration_ms,
+                    error: o.error,
+                    output_truncated: truncated,
+                },
+                None,
+            )
+            .await;
+    }
+}
+
+/// Renders every string in `with` (recursively); keys the step type quotes
+/// get their interpolated values quoted.
+fn render_with(
+    with: &BTreeMap<String, Value>,
+    kind: &dyn StepType,
+    ctx: &TemplateContext,
+) -> Result<BTreeMap<String, Value>, String> {
+    fn walk(
+        v: &Value,
+        quoting: template::Quoting,
+        ctx: &TemplateContext,
+        path: &str,
+    ) -> Result<Value, String> {
+        Ok(match v {
+            Value::String(s) => Value::String(
+                template::render(s, ctx, quoting).map_err(|e| format!("with{path}: {e}"))?,
+            ),
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| walk(x, quoting, ctx, &format!("{path}[{i}]")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| Ok((k.clone(), walk(x, quoting, ctx, &format!("{path}.{k}"))?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+    with.iter()
+        .map(|(k, v)| Ok((k.clone(), walk(v, kind.quoting(k), ctx, &format!(".{k}"))?)))
+        .collect()
+}

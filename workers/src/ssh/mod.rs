@@ -1,0 +1,10 @@
+//! SSH: connect with host-key pinning, authenticate, run commands.
+//!
+//! One [`Session`] per target is opened by the connection test and (later)
+//! reused by every step of a run on that target.
+
+mod hostkey;
+mod session;
+
+pub use hostkey::{HostKeyCheck, HostKeyVerdict, describe};
+pub use session::{ConnectError, Output, Session, SshLogin, connect};

@@ -1,0 +1,167 @@
+//! Step types, one file each, registered by name in [`registry`].
+//!
+//! A step type receives its rendered `with` settings, the target (if any),
+//! an output sink and a cancellation token, and returns its outcome. Adding
+//! a type means one file here and one line in [`registry`].
+
+mod local;
+mod ssh;
+mod wait;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use opsc_proto::dispatch::DispatchTarget;
+use opsc_proto::events::StepStatus;
+use opsc_proto::material::CredentialMaterial;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::exec::output::OutputSink;
+use crate::exec::target::TargetConnections;
+use crate::template::Quoting;
+
+/// What one execution of a step gets.
+pub struct StepCall<'a> {
+    /// Rendered settings.
+    pub with: &'a BTreeMap<String, Value>,
+    /// The target, when the step runs on one.
+    pub target: Option<&'a DispatchTarget>,
+    /// Connections to the target, opened on first use and reused by later steps.
+    pub connections: &'a TargetConnections,
+    /// Credential material by id.
+    pub credentials: &'a BTreeMap<uuid::Uuid, CredentialMaterial>,
+    /// Where output lines go.
+    pub output: &'a OutputSink,
+    /// Cancelled on timeout or cancel.
+    pub cancel: &'a CancellationToken,
+}
+
+impl std::fmt::Debug for StepCall<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepCall").finish_non_exhaustive()
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Status.
+    pub status: StepStatus,
+    /// Exit code of a command.
+    pub exit_code: Option<i32>,
+    /// Error text.
+    pub error: Option<String>,
+}
+
+impl StepOutcome {
+    /// Success with an optional exit code.
+    pub fn ok(exit_code: Option<i32>) -> Self {
+        Self {
+            status: StepStatus::Succeeded,
+            exit_code,
+            error: None,
+        }
+    }
+
+    /// Failure with a reason.
+    pub fn failed(error: impl Into<String>, exit_code: Option<i32>) -> Self {
+        Self {
+            status: StepStatus::Failed,
+            exit_code,
+            error: Some(error.into()),
+        }
+    }
+
+    /// The outcome of a command by exit code.
+    pub fn from_exit(code: Option<i32>) -> Self {
+        match code {
+            Some(0) => Self::ok(Some(0)),
+            Some(c) => Self::failed(format!("exited with {c}"), Some(c)),
+            None => Self::failed("ended without an exit status (killed?)", None),
+        }
+    }
+}
+
+/// A step type.
+#[async_trait::async_trait]
+pub trait StepType: Send + Sync {
+    /// How values interpolated into `with.<key>` are quoted.
+    fn quoting(&self, key: &str) -> Quoting;
+    /// Whether the step needs a target.
+    fn needs_target(&self) -> bool;
+    /// Whether running it twice is harmless (a redelivered run may then
+    /// repeat it instead of failing as `worker_lost`).
+    fn idempotent(&self) -> bool {
+        false
+    }
+    /// Runs it.
+    async fn run(&self, call: StepCall<'_>) -> StepOutcome;
+}
+
+/// Step types by name.
+pub type Registry = HashMap<&'static str, Arc<dyn StepType>>;
+
+/// Every step type this worker executes.
+pub fn registry() -> Registry {
+    let mut r: Registry = HashMap::new();
+    r.insert("local.exec", Arc::new(local::LocalExec));
+    r.insert("ssh.exec", Arc::new(ssh::SshExec));
+    r.insert("wait", Arc::new(wait::Wait));
+    r
+}
+
+/// A string setting.
+pub fn text<'a>(with: &'a BTreeMap<String, Value>, key: &str) -> Option<&'a str> {
+    with.get(key).and_then(Value::as_str)
+}
+
+/// `env` as name → value (values rendered to text).
+pub fn env_of(with: &BTreeMap<String, Value>) -> Result<Vec<(String, String)>, String> {
+    let Some(env) = with.get("env") else {
+        return Ok(Vec::new());
+    };
+    let map = env.as_object().ok_or("with.env must be an object")?;
+    map.iter()
+        .map(|(k, v)| {
+            if k.is_empty()
+                || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                || k.as_bytes()[0].is_ascii_digit()
+            {
+                return Err(format!("with.env: {k:?} is not a variable name"));
+            }
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Ok((k.clone(), v))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registered_type_is_declared_in_the_contract() {
+        let r = registry();
+        for name in opsc_proto::job::STEP_TYPES {
+            assert!(
+                r.contains_key(name),
+                "{name} is declared but not registered"
+            );
+        }
+        assert_eq!(r.len(), opsc_proto::job::STEP_TYPES.len());
+    }
+
+    #[test]
+    fn env_names_are_checked() {
+        let with: BTreeMap<String, Value> =
+            serde_json::from_value(serde_json::json!({"env": {"A_1": "x", "N": 3}})).unwrap();
+        assert_eq!(env_of(&with).unwrap().len(), 2);
+        let bad: BTreeMap<String, Value> =
+            serde_json::from_value(serde_json::json!({"env": {"A;rm": "x"}})).unwrap();
+        assert!(env_of(&bad).is_err());
+    }
+}

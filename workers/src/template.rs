@@ -1,0 +1,275 @@
+//! Step templates: renders the strings of a step's `with` and evaluates its
+//! `when`, with minijinja, in a sandbox.
+//!
+//! Templates see `params` (also each parameter by its bare name), `steps`
+//! (results of earlier steps), `target`, `run` and `job`. The sandbox has no
+//! loader (no includes or imports), no environment access, a fuel limit so a
+//! loop cannot run forever, strict undefined variables, and a cap on the
+//! rendered size.
+//!
+//! Quoting is done by the engine's formatter, not afterwards: with
+//! [`Quoting::Shell`] every interpolated value is emitted single-quoted, so a
+//! parameter like `x; touch /tmp/pwned` stays one word. There is deliberately
+//! no way for a template to switch this off.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use minijinja::value::{Value as JValue, ValueKind};
+use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Instructions a render or evaluation may execute.
+pub const FUEL: u64 = 500_000;
+
+/// Largest rendered output, in bytes.
+pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+
+/// Shortest secret [`redact`] replaces; shorter ones would mask too much.
+pub const MIN_SECRET_LEN: usize = 3;
+
+/// Names of the context roots; parameters cannot shadow them.
+const ROOTS: [&str; 5] = ["params", "steps", "target", "run", "job"];
+
+/// What a template sees.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateContext {
+    /// Parameter values by name (also reachable by bare name).
+    pub params: BTreeMap<String, Value>,
+    /// Results of the steps that ran before, by step id.
+    pub steps: BTreeMap<String, StepResult>,
+    /// The target the step runs on: id, name, hostname, os_type, tags,
+    /// metadata, facts. `None` for steps that address no target.
+    pub target: Option<Value>,
+    /// The run: id, trigger, started_at.
+    pub run: Value,
+    /// The job: id, name, version.
+    pub job: Value,
+}
+
+/// The outcome of one earlier step, as templates see it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+    /// Its exit code, when it had one.
+    pub exit_code: Option<i32>,
+    /// Its final status, e.g. `succeeded`.
+    pub status: String,
+    /// `stdout` parsed as JSON, when it is JSON.
+    pub json: Option<Value>,
+}
+
+impl StepResult {
+    /// A result whose `json` is `stdout` parsed, when that parses.
+    pub fn new(stdout: String, stderr: String, exit_code: Option<i32>, status: String) -> Self {
+        let json = serde_json::from_str(stdout.trim()).ok();
+        Self {
+            stdout,
+            stderr,
+            exit_code,
+            status,
+            json,
+        }
+    }
+}
+
+/// How interpolated values are quoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// As they are (for text that no shell interprets).
+    None,
+    /// POSIX shell: `'…'`, a `'` inside as `'\''`.
+    Shell,
+    /// PowerShell: `'…'`, a single quote inside doubled.
+    PowerShell,
+}
+
+/// Why a template could not be rendered or evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// The template or expression does not parse.
+    #[error("template syntax: {0}")]
+    Syntax(String),
+    /// It uses a variable or attribute that does not exist.
+    #[error("undefined value: {0}")]
+    Undefined(String),
+    /// It ran too many instructions (a loop too long?).
+    #[error("template ran out of fuel after {FUEL} instructions")]
+    OutOfFuel,
+    /// The rendered text would be larger than [`MAX_OUTPUT_BYTES`].
+    #[error("rendered template exceeds {MAX_OUTPUT_BYTES} bytes")]
+    TooLarge,
+    /// Anything else the engine reported while rendering.
+    #[error("template: {0}")]
+    Render(String),
+}
+
+impl From<minijinja::Error> for TemplateError {
+    fn from(e: minijinja::Error) -> Self {
+        match e.kind() {
+            ErrorKind::SyntaxError | ErrorKind::BadEscape => Self::Syntax(e.to_string()),
+            ErrorKind::UndefinedError | ErrorKind::UnknownFilter | ErrorKind::UnknownTest => {
+                Self::Undefined(e.to_string())
+            }
+            ErrorKind::OutOfFuel => Self::OutOfFuel,
+            _ => Self::Render(e.to_string()),
+        }
+    }
+}
+
+/// Renders `template` against `ctx`, quoting every interpolated value.
+pub fn render(
+    template: &str,
+    ctx: &TemplateContext,
+    quoting: Quoting,
+) -> Result<String, TemplateError> {
+    let env = sandbox(quoting);
+    let tmpl = env.template_from_str(template)?;
+    let mut out = Capped::default();
+    match tmpl.render_captured_to(root(ctx), &mut out) {
+        Ok(_) => String::from_utf8(out.buf).map_err(|e| TemplateError::Render(e.to_string())),
+        Err(_) if out.overflowed => Err(TemplateError::TooLarge),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Evaluates a `when` expression against `ctx`: is it true?
+pub fn eval_condition(expr: &str, ctx: &TemplateContext) -> Result<bool, TemplateError> {
+    let env = sandbox(Quoting::None);
+    let value = env.compile_expression(expr)?.eval(root(ctx))?;
+    if value.is_undefined() {
+        return Err(TemplateError::Undefined(format!(
+            "the expression '{expr}' is undefined"
+        )));
+    }
+    Ok(value.is_true())
+}
+
+/// Replaces every occurrence of each secret (of at least [`MIN_SECRET_LEN`]
+/// bytes) in `text` with `***`, including its shell- and PowerShell-quoted
+/// forms. Longer secrets go first, so no part of one is left showing.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut needles: Vec<String> = secrets
+        .iter()
+        .filter(|s| s.len() >= MIN_SECRET_LEN)
+        .flat_map(|s| {
+            let shell = s.replace('\'', r"'\''");
+            let mut ps = String::new();
+            push_powershell_escaped(&mut ps, s);
+            [(*s).to_owned(), shell, ps]
+        })
+        .collect();
+    needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    needles.dedup();
+    needles.iter().fold(text.to_owned(), |acc, needle| {
+        acc.replace(needle.as_str(), "***")
+    })
+}
+
+/// A fresh environment: default filters and tests, no loader, strict
+/// undefined, fuel, and `quoting` applied to every interpolation.
+fn sandbox(quoting: Quoting) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    // `debug()` would dump the whole context, secrets included.
+    env.remove_global("debug");
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_formatter(move |out, state, value| format_value(out, state, value, quoting));
+    env
+}
+
+/// The context as templates see it: the roots, plus each parameter by name.
+fn root(ctx: &TemplateContext) -> JValue {
+    let mut map: BTreeMap<&str, JValue> = ctx
+        .params
+        .iter()
+        .filter(|(k, _)| !ROOTS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), JValue::from_serialize(v)))
+        .collect();
+    map.insert("params", JValue::from_serialize(&ctx.params));
+    map.insert("steps", JValue::from_serialize(&ctx.steps));
+    map.insert("target", JValue::from_serialize(&ctx.target));
+    map.insert("run", JValue::from_serialize(&ctx.run));
+    map.insert("job", JValue::from_serialize(&ctx.job));
+    JValue::from_serialize(map)
+}
+
+/// The formatter: emits one interpolated value. It ignores the template's
+/// auto-escape state and `|safe` marks on purpose: nothing turns quoting off.
+fn format_value(
+    out: &mut Output<'_>,
+    _state: &State<'_, '_>,
+    value: &JValue,
+    quoting: Quoting,
+) -> Result<(), minijinja::Error> {
+    let text = match value.kind() {
+        ValueKind::Undefined | ValueKind::None => String::new(),
+        // Numbers and booleans cannot break out of a command: unquoted.
+        ValueKind::Bool => {
+            let word = if value.is_true() { "true" } else { "false" };
+            return out.write_str(word).map_err(write_failed);
+        }
+        ValueKind::Number => return write!(out, "{value}").map_err(write_failed),
+        _ => value.to_string(),
+    };
+    let mut quoted = String::with_capacity(text.len() + 2);
+    match quoting {
+        Quoting::None => quoted = text,
+        Quoting::Shell => {
+            quoted.push('\'');
+            quoted.push_str(&text.replace('\'', r"'\''"));
+            quoted.push('\'');
+        }
+        Quoting::PowerShell => {
+            quoted.push('\'');
+            push_powershell_escaped(&mut quoted, &text);
+            quoted.push('\'');
+        }
+    }
+    out.write_str(&quoted).map_err(write_failed)
+}
+
+/// PowerShell ends a single-quoted string at any of these quote marks; each
+/// is escaped by doubling it.
+fn push_powershell_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+}
+
+fn write_failed(_: std::fmt::Error) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::WriteFailure, "formatting failed")
+}
+
+/// An output buffer that refuses to grow beyond [`MAX_OUTPUT_BYTES`].
+#[derive(Debug, Default)]
+struct Capped {
+    buf: Vec<u8>,
+    overflowed: bool,
+}
+
+impl io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
+            self.overflowed = true;
+            return Err(io::Error::other("rendered output too large"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
