@@ -117,7 +117,7 @@ async fn the_example_config_is_valid() {
         ..Default::default()
     })
     .expect("example config loads");
-    cfg.validate(&[opsc_runtime::Role::Worker, opsc_runtime::Role::Scheduler])
+    cfg.validate(&[opsc_runtime::Role::Scheduler, opsc_runtime::Role::Notifier])
         .unwrap();
     let text = std::fs::read_to_string(file).unwrap();
     for s in opsc_runtime::config::SETTINGS {
@@ -144,6 +144,10 @@ async fn a_nats_without_jetstream_stops_the_binary_with_a_reason() {
         &env_of(&[
             ("OPSC_NATS_URL", nats.url()),
             ("OPSC_WORKER_HEALTH_ADDR", format!("127.0.0.1:{port}")),
+            (
+                "OPSC_MASTER_KEY",
+                crate::harness::TEST_MASTER_KEY.to_owned(),
+            ),
         ]),
     );
     assert_eq!(p.wait().await, Some(1));

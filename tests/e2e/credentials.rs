@@ -214,7 +214,11 @@ async fn rotation_under_load_loses_nothing_and_moved_ciphertext_fails() {
     });
     assert_eq!(code, Some(0), "{out}");
     let report: Value =
-        serde_json::from_str(&out[out.find('{').unwrap()..=out.rfind('}').unwrap()]).unwrap();
+        serde_json::Deserializer::from_str(&out[out.find("{\n").expect("a JSON report")..])
+            .into_iter::<Value>()
+            .next()
+            .expect("a JSON report")
+            .unwrap();
     assert_eq!(report["failed"].as_array().unwrap().len(), 0, "{report}");
     assert!(report["rewrapped"].as_u64().unwrap() >= 1, "{report}");
 

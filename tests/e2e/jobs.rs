@@ -41,18 +41,17 @@ steps:
 ";
 
 /// Sends a raw body with a content type; status and JSON body (Null when none).
-async fn send(
+async fn post(
     api: &ApiServer,
-    method: Method,
     path: &str,
     token: &str,
     content_type: &str,
-    body: String,
+    body: impl Into<String>,
 ) -> (u16, Value) {
     let res = api
-        .req(method, path, Some(token))
+        .req(Method::POST, path, Some(token))
         .header("content-type", content_type)
-        .body(body)
+        .body(body.into())
         .send()
         .await
         .unwrap();
@@ -137,26 +136,10 @@ async fn invalid_documents_are_refused_with_paths_and_store_nothing() {
 
     // YAML errors are located too; an unknown content type is 415.
     let bad_yaml = YAML.replace("    type: wait", "    type: wait\n    colour: red");
-    let (s, b) = send(
-        &api,
-        Method::POST,
-        "/api/v1/jobs",
-        &admin,
-        "application/yaml",
-        bad_yaml,
-    )
-    .await;
+    let (s, b) = post(&api, "/api/v1/jobs", &admin, "application/yaml", bad_yaml).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(paths(&b), vec!["/steps/1/colour"]);
-    let (s, b) = send(
-        &api,
-        Method::POST,
-        "/api/v1/jobs",
-        &admin,
-        "text/plain",
-        YAML.into(),
-    )
-    .await;
+    let (s, b) = post(&api, "/api/v1/jobs", &admin, "text/plain", YAML).await;
     assert_eq!(s, 415, "{b}");
 
     // A secret parameter cannot carry a default, and it is never echoed.
@@ -203,15 +186,7 @@ async fn versions_activation_clone_delete_and_access() {
     assert_eq!(job["current_version"], 1);
     assert_eq!(job["active"], true);
     assert_eq!(job["definition"]["steps"][1]["id"], "start");
-    let (s, yaml_job) = send(
-        &api,
-        Method::POST,
-        "/api/v1/jobs",
-        &admin,
-        "application/yaml",
-        YAML.into(),
-    )
-    .await;
+    let (s, yaml_job) = post(&api, "/api/v1/jobs", &admin, "application/yaml", YAML).await;
     assert_eq!(s, 201, "{yaml_job}");
     assert_eq!(yaml_job["name"], "disk-report");
     assert_eq!(yaml_job["definition"]["steps"][1]["with"]["seconds"], 1);
@@ -416,9 +391,8 @@ async fn export_and_import_round_trip_in_both_formats() {
 
         // The same name without replace conflicts; with replace, an identical
         // document stores no version.
-        let (s, b) = send(
+        let (s, b) = post(
             &api,
-            Method::POST,
             "/api/v1/jobs/import",
             &admin,
             &content_type,
@@ -426,9 +400,8 @@ async fn export_and_import_round_trip_in_both_formats() {
         )
         .await;
         assert_eq!(s, 409, "{b}");
-        let (s, b) = send(
+        let (s, b) = post(
             &api,
-            Method::POST,
             "/api/v1/jobs/import?replace=true",
             &admin,
             &content_type,
@@ -441,15 +414,7 @@ async fn export_and_import_round_trip_in_both_formats() {
 
         // Under another name it creates a job with the same definition.
         let renamed = doc.replacen("restart", &format!("restart-{format}"), 1);
-        let (s, b) = send(
-            &api,
-            Method::POST,
-            "/api/v1/jobs/import",
-            &admin,
-            &content_type,
-            renamed,
-        )
-        .await;
+        let (s, b) = post(&api, "/api/v1/jobs/import", &admin, &content_type, renamed).await;
         assert_eq!(s, 201, "{b}");
         assert_eq!(b["name"], format!("restart-{format}"));
         assert_eq!(b["definition"]["steps"], job["definition"]["steps"]);
@@ -461,9 +426,8 @@ async fn export_and_import_round_trip_in_both_formats() {
 
     // A changed document with replace adds a version.
     let yaml = YAML.replace("disk-report", "restart");
-    let (s, b) = send(
+    let (s, b) = post(
         &api,
-        Method::POST,
         "/api/v1/jobs/import?replace=true",
         &admin,
         "text/yaml",

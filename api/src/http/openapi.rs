@@ -42,6 +42,9 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     if route.path.contains("{id}") {
         params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));
     }
+    if route.path.contains("{version}") {
+        params.push(json!({ "name": "version", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }));
+    }
     if let Some(q) = route.query {
         let schema = serde_json::to_value(q(generator)).unwrap_or_default();
         let name = schema["$ref"]
@@ -81,7 +84,7 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
         None => json!({ "description": "Success" }),
     };
     responses.insert(status.to_string(), ok);
-    if route.request.is_some() || route.query.is_some() || route.path.contains("{id}") {
+    if route.request.is_some() || route.query.is_some() || route.path.contains('{') {
         for code in ["400", "404", "409", "422"] {
             responses.insert(
                 code.into(),

@@ -20,8 +20,25 @@ fn api_env() -> Vec<(String, String)> {
 fn defaults_are_valid_for_roles_without_secrets() {
     let c = Config::load(&Sources::default()).unwrap();
     assert_eq!(c.nats.prefix.as_str(), "opsc");
-    c.validate(&[Role::Worker, Role::Scheduler, Role::Notifier])
-        .unwrap();
+    c.validate(&[Role::Scheduler, Role::Notifier]).unwrap();
+}
+
+#[test]
+fn a_worker_needs_its_seal_key_or_the_master_key() {
+    let c = Config::load(&Sources::default()).unwrap();
+    let e = c.validate(&[Role::Worker]).unwrap_err();
+    assert!(e.to_string().contains("worker.seal_key"), "{e}");
+    assert!(
+        e.to_string().contains("keys seal-key --pool default"),
+        "{e}"
+    );
+    let key =
+        crate::seal::SealKey::for_pool(&crate::config::MasterKey::from_bytes([3; 32]), "default");
+    let mut with_key = c.clone();
+    with_key.worker.seal_key = Some(key.to_base64().into());
+    with_key.validate(&[Role::Worker]).unwrap();
+    with_key.worker.seal_key = Some("c2hvcnQ=".to_owned().into());
+    assert!(with_key.validate(&[Role::Worker]).is_err());
 }
 
 #[test]
