@@ -158,6 +158,24 @@ pub struct ProbeReply {
 }
 
 impl ProbeReply {
+    /// A success reply with the facts gathered.
+    pub fn succeeded(
+        probe_id: Uuid,
+        facts: BTreeMap<String, String>,
+        host_key: Option<HostKey>,
+    ) -> Self {
+        Self {
+            probe_id,
+            ok: true,
+            stage: None,
+            error: None,
+            facts,
+            host_key,
+            elapsed_ms: 0,
+            worker_id: String::new(),
+        }
+    }
+
     /// A failure reply.
     pub fn failed(probe_id: Uuid, stage: FailureStage, error: impl Into<String>) -> Self {
         Self {

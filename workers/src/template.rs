@@ -220,11 +220,7 @@ fn format_value(
     let mut quoted = String::with_capacity(text.len() + 2);
     match quoting {
         Quoting::None => quoted = text,
-        Quoting::Shell => {
-            quoted.push('\'');
-            quoted.push_str(&text.replace('\'', r"'\''"));
-            quoted.push('\'');
-        }
+        Quoting::Shell => quoted = shell_quote(&text),
         Quoting::PowerShell => {
             quoted.push('\'');
             push_powershell_escaped(&mut quoted, &text);
@@ -232,6 +228,11 @@ fn format_value(
         }
     }
     out.write_str(&quoted).map_err(write_failed)
+}
+
+/// `text` as one POSIX shell word (single-quoted, `'` as `'\''`).
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// PowerShell ends a single-quoted string at any of these quote marks; each

@@ -276,13 +276,6 @@ fn fifty() -> u64 {
     50
 }
 
-fn name_of<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// `GET /api/v1/runs`.
 pub async fn list(
     State(state): State<AppState>,
@@ -293,10 +286,10 @@ pub async fn list(
         s = s.filter(run::Column::JobId.eq(j));
     }
     if let Some(st) = q.status {
-        s = s.filter(run::Column::Status.eq(name_of(st)));
+        s = s.filter(run::Column::Status.eq(crate::runs::wire_name(st)));
     }
     if let Some(t) = q.trigger {
-        s = s.filter(run::Column::TriggerKind.eq(name_of(t)));
+        s = s.filter(run::Column::TriggerKind.eq(crate::runs::wire_name(t)));
     }
     if let Some(t) = q.target_id {
         s = s.filter(Expr::cust_with_values(

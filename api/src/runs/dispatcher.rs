@@ -148,6 +148,7 @@ async fn dispatch(state: &AppState, req: &RunRequest) -> Result<(), Failure> {
     let run_sel: Option<TargetSelection> = req.targets.clone().or_else(|| def.targets.clone());
     let mut per_target: BTreeMap<Uuid, (target::Model, Vec<String>)> = BTreeMap::new();
     let mut any_selection = false;
+    let mut resolved: Vec<(TargetSelection, BTreeMap<Uuid, target::Model>)> = Vec::new();
     for step in &def.steps {
         let sel = if req.targets.is_some() {
             run_sel.clone()
@@ -156,7 +157,15 @@ async fn dispatch(state: &AppState, req: &RunRequest) -> Result<(), Failure> {
         };
         let Some(sel) = sel else { continue };
         any_selection = true;
-        for (id, t) in resolve(state, &sel).await? {
+        let targets = match resolved.iter().find(|(s, _)| *s == sel) {
+            Some((_, targets)) => targets.clone(),
+            None => {
+                let targets = resolve(state, &sel).await?;
+                resolved.push((sel, targets.clone()));
+                targets
+            }
+        };
+        for (id, t) in targets {
             per_target
                 .entry(id)
                 .or_insert_with(|| (t, Vec::new()))

@@ -101,11 +101,12 @@ where
     Ok(())
 }
 
-fn status_name(status: RunStatus) -> String {
-    serde_json::to_value(status)
+/// The name a unit enum variant has on the wire (`worker_lost`, `manual` …).
+pub(crate) fn wire_name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "failed".to_owned())
+        .unwrap_or_default()
 }
 
 /// Moves a run to a terminal status unless it has one; whether it moved.
@@ -120,7 +121,7 @@ pub(crate) async fn set_terminal(
             DbBackend::Postgres,
             "UPDATE runs SET status = $2, reason = $3, finished_at = now(), updated_at = now()
              WHERE id = $1 AND status IN ('queued', 'running')",
-            vec![run_id.into(), status_name(status).into(), reason.into()],
+            vec![run_id.into(), wire_name(status).into(), reason.into()],
         ))
         .await?;
     Ok(res.rows_affected() > 0)

@@ -127,10 +127,7 @@ pub async fn start(state: &AppState, req: StartRun) -> Result<(Uuid, bool), Prob
         job_version: Set(j.current_version),
         status: Set("queued".to_owned()),
         reason: Set(None),
-        trigger_kind: Set(serde_json::to_value(req.trigger.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()),
+        trigger_kind: Set(super::wire_name(req.trigger.kind)),
         trigger_actor: Set(req.trigger.actor.clone()),
         parameters: Set(json!(public)),
         secret_parameters: Set(sealed.as_ref().map(|s| s.sealed.clone())),

@@ -131,13 +131,7 @@ async fn winrm_probe(
         Err(e) => return ProbeReply::failed(id, FailureStage::Auth, e),
     };
     match winrm::probe(&request.hostname, settings, &login, timeout).await {
-        Ok(facts) => ProbeReply {
-            ok: true,
-            stage: None,
-            error: None,
-            facts,
-            ..ProbeReply::failed(id, FailureStage::Worker, "")
-        },
+        Ok(facts) => ProbeReply::succeeded(id, facts, None),
         Err((stage, error)) => ProbeReply::failed(id, stage, error),
     }
 }

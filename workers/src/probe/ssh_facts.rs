@@ -63,14 +63,7 @@ pub(super) async fn probe(
                 .map_or_else(|| "no status".to_owned(), |c| c.to_string()),
             out.stderr.trim()
         )),
-        Ok(Ok(out)) => ProbeReply {
-            ok: true,
-            stage: None,
-            error: None,
-            facts: parse_facts(&out.stdout),
-            host_key,
-            ..ProbeReply::failed(id, FailureStage::Worker, "")
-        },
+        Ok(Ok(out)) => ProbeReply::succeeded(id, parse_facts(&out.stdout), host_key),
     }
 }
 

@@ -6,16 +6,11 @@
 //! command), `cwd`.
 
 use super::{StepCall, StepOutcome, StepType, env_of, text};
-use crate::template::Quoting;
+use crate::template::{Quoting, shell_quote};
 
 /// The `ssh.exec` step.
 #[derive(Debug)]
 pub struct SshExec;
-
-/// `text` as one POSIX shell word.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
 
 /// The remote command line for `command` with `env`, `cwd` and `sudo`.
 fn command_line(command: &str, env: &[(String, String)], cwd: Option<&str>, sudo: bool) -> String {
