@@ -134,6 +134,11 @@ pub struct Step {
     /// A template expression; the step runs only when it is true.
     #[serde(default)]
     pub when: Option<String>,
+    /// Whether running the step twice is harmless. A run whose worker was
+    /// lost repeats an interrupted step only when it is; by default the step
+    /// type decides (reads, waits and file transfers are; commands are not).
+    #[serde(default)]
+    pub idempotent: Option<bool>,
 }
 
 /// The step types workers of this version execute. A definition naming

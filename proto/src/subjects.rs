@@ -93,6 +93,11 @@ impl Subjects {
         self.join("log.>")
     }
 
+    /// Live output of every step of one run.
+    pub fn run_logs(&self, run_id: &str) -> String {
+        self.join(&format!("log.{run_id}.>"))
+    }
+
     /// Live output of one step of one run.
     pub fn step_log(&self, run_id: &str, step: &str) -> String {
         self.join(&format!("log.{run_id}.{step}"))

@@ -4,6 +4,7 @@ mod api;
 mod db;
 mod nats;
 mod process;
+pub mod runs;
 mod sshd;
 
 use std::future::Future;

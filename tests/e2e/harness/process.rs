@@ -90,6 +90,14 @@ impl Opsc {
         status.code()
     }
 
+    /// Kills the process with SIGKILL, as a crash or the OOM killer would.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+    }
+
     /// Waits for the process to exit by itself; its exit code.
     pub async fn wait(&mut self) -> Option<i32> {
         let child = self.child.as_mut()?;

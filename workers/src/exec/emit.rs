@@ -28,6 +28,12 @@ impl Emitter {
         }
     }
 
+    /// Continues the counter after `last` (a redelivered shard: the events
+    /// of the lost worker keep their place in the run's order).
+    pub fn continue_after(&self, last: u64) {
+        self.counter.fetch_max(last, Ordering::Relaxed);
+    }
+
     /// Publishes `data` as `…evt.run.<run_id>.<event>` and waits for the ack;
     /// `id` (when given) makes a repeat of the same fact deduplicate.
     pub async fn emit<T: EventType>(&self, event: &str, data: T, id: Option<String>) {

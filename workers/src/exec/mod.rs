@@ -3,12 +3,17 @@
 //! and reports each shard's end.
 //!
 //! Failure semantics: a dispatch redelivered after its worker died (the
-//! message was delivered before and never acknowledged) is run again only
-//! when every step of the job is idempotent; otherwise its shard ends as
-//! `worker_lost`, so no run waits forever.
+//! message was delivered before and never acknowledged) resumes where the
+//! lost worker stopped (see [`resume`]): finished steps keep their results,
+//! steps not yet started run, and a step that was interrupted runs again only
+//! when it is idempotent; otherwise its target ends `worker_lost`. When the
+//! run's history cannot be read, the shard is repeated from the start only
+//! when every step is idempotent, and ends `worker_lost` otherwise. Either
+//! way no run waits forever.
 
 pub mod emit;
 pub mod output;
+pub mod resume;
 pub mod shard;
 pub mod target;
 
@@ -165,7 +170,22 @@ async fn handle(ex: &Executor, registry: Arc<Registry>, msg: Message) {
         }
     };
     let redelivered = msg.info().map(|i| i.delivered > 1).unwrap_or(false);
-    if redelivered && !all_idempotent(&dispatch, &registry) {
+    let history = if redelivered {
+        match resume::load(&ex.bus, run_id, shard.index).await {
+            Ok(h) => {
+                tracing::info!(%run_id, shard = shard.index, steps_recorded = h.steps.len(), "Resuming a redelivered dispatch.");
+                emitter.continue_after(h.last_counter);
+                Some(h)
+            }
+            Err(e) => {
+                tracing::warn!(%run_id, shard = shard.index, error = %e, "The history of a redelivered dispatch is unreadable.");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if redelivered && history.is_none() && !all_idempotent(&dispatch, &registry) {
         tracing::warn!(%run_id, shard = shard.index, "Redelivered dispatch with non-idempotent steps: worker_lost.");
         let reason = "worker_lost: the worker running this shard stopped mid-run and its steps cannot be safely repeated";
         emitter
@@ -203,6 +223,7 @@ async fn handle(ex: &Executor, registry: Arc<Registry>, msg: Message) {
         bus: ex.bus.clone(),
         worker_id: ex.worker_id.clone(),
         cancel: cancel.clone(),
+        history,
     };
     let mut progress = tokio::time::interval(Duration::from_secs(10));
     progress.tick().await;
@@ -250,9 +271,11 @@ fn open_secrets(seal: &SealKey, d: &RunDispatch) -> Result<DispatchSecrets, Stri
 
 fn all_idempotent(d: &RunDispatch, registry: &Registry) -> bool {
     d.definition.steps.iter().all(|s| {
-        registry
-            .get(s.kind.as_str())
-            .is_some_and(|k| k.idempotent())
+        s.idempotent.unwrap_or_else(|| {
+            registry
+                .get(s.kind.as_str())
+                .is_some_and(|k| k.idempotent())
+        })
     })
 }
 

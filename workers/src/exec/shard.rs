@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::emit::Emitter;
 use super::output::OutputSink;
+use super::resume::{History, Recorded};
 use super::target::TargetConnections;
 use crate::steps::{Registry, StepCall, StepOutcome, StepType};
 use crate::template::{self, StepResult, TemplateContext};
@@ -39,6 +40,8 @@ pub struct Shard {
     pub worker_id: String,
     /// Cancelled by a cancel request, the run deadline or `keep_going: false`.
     pub cancel: CancellationToken,
+    /// What an earlier, lost worker did of this shard (a redelivery).
+    pub history: Option<History>,
 }
 
 impl std::fmt::Debug for Shard {
@@ -55,6 +58,21 @@ enum TargetEnd {
     Succeeded,
     Failed,
     Interrupted,
+    /// An interrupted, non-idempotent step of a lost worker.
+    Lost,
+}
+
+/// What to do with a step, given what a lost worker did of it.
+#[derive(Debug)]
+enum Resumption {
+    /// Not recorded: run it.
+    Run,
+    /// Finished before: keep its result.
+    Done(StepFinished, (String, String)),
+    /// Interrupted or between retries: run it from this attempt.
+    From(u32),
+    /// Interrupted and not safe to repeat.
+    Lost(u32),
 }
 
 impl Shard {
@@ -116,7 +134,16 @@ impl Shard {
         while let Some(end) = running.next().await {
             ends.push(end);
         }
-        if ends.contains(&TargetEnd::Failed) {
+        let lost = ends.iter().filter(|e| **e == TargetEnd::Lost).count();
+        if lost > 0 {
+            (
+                RunStatus::WorkerLost,
+                Some(format!(
+                    "worker_lost: the worker running this shard stopped in the middle of a step that is not idempotent, on {lost} of {} target(s)",
+                    ends.len()
+                )),
+            )
+        } else if ends.contains(&TargetEnd::Failed) {
             let n = ends.iter().filter(|e| **e == TargetEnd::Failed).count();
             (
                 RunStatus::Failed,
@@ -166,7 +193,41 @@ impl Shard {
                 .await;
                 continue;
             }
-            let (outcome, captured) = self.run_step(step, target, &connections, &ctx).await;
+            let (outcome, captured) = match self.resumption(step, target_id) {
+                Resumption::Run => self.run_step(step, target, &connections, &ctx, 1).await,
+                Resumption::From(attempt) => {
+                    self.run_step(step, target, &connections, &ctx, attempt)
+                        .await
+                }
+                Resumption::Done(f, captured) => (
+                    StepOutcome {
+                        status: f.status,
+                        exit_code: f.exit_code,
+                        error: f.error,
+                    },
+                    captured,
+                ),
+                Resumption::Lost(attempt) => {
+                    let o = StepOutcome::failed(
+                        "worker_lost: the worker running this step stopped; the step is not idempotent, so it was not repeated",
+                        None,
+                    );
+                    self.finished(step, target_id, attempt, o.clone(), 0, false)
+                        .await;
+                    end = TargetEnd::Lost;
+                    ctx.steps.insert(
+                        step.id.clone(),
+                        StepResult {
+                            stdout: String::new(),
+                            stderr: String::new(),
+                            exit_code: None,
+                            json: None,
+                            status: "failed".to_owned(),
+                        },
+                    );
+                    continue;
+                }
+            };
             let result = StepResult {
                 json: serde_json::from_str(captured.0.trim()).ok(),
                 stdout: captured.0,
@@ -187,6 +248,40 @@ impl Shard {
         end
     }
 
+    /// Whether `step` on `target` runs, resumes or was done by a lost worker.
+    fn resumption(&self, step: &Step, target: Option<uuid::Uuid>) -> Resumption {
+        let Some(history) = &self.history else {
+            return Resumption::Run;
+        };
+        let retries = step.retry.as_ref().map_or(0, |r| r.attempts);
+        match history.of(&step.id, target) {
+            None => Resumption::Run,
+            Some(Recorded::Finished(f)) => {
+                let retry_left = matches!(f.status, StepStatus::Failed | StepStatus::TimedOut)
+                    && f.attempt >= 1
+                    && f.attempt <= retries;
+                if retry_left {
+                    // It ended an attempt; the next one had not started.
+                    Resumption::From(f.attempt + 1)
+                } else {
+                    Resumption::Done(f.clone(), history.output_of(&step.id, target))
+                }
+            }
+            Some(Recorded::Started(attempt)) => {
+                let safe = step.idempotent.unwrap_or_else(|| {
+                    self.registry
+                        .get(step.kind.as_str())
+                        .is_some_and(|k| k.idempotent())
+                });
+                if safe {
+                    Resumption::From(attempt + 1)
+                } else {
+                    Resumption::Lost(*attempt)
+                }
+            }
+        }
+    }
+
     /// Runs one step with its condition, retries and timeout; emits its
     /// events. Returns the outcome and the captured stdout/stderr.
     async fn run_step(
@@ -195,6 +290,7 @@ impl Shard {
         target: Option<&DispatchTarget>,
         connections: &TargetConnections,
         ctx: &TemplateContext,
+        first_attempt: u32,
     ) -> (StepOutcome, (String, String)) {
         let target_id = target.map(|t| t.id);
         if let Some(when) = &step.when {
@@ -237,7 +333,7 @@ impl Shard {
             backoff_secs: 1,
         });
         let timeout = Duration::from_secs(step.timeout_secs.unwrap_or(STEP_TIMEOUT_SECS).max(1));
-        let mut attempt = 0_u32;
+        let mut attempt = first_attempt.saturating_sub(1);
         loop {
             attempt += 1;
             self.emitter
