@@ -143,4 +143,15 @@ pub struct Step {
 
 /// The step types workers of this version execute. A definition naming
 /// another type is refused when saved.
-pub const STEP_TYPES: &[&str] = &["local.exec", "ssh.exec", "wait"];
+pub const STEP_TYPES: &[&str] = &[
+    "local.exec",
+    "ssh.exec",
+    "wait",
+    "http.request",
+    "http.get",
+    "http.post",
+    "http.put",
+    "http.patch",
+    "http.delete",
+    "webhook.call",
+];

@@ -1,6 +1,10 @@
 //! Captured output of one step on one target: split into lines, secrets
 //! redacted, published live to `<p>.log.<run_id>.<step>`, kept (capped) for
 //! later steps' templates, and cut with an explicit marker at the cap.
+//!
+//! A line longer than [`MAX_LINE`] is published in pieces, but kept whole in
+//! the captured text, so a long JSON document printed on one line still
+//! parses for `steps.<id>.json`.
 
 use std::sync::Mutex;
 
@@ -29,7 +33,8 @@ struct State {
 
 /// The output sink of one step execution.
 pub struct OutputSink {
-    bus: Bus,
+    /// `None`: capture only (see [`OutputSink::capture_only`]).
+    bus: Option<Bus>,
     subject: String,
     run_id: Uuid,
     step_id: String,
@@ -77,7 +82,7 @@ impl OutputSink {
     ) -> Self {
         Self {
             subject: bus.subjects.step_log(&run_id.to_string(), step_id),
-            bus,
+            bus: Some(bus),
             run_id,
             step_id: step_id.to_owned(),
             target_id,
@@ -85,6 +90,33 @@ impl OutputSink {
             secrets,
             state: Mutex::default(),
         }
+    }
+
+    /// A sink that captures, redacts and caps exactly like [`OutputSink::new`]
+    /// but publishes nothing: for running a step type outside a run (tests).
+    pub fn capture_only(step_id: &str, cap: usize, secrets: Vec<String>) -> Self {
+        Self {
+            bus: None,
+            subject: String::new(),
+            run_id: Uuid::nil(),
+            step_id: step_id.to_owned(),
+            target_id: None,
+            cap,
+            secrets,
+            state: Mutex::default(),
+        }
+    }
+
+    /// `text` with every secret of this sink replaced, for error texts that
+    /// may quote a setting.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        redact(text, &secrets)
+    }
+
+    /// True once the cap cut the output: later lines are dropped.
+    pub fn is_full(&self) -> bool {
+        self.state.lock().map(|s| s.truncated).unwrap_or(true)
     }
 
     /// Appends raw bytes of `stream`; complete lines are emitted.
@@ -100,22 +132,34 @@ impl OutputSink {
                 if line.last() == Some(&b'\r') {
                     line.pop();
                 }
-                lines.push(line);
+                lines.push((line, true));
             }
             while buf.len() > MAX_LINE {
-                lines.push(buf.drain(..MAX_LINE).collect());
+                // Cut on a character boundary so no piece decodes lossily.
+                let mut cut = MAX_LINE;
+                while cut > 0 && buf[cut] & 0xC0 == 0x80 {
+                    cut -= 1;
+                }
+                let cut = if cut == 0 { MAX_LINE } else { cut };
+                lines.push((buf.drain(..cut).collect(), false));
             }
             lines
         };
-        for line in lines {
-            self.line(stream, &String::from_utf8_lossy(&line)).await;
+        for (line, ends) in lines {
+            self.piece(stream, &String::from_utf8_lossy(&line), ends)
+                .await;
         }
     }
 
     /// Emits one line (without its end).
     pub async fn line(&self, stream: OutputStream, text: &str) {
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        let text = redact(text, &secrets);
+        self.piece(stream, text, true).await;
+    }
+
+    /// Emits a line, or a piece of a long line (`ends` false), which is
+    /// published on its own but captured without a line end.
+    async fn piece(&self, stream: OutputStream, text: &str, ends: bool) {
+        let text = self.redact(text);
         let (line_no, marker) = {
             let Ok(mut s) = self.state.lock() else { return };
             if s.truncated {
@@ -133,7 +177,9 @@ impl OutputSink {
                     OutputStream::Stderr => &mut s.stderr,
                 };
                 keep.push_str(&text);
-                keep.push('\n');
+                if ends {
+                    keep.push('\n');
+                }
                 (s.line_no, false)
             }
         };
@@ -154,11 +200,11 @@ impl OutputSink {
     }
 
     async fn publish(&self, line: OutputLine) {
-        let event = CloudEvent::new(self.bus.source.clone(), line);
+        let Some(bus) = &self.bus else { return };
+        let event = CloudEvent::new(bus.source.clone(), line);
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", event.id.as_str());
-        match self
-            .bus
+        match bus
             .js
             .publish_with_headers(self.subject.clone(), headers, event.encode().into())
             .await
@@ -208,5 +254,36 @@ impl OutputSink {
                 truncated: s.truncated,
             })
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_long_line_is_kept_whole_and_redacted() {
+        let sink = OutputSink::capture_only("s", 1 << 20, vec!["hush-123".to_owned()]);
+        let line: String = (0..5000).map(|i| format!("é{i}€")).collect::<String>() + "hush-123";
+        assert!(line.len() > 2 * MAX_LINE);
+        for part in line.as_bytes().chunks(1000) {
+            sink.chunk(OutputStream::Stdout, part).await;
+        }
+        sink.chunk(OutputStream::Stdout, b"\nnext").await;
+        let out = sink.finish().await;
+        assert_eq!(out.stdout, line.replace("hush-123", "***") + "\nnext\n");
+        assert!(!out.truncated);
+    }
+
+    #[tokio::test]
+    async fn the_cap_cuts_and_marks() {
+        let sink = OutputSink::capture_only("s", 10, Vec::new());
+        sink.line(OutputStream::Stdout, "12345").await;
+        assert!(!sink.is_full());
+        sink.line(OutputStream::Stdout, "67890").await;
+        assert!(sink.is_full());
+        let out = sink.finish().await;
+        assert_eq!(out.stdout, "12345\n");
+        assert!(out.truncated);
     }
 }

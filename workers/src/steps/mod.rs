@@ -4,6 +4,7 @@
 //! an output sink and a cancellation token, and returns its outcome. Adding
 //! a type means one file here and one line in [`registry`].
 
+mod http;
 mod local;
 mod ssh;
 mod wait;
@@ -108,6 +109,7 @@ pub fn registry() -> Registry {
     r.insert("local.exec", Arc::new(local::LocalExec));
     r.insert("ssh.exec", Arc::new(ssh::SshExec));
     r.insert("wait", Arc::new(wait::Wait));
+    http::register(&mut r);
     r
 }
 
