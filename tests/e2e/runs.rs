@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{ApiServer, Sshd};
 
-async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
+pub(crate) async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
     let (s, b) = api
         .call(Method::POST, "/api/v1/jobs", Some(token), Some(def))
         .await;
@@ -17,7 +17,7 @@ async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
     b["id"].as_str().unwrap().to_owned()
 }
 
-async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String {
+pub(crate) async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String {
     let (s, b) = api
         .call(
             Method::POST,
@@ -30,7 +30,7 @@ async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String
     b["run_id"].as_str().unwrap().to_owned()
 }
 
-async fn wait_end(api: &ApiServer, token: &str, run: &str) -> Value {
+pub(crate) async fn wait_end(api: &ApiServer, token: &str, run: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let (_, r) = api

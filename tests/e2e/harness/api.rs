@@ -149,6 +149,11 @@ impl ApiServer {
     /// bus, holding only its pool's seal key (printed by `keys seal-key`,
     /// as an operator would), and waits until it is ready.
     pub async fn start_worker(&self, pool: &str) -> Opsc {
+        self.start_worker_with(pool, &[]).await
+    }
+
+    /// [`Self::start_worker`] with extra environment (`OPSC_WORKER_*` settings).
+    pub async fn start_worker_with(&self, pool: &str, extra: &[(&str, &str)]) -> Opsc {
         let mut keys = Opsc::spawn(
             &["keys", "seal-key", "--pool", pool],
             &env_of(&[("OPSC_MASTER_KEY", TEST_MASTER_KEY.to_owned())]),
@@ -162,17 +167,18 @@ impl ApiServer {
             .trim()
             .to_owned();
         let health = format!("127.0.0.1:{}", free_port());
-        let worker = Opsc::spawn(
-            &["server", "worker"],
-            &env_of(&[
-                ("OPSC_NATS_URL", shared_nats_url()),
-                ("OPSC_NATS_PREFIX", self.prefix.to_string()),
-                ("OPSC_WORKER_POOL", pool.to_owned()),
-                ("OPSC_WORKER_SEAL_KEY", seal_key),
-                ("OPSC_WORKER_HEALTH_ADDR", health.clone()),
-                ("OPSC_LOG_LEVEL", "debug".to_owned()),
-            ]),
-        );
+        let mut env = env_of(&[
+            ("OPSC_NATS_URL", shared_nats_url()),
+            ("OPSC_NATS_PREFIX", self.prefix.to_string()),
+            ("OPSC_WORKER_POOL", pool.to_owned()),
+            ("OPSC_WORKER_SEAL_KEY", seal_key),
+            ("OPSC_WORKER_HEALTH_ADDR", health.clone()),
+            ("OPSC_LOG_LEVEL", "debug".to_owned()),
+        ]);
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let worker = Opsc::spawn(&["server", "worker"], &env);
         let ready = format!("http://{health}/readyz");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while super::status_of(&ready).await != 200 {

@@ -90,6 +90,13 @@ impl Opsc {
         status.code()
     }
 
+    /// Kills the process (SIGKILL: no draining, no last words) and reaps it.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
     /// Waits for the process to exit by itself; its exit code.
     pub async fn wait(&mut self) -> Option<i32> {
         let child = self.child.as_mut()?;
