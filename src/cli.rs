@@ -1,6 +1,7 @@
 //! Command-line surface. Flags override environment and file settings.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use opsc_runtime::config::{Config, Sources};
@@ -84,6 +85,11 @@ pub enum Command {
     Logout,
     /// List, show, create, change and delete users (admins only).
     Users(crate::client::UsersArgs),
+    /// Run jobs: `jobs run <job> [--param NAME=VALUE] [--target T] [--follow]`.
+    Jobs(crate::client::JobsArgs),
+    /// Follow runs: `runs follow <run-id>` prints the live output; the exit
+    /// status tells how the run ended (0 succeeded, 1 failed, 130 cancelled).
+    Runs(crate::client::RunsArgs),
 }
 
 /// `server` arguments.
@@ -200,8 +206,12 @@ pub fn load_config(
     })
 }
 
-/// Runs the chosen command.
-pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+/// Runs the chosen command; the exit status on success: 0, except for the
+/// run followers (`runs follow`, `jobs run --follow`), whose status tells
+/// how the run ended.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
+    let global = &cli.global;
     match cli.command {
         Command::Server(args) => {
             let mut flags = Vec::new();
@@ -212,33 +222,41 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 flags.push(("worker.pool", p));
             }
             let roles = args.role.roles();
-            let config = load_config(&cli.global, flags)?;
+            let config = load_config(global, flags)?;
             config.validate(&roles)?;
             opsc_runtime::telemetry::init(&config.log);
-            crate::server::run(crate::server::Launch {
-                config: config.into(),
-                roles,
-                store: None,
-            })
-            .await
+            done(
+                crate::server::run(crate::server::Launch {
+                    config: config.into(),
+                    roles,
+                    store: None,
+                })
+                .await,
+            )
         }
         Command::Migrate => {
-            let config = load_config(&cli.global, Vec::new())?;
+            let config = load_config(global, Vec::new())?;
             opsc_runtime::telemetry::init(&config.log);
-            crate::migrate::run(&config).await
+            done(crate::migrate::run(&config).await)
         }
-        Command::Dev(args) => crate::dev::run(&cli.global, args).await,
-        Command::Schemas { action } => crate::schemas::run(action),
+        Command::Dev(args) => done(crate::dev::run(global, args).await),
+        Command::Schemas { action } => done(crate::schemas::run(action)),
         Command::Keys { action } => {
-            let config = load_config(&cli.global, Vec::new())?;
+            let config = load_config(global, Vec::new())?;
             opsc_runtime::telemetry::init(&config.log);
-            match action {
+            done(match action {
                 KeysAction::Rotate => crate::keys::rotate(&config).await,
                 KeysAction::SealKey { pool } => crate::keys::seal_key(&config, &pool),
-            }
+            })
         }
-        Command::Login(args) => crate::client::login::login(&ClientEnv::from_process(), args).await,
-        Command::Logout => crate::client::login::logout(&ClientEnv::from_process()).await,
-        Command::Users(args) => crate::client::users::run(&ClientEnv::from_process(), args).await,
+        Command::Login(args) => {
+            done(crate::client::login::login(&ClientEnv::from_process(), args).await)
+        }
+        Command::Logout => done(crate::client::login::logout(&ClientEnv::from_process()).await),
+        Command::Users(args) => {
+            done(crate::client::users::run(&ClientEnv::from_process(), args).await)
+        }
+        Command::Jobs(args) => crate::client::jobs::run(&ClientEnv::from_process(), args).await,
+        Command::Runs(args) => crate::client::runs::run(&ClientEnv::from_process(), args).await,
     }
 }

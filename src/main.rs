@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(cli::dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             // One line naming what is wrong; configuration errors exit 2.
             let config = e.downcast_ref::<ConfigError>().is_some();

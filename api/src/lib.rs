@@ -23,6 +23,7 @@ pub mod settings;
 pub mod store;
 pub mod targets;
 pub mod vault;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     let health = Health::new(checks, ctx.metrics.clone());
     let state = http::AppState::new(ctx.store.clone(), ctx.bus.clone(), ctx.config.clone())?;
     let background = tokio::spawn(runs::background(state.clone(), ctx.shutdown.clone()));
+    let heartbeats = tokio::spawn(workers::listen(state.clone(), ctx.shutdown.clone()));
     let app = http::router(state).merge(health.router());
     let app = http::layers(app, &ctx.config);
     let addr = ctx.config.http.addr;
@@ -90,6 +92,9 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
         Ok(Err(e)) => tracing::error!(error = %e, "Run processing stopped."),
         Err(e) => tracing::error!(error = %e, "Run processing panicked."),
         Ok(Ok(())) => {}
+    }
+    if let Ok(Err(e)) = heartbeats.await {
+        tracing::warn!(error = %e, "Heartbeat listener stopped.");
     }
     ctx.store.close().await;
     tracing::info!("API stopped.");

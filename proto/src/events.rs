@@ -230,6 +230,10 @@ pub struct WorkerHeartbeat {
     pub started_at: DateTime<Utc>,
     /// Whether it is draining (SIGTERM received, taking no new work).
     pub draining: bool,
+    /// Seconds until its next heartbeat; a consumer may consider the worker
+    /// gone after three missed ones. 0 (or absent) when unknown.
+    #[serde(default)]
+    pub heartbeat_secs: u64,
 }
 
 impl EventType for WorkerHeartbeat {

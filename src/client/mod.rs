@@ -1,16 +1,21 @@
 //! The operator CLI: commands that talk to a running api over its public HTTP API.
 //!
 //! Owns the stored session (`session`), the API client with its one-refresh
-//! rule (`http`), rendering (`output`), prompts (`prompt`) and one file per
-//! command group (`login`, `users`). It never touches the database, the bus
+//! rule (`http`), rendering (`output`), prompts (`prompt`), the live-run
+//! follower (`follow`, reading `sse`) and one file per command group
+//! (`login`, `users`, `jobs`, `runs`). It never touches the database, the bus
 //! or the server configuration: it is a client like any other. Nothing here
 //! prints a token or a password.
 
+pub mod follow;
 pub mod http;
+pub mod jobs;
 pub mod login;
 pub mod output;
 mod prompt;
+pub mod runs;
 pub mod session;
+pub mod sse;
 pub mod users;
 
 use std::path::PathBuf;
@@ -21,7 +26,9 @@ use secrecy::SecretString;
 use self::http::{ApiClient, Auth};
 use self::session::SessionFile;
 
+pub use self::jobs::JobsArgs;
 pub use self::login::LoginArgs;
+pub use self::runs::RunsArgs;
 pub use self::users::UsersArgs;
 
 /// Where the api is when neither --url nor OPSC_URL says.

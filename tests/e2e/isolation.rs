@@ -68,6 +68,7 @@ async fn two_prefixes_on_one_nats_are_isolated() {
             in_flight: 0,
             started_at: chrono_now(),
             draining: false,
+            heartbeat_secs: 1,
         },
     );
     a.bus

@@ -69,6 +69,7 @@ async fn send(hb: &Heartbeat<'_>, draining: bool) -> bool {
         in_flight: hb.in_flight.load(std::sync::atomic::Ordering::Relaxed),
         started_at: id.started_at,
         draining,
+        heartbeat_secs: hb.every.as_secs(),
     };
     let event = CloudEvent::new(hb.bus.source.clone(), beat).with_subject(id.worker_id.clone());
     match hb

@@ -25,7 +25,8 @@ pub async fn guard(
         return next.run(req).await;
     };
     let headers = req.headers().clone();
-    let principal = match authenticate(&state, &headers).await {
+    let token = bearer(&headers, rule.protocol_token);
+    let principal = match authenticate_token(&state, token).await {
         Ok(p) => p,
         Err(problem) => return problem.for_request(&headers).into_response(),
     };
@@ -67,17 +68,43 @@ fn unauthorized(detail: &str) -> Problem {
     Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized").detail(detail)
 }
 
+/// Prefix of the WebSocket subprotocol that carries a bearer token:
+/// `Sec-WebSocket-Protocol: opsconductor.v1, opsconductor.bearer.<token>`.
+pub const BEARER_PROTOCOL_PREFIX: &str = "opsconductor.bearer.";
+
+/// The bearer token of a request: the `Authorization` header, else (when
+/// `from_protocol`, on WebSocket routes) a `opsconductor.bearer.<token>`
+/// subprotocol.
+pub fn bearer(headers: &axum::http::HeaderMap, from_protocol: bool) -> Option<&str> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if header.is_some() || !from_protocol {
+        return header;
+    }
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(BEARER_PROTOCOL_PREFIX))
+        .filter(|t| !t.is_empty())
+}
+
 /// Resolves the bearer token to a principal; every failure is a 401.
 pub async fn authenticate(
     state: &AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<Principal, Problem> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| unauthorized("Send a bearer token: Authorization: Bearer <token>."))?;
+    authenticate_token(state, bearer(headers, false)).await
+}
+
+/// Resolves a token (if any) to a principal; every failure is a 401.
+async fn authenticate_token(state: &AppState, token: Option<&str>) -> Result<Principal, Problem> {
+    let token =
+        token.ok_or_else(|| unauthorized("Send a bearer token: Authorization: Bearer <token>."))?;
     let db = state.store.db();
     let invalid = || unauthorized("The token is invalid, expired or revoked.");
     if token.starts_with(secret::API_TOKEN_PREFIX) {
@@ -140,4 +167,48 @@ pub async fn authenticate(
             expires_at: chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::bearer;
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(k.clone(), HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn the_authorization_header_wins_everywhere() {
+        let h = headers(&[
+            (header::AUTHORIZATION, "Bearer abc"),
+            (header::SEC_WEBSOCKET_PROTOCOL, "opsconductor.bearer.xyz"),
+        ]);
+        assert_eq!(bearer(&h, false), Some("abc"));
+        assert_eq!(bearer(&h, true), Some("abc"));
+    }
+
+    #[test]
+    fn a_subprotocol_token_counts_only_on_websocket_routes() {
+        let h = headers(&[(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            "opsconductor.v1, opsconductor.bearer.eyJ.a-b_c.d",
+        )]);
+        assert_eq!(bearer(&h, false), None);
+        assert_eq!(bearer(&h, true), Some("eyJ.a-b_c.d"));
+    }
+
+    #[test]
+    fn other_or_empty_subprotocols_carry_no_token() {
+        for value in ["opsconductor.v1", "opsconductor.bearer.", "graphql-ws"] {
+            let h = headers(&[(header::SEC_WEBSOCKET_PROTOCOL, value)]);
+            assert_eq!(bearer(&h, true), None, "{value}");
+        }
+        assert_eq!(bearer(&HeaderMap::new(), true), None);
+    }
 }

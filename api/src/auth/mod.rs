@@ -48,6 +48,9 @@ pub struct Rule {
     /// Only a login session, never an API token: routes that mint
     /// credentials or change the second factor or password.
     pub session_only: bool,
+    /// A WebSocket route: the token may also come as the subprotocol
+    /// `opsconductor.bearer.<token>` (browsers cannot set headers there).
+    pub protocol_token: bool,
 }
 
 /// How the caller authenticated.

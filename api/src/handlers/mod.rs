@@ -15,3 +15,4 @@ pub mod target_tests;
 pub mod targets;
 pub mod tokens;
 pub mod users;
+pub mod workers;

@@ -1,5 +1,5 @@
 //! `/api/v1/jobs/{id}/run` and `/api/v1/runs`: start, list, inspect,
-//! re-run and cancel runs. Live output is in [`super::run_stream`].
+//! re-run and cancel runs. Live output (SSE and WebSocket) is in [`super::run_stream`].
 
 use std::collections::BTreeMap;
 
@@ -91,8 +91,16 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/runs/{id}/stream",
             VIEWER,
             "Live run output and status as Server-Sent Events (replays from the start)",
-            get(super::run_stream::sse),
+            get(super::run_stream::sse::handler),
         ),
+        Route::new(
+            M::GET,
+            "/api/v1/runs/{id}/ws",
+            VIEWER,
+            "Live run output and status over a WebSocket (the stream's frames as JSON text)",
+            get(super::run_stream::ws::handler),
+        )
+        .websocket(),
     ]
 }
 

@@ -51,6 +51,8 @@ pub struct AppState {
     pub vault: Arc<crate::vault::Keyring>,
     /// Seals credentials for the worker pool that uses them.
     pub sealer: Arc<opsc_runtime::seal::PoolSealer>,
+    /// Live workers, from their heartbeats.
+    pub workers: crate::workers::Registry,
 }
 
 impl AppState {
@@ -82,6 +84,9 @@ impl AppState {
             dummy_hash: dummy.into(),
             vault: Arc::new(vault),
             sealer: Arc::new(opsc_runtime::seal::PoolSealer::new(config.master_key()?)),
+            workers: crate::workers::Registry::new(Duration::from_secs(
+                config.worker.heartbeat_secs,
+            )),
             config,
         })
     }

@@ -6,6 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::routes::{Route, table};
 use crate::auth::Access;
+use crate::auth::guard::BEARER_PROTOCOL_PREFIX;
+use crate::handlers::run_stream::ws::PROTOCOL;
 
 fn access_name(a: Access) -> &'static str {
     match a {
@@ -37,6 +39,15 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     op.insert("x-opsc-access".into(), json!(access_name(route.access)));
     if route.session_only {
         op.insert("x-opsc-session-only".into(), json!(true));
+    }
+    if route.websocket {
+        op.insert("description".into(), json!(format!(
+            "A WebSocket: send GET with `Upgrade: websocket`. Authenticate with the Authorization header, or (browsers) offer the subprotocols `{PROTOCOL}` and `{BEARER_PROTOCOL_PREFIX}<token>`; the server selects `{PROTOCOL}` and never echoes the token. Text frames are JSON `{{\"event\": \"output\" | \"run\" | \"end\", \"data\": {{…}}}}`, the same as the Server-Sent Events of /stream; after `end` the server closes with code 1000."
+        )));
+        op.insert(
+            "x-opsc-websocket".into(),
+            json!({ "subprotocol": PROTOCOL, "bearer_subprotocol_prefix": BEARER_PROTOCOL_PREFIX }),
+        );
     }
     let mut params = Vec::new();
     if route.path.contains("{id}") {
@@ -81,9 +92,18 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
             let schema = serde_json::to_value(f(generator)).unwrap_or_default();
             json!({ "description": "Success", "content": { "application/json": { "schema": schema } } })
         }
+        None if route.websocket => {
+            json!({ "description": "Switching Protocols: the WebSocket is open" })
+        }
         None => json!({ "description": "Success" }),
     };
     responses.insert(status.to_string(), ok);
+    if route.websocket {
+        responses.insert(
+            "426".into(),
+            json!({ "description": "Not a WebSocket upgrade request", "content": problem_ref()["content"] }),
+        );
+    }
     if route.request.is_some() || route.query.is_some() || route.path.contains('{') {
         for code in ["400", "404", "409", "422"] {
             responses.insert(

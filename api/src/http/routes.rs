@@ -46,6 +46,9 @@ pub struct Route {
     pub query: Option<SchemaFn>,
     /// Success status and body type.
     pub response: (u16, Option<SchemaFn>),
+    /// A WebSocket route: answers `101`, and takes the token from the
+    /// `opsconductor.bearer.<token>` subprotocol too.
+    pub websocket: bool,
     handler: MethodRouter<AppState>,
 }
 
@@ -72,6 +75,7 @@ impl Route {
             request: None,
             query: None,
             response: (200, None),
+            websocket: false,
             handler,
         }
     }
@@ -100,6 +104,12 @@ impl Route {
         self.response = (204, None);
         self
     }
+
+    pub(crate) fn websocket(mut self) -> Self {
+        self.websocket = true;
+        self.response = (101, None);
+        self
+    }
 }
 
 pub(crate) const ADMIN: Access = Access::Role(Role::Admin);
@@ -112,6 +122,7 @@ pub fn table() -> Vec<Route> {
     let mut table = core_table();
     table.extend(crate::handlers::jobs::routes());
     table.extend(crate::handlers::runs::routes());
+    table.extend(crate::handlers::workers::routes());
     table
 }
 
@@ -512,6 +523,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 Rule {
                     access: route.access,
                     session_only: route.session_only,
+                    protocol_token: route.websocket,
                 },
             ),
             guard,

@@ -22,6 +22,8 @@ pub use self::problem::Problem;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take in all.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a stream may stay silent (the api sends a keep-alive every 15 s).
+const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const LOGIN: &[&str] = &["api", "v1", "auth", "login"];
 const REFRESH: &[&str] = &["api", "v1", "auth", "refresh"];
@@ -85,12 +87,15 @@ struct Call<'a> {
     path: &'a [&'a str],
     query: &'a [(&'a str, String)],
     body: Option<&'a Value>,
+    /// A long-lived answer (a stream): no overall time limit, only an idle one.
+    streaming: bool,
 }
 
 /// A client of one api.
 #[derive(Debug)]
 pub struct ApiClient {
     http: reqwest::Client,
+    streaming: reqwest::Client,
     base: Url,
     auth: Auth,
 }
@@ -98,14 +103,21 @@ pub struct ApiClient {
 impl ApiClient {
     /// A client of the api at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str, auth: Auth) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("opsconductor-cli/", env!("CARGO_PKG_VERSION")))
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .user_agent(concat!("opsconductor-cli/", env!("CARGO_PKG_VERSION")))
+        };
+        let built =
+            |e: reqwest::Error| ApiError::Unexpected(format!("cannot build the HTTP client: {e}"));
+        let http = builder().timeout(REQUEST_TIMEOUT).build().map_err(built)?;
+        let streaming = builder()
+            .read_timeout(STREAM_IDLE_TIMEOUT)
             .build()
-            .map_err(|e| ApiError::Unexpected(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(built)?;
         Ok(Self {
             http,
+            streaming,
             base: parse_base(base)?,
             auth,
         })
@@ -122,8 +134,22 @@ impl ApiClient {
             path,
             query,
             body: None,
+            streaming: false,
         };
         decode(self.call(&call).await?).await
+    }
+
+    /// `GET path` whose answer is a long-lived stream (Server-Sent Events):
+    /// the response once its head arrived, to read with `chunk()`.
+    pub async fn stream(&mut self, path: &[&str]) -> Result<Response, ApiError> {
+        let call = Call {
+            method: Method::GET,
+            path,
+            query: &[],
+            body: None,
+            streaming: true,
+        };
+        self.call(&call).await
     }
 
     /// `method path` with a JSON body, decoded.
@@ -138,6 +164,7 @@ impl ApiClient {
             path,
             query: &[],
             body: Some(body),
+            streaming: false,
         };
         decode(self.call(&call).await?).await
     }
@@ -149,8 +176,14 @@ impl ApiClient {
             path,
             query: &[],
             body: None,
+            streaming: false,
         };
         self.call(&call).await.map(drop)
+    }
+
+    /// A failure while reading a stream, as one line naming the api.
+    pub fn stream_error(&self, error: &reqwest::Error) -> ApiError {
+        transport(&self.base, error)
     }
 
     /// `POST /api/v1/auth/login` with `{username, password, totp_code?}`.
@@ -199,7 +232,12 @@ impl ApiClient {
             url.query_pairs_mut()
                 .extend_pairs(call.query.iter().map(|(k, v)| (k, v)));
         }
-        let mut request = self.http.request(call.method.clone(), url);
+        let client = if call.streaming {
+            &self.streaming
+        } else {
+            &self.http
+        };
+        let mut request = client.request(call.method.clone(), url);
         let bearer = match &self.auth {
             Auth::None => None,
             Auth::Token(t) => Some(t),

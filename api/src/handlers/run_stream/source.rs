@@ -1,0 +1,363 @@
+//! Where the frames come from: a finished run is replayed from PostgreSQL;
+//! a live run is read from the event and output streams with two ordered
+//! JetStream consumers from the first message of the run, so there is no
+//! gap between replay and live.
+//!
+//! Events and output lines travel apart; both sources merge them by the
+//! time they happened (the CloudEvent `time`, kept as `at`), so a step's
+//! lines come between its `step_started` and `step_finished`. Live, a frame
+//! that is ready is never held back waiting for the other stream.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset};
+use futures::{FutureExt as _, StreamExt as _};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Frame, FrameKind, Frames};
+use crate::http::AppState;
+use crate::http::problem::Problem;
+use crate::store::run;
+
+/// How long output is still read after the run ended (lines and the end
+/// travel on different streams).
+const TAIL: Duration = Duration::from_millis(300);
+
+/// Frames buffered between the bus and a slow subscriber.
+const BUFFER: usize = 256;
+
+fn terminal(status: &str) -> bool {
+    !matches!(status, "queued" | "running")
+}
+
+/// The run, or 404.
+pub async fn load(state: &AppState, id: Uuid) -> Result<run::Model, Problem> {
+    run::Entity::find_by_id(id)
+        .one(state.store.db())
+        .await?
+        .ok_or_else(|| Problem::not_found_entity("run"))
+}
+
+/// Every frame of `run` from its start; live until it ends when it has not.
+pub async fn open(state: &AppState, run: &run::Model) -> Result<Frames, Problem> {
+    if terminal(&run.status) {
+        Ok(Box::pin(replay(state, run.id, &run.status).await?))
+    } else {
+        live(state, run.id).await
+    }
+}
+
+/// A frame and when it happened.
+#[derive(Debug)]
+struct Timed {
+    at: Option<DateTime<FixedOffset>>,
+    frame: Frame,
+    /// The final status, when this is the run's `finished` event.
+    finished: Option<Value>,
+}
+
+/// Merges two lists sorted by time; events first on a tie (a step's
+/// `step_started` precedes its first line).
+fn merge(events: Vec<Timed>, lines: Vec<Timed>) -> Vec<Frame> {
+    let mut out = Vec::with_capacity(events.len() + lines.len());
+    let mut lines = lines.into_iter().peekable();
+    for e in events {
+        while let Some(l) = lines.next_if(|l| l.at < e.at) {
+            out.push(l.frame);
+        }
+        out.push(e.frame);
+    }
+    out.extend(lines.map(|l| l.frame));
+    out
+}
+
+/// An envelope from the bus as a frame: its type's short name, its time.
+fn from_bus(payload: &[u8], kind: FrameKind) -> Timed {
+    let v: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    let at = v
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    let data = v.get("data").cloned().unwrap_or(Value::Null);
+    if kind != FrameKind::Run {
+        return Timed {
+            at,
+            frame: Frame::new(kind, data),
+            finished: None,
+        };
+    }
+    let short = v
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim_start_matches("io.opsconductor.run.")
+        .trim_end_matches(".v1")
+        .to_owned();
+    let finished =
+        (short == "finished").then(|| data.get("status").cloned().unwrap_or(Value::Null));
+    Timed {
+        at,
+        frame: Frame::new(FrameKind::Run, json!({"type": short, "data": data})),
+        finished,
+    }
+}
+
+fn end(id: Uuid, status: &Value) -> Frame {
+    Frame::new(FrameKind::End, json!({"run_id": id, "status": status}))
+}
+
+async fn replay(
+    state: &AppState,
+    id: Uuid,
+    status: &str,
+) -> Result<impl futures::Stream<Item = Frame> + use<>, Problem> {
+    let db = state.store.db();
+    let events = db
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT event_type, data, at FROM run_events WHERE run_id = $1 ORDER BY at, sequence NULLS FIRST",
+            vec![id.into()],
+        ))
+        .await?;
+    let lines = db
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT step_id, target_key, line_no, stream, text, at FROM run_output WHERE run_id = $1 ORDER BY at, line_no",
+            vec![id.into()],
+        ))
+        .await?;
+    let at = |row: &sea_orm::QueryResult| row.try_get::<DateTime<FixedOffset>>("", "at").ok();
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            let target: Option<Uuid> = l
+                .try_get::<Uuid>("", "target_key")
+                .ok()
+                .filter(|u| !u.is_nil());
+            Timed {
+                at: at(&l),
+                frame: Frame::new(FrameKind::Output, json!({
+                    "run_id": id, "step_id": l.try_get::<String>("", "step_id").unwrap_or_default(), "target_id": target,
+                    "line_no": l.try_get::<i64>("", "line_no").unwrap_or_default(), "stream": l.try_get::<String>("", "stream").unwrap_or_default(),
+                    "text": l.try_get::<String>("", "text").unwrap_or_default(),
+                })),
+                finished: None,
+            }
+        })
+        .collect();
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let kind = e.try_get::<String>("", "event_type").unwrap_or_default();
+            let data = e.try_get::<Value>("", "data").unwrap_or(Value::Null);
+            Timed {
+                at: at(&e),
+                frame: Frame::new(FrameKind::Run, json!({"type": kind, "data": data})),
+                finished: None,
+            }
+        })
+        .collect();
+    let mut out = merge(events, lines);
+    out.push(end(id, &Value::String(status.to_owned())));
+    Ok(futures::stream::iter(out))
+}
+
+fn unavailable(e: &dyn std::fmt::Display) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "bus-unavailable",
+        "The bus is unavailable",
+    )
+    .detail(e.to_string())
+}
+
+async fn ordered(state: &AppState, stream: &str, filter: String) -> Result<Ordered, Problem> {
+    let config = OrderedConfig {
+        filter_subject: filter,
+        deliver_policy: DeliverPolicy::All,
+        ..Default::default()
+    };
+    state
+        .bus
+        .js
+        .get_stream(stream)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .create_consumer(config)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .messages()
+        .await
+        .map_err(|e| unavailable(&e))
+}
+
+/// One of the two live sources, with the frame it has ready, if any.
+struct Source {
+    messages: Ordered,
+    kind: FrameKind,
+    ready: Option<Timed>,
+}
+
+impl Source {
+    /// Takes the next frame if it is there already; false when the source ended.
+    fn top_up(&mut self) -> bool {
+        if self.ready.is_some() {
+            return true;
+        }
+        match self.messages.next().now_or_never() {
+            None => true,
+            Some(Some(Ok(m))) => {
+                self.ready = Some(from_bus(&m.payload, self.kind));
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Waits for the next frame; false when the source ended.
+    async fn wait(&mut self) -> bool {
+        match self.messages.next().await {
+            Some(Ok(m)) => {
+                self.ready = Some(from_bus(&m.payload, self.kind));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+async fn live(state: &AppState, id: Uuid) -> Result<Frames, Problem> {
+    let bus = &state.bus;
+    let mut events = Source {
+        messages: ordered(
+            state,
+            &bus.streams.events,
+            bus.subjects.run_events(&id.to_string()),
+        )
+        .await?,
+        kind: FrameKind::Run,
+        ready: None,
+    };
+    let mut logs = Source {
+        messages: ordered(
+            state,
+            &bus.streams.logs,
+            format!("{}.log.{id}.>", bus.prefix()),
+        )
+        .await?,
+        kind: FrameKind::Output,
+        ready: None,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Frame>(BUFFER);
+    tokio::spawn(async move {
+        let status = loop {
+            if !(events.top_up() && logs.top_up()) {
+                return;
+            }
+            let next = match (&events.ready, &logs.ready) {
+                (Some(e), Some(l)) if l.at < e.at => logs.ready.take(),
+                (Some(_), _) => events.ready.take(),
+                (None, Some(_)) => logs.ready.take(),
+                (None, None) => {
+                    let alive = tokio::select! {
+                        () = tx.closed() => return,
+                        alive = events.wait() => alive,
+                        alive = logs.wait() => alive,
+                    };
+                    if !alive {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let Some(next) = next else { continue };
+            let finished = next.finished;
+            if tx.send(next.frame).await.is_err() {
+                return;
+            }
+            if let Some(status) = finished {
+                break status;
+            }
+        };
+        // Output still arriving after the end (another stream): drain it.
+        if let Some(line) = logs.ready.take()
+            && tx.send(line.frame).await.is_err()
+        {
+            return;
+        }
+        while let Ok(Some(Ok(m))) = tokio::time::timeout(TAIL, logs.messages.next()).await {
+            if tx
+                .send(from_bus(&m.payload, FrameKind::Output).frame)
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        let _ = tx.send(end(id, &status)).await;
+    });
+    Ok(Box::pin(futures::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx)
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64, kind: FrameKind, label: &str) -> Timed {
+        Timed {
+            at: DateTime::from_timestamp(secs, 0).map(|t| t.fixed_offset()),
+            frame: Frame::new(kind, json!(label)),
+            finished: None,
+        }
+    }
+
+    #[test]
+    fn replays_interleave_by_time_with_events_first_on_ties() {
+        let events = vec![
+            at(1, FrameKind::Run, "step_started"),
+            at(3, FrameKind::Run, "step_finished"),
+        ];
+        let lines = vec![
+            at(1, FrameKind::Output, "a"),
+            at(2, FrameKind::Output, "b"),
+            at(4, FrameKind::Output, "late"),
+        ];
+        let order: Vec<Value> = merge(events, lines).into_iter().map(|f| f.data).collect();
+        assert_eq!(
+            order,
+            [
+                json!("step_started"),
+                json!("a"),
+                json!("b"),
+                json!("step_finished"),
+                json!("late")
+            ]
+        );
+    }
+
+    #[test]
+    fn bus_envelopes_become_frames_with_their_time() {
+        let finished = br#"{"type":"io.opsconductor.run.finished.v1","time":"2025-01-02T03:04:05Z","data":{"status":"failed"}}"#;
+        let t = from_bus(finished, FrameKind::Run);
+        assert_eq!(
+            t.frame.data,
+            json!({"type": "finished", "data": {"status": "failed"}})
+        );
+        assert_eq!(t.finished, Some(json!("failed")));
+        assert!(t.at.is_some());
+        let line = br#"{"type":"io.opsconductor.run.output.v1","data":{"text":"hi"}}"#;
+        let t = from_bus(line, FrameKind::Output);
+        assert_eq!(
+            (t.frame.event, t.frame.data),
+            (FrameKind::Output, json!({"text": "hi"}))
+        );
+        assert!(t.finished.is_none() && t.at.is_none());
+    }
+}

@@ -1,0 +1,38 @@
+//! `GET /api/v1/runs/{id}/stream`: the frames as Server-Sent Events
+//! (`event: <kind>`, `data: <json>`), with a comment every 15 s to keep
+//! proxies from closing an idle stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
+use uuid::Uuid;
+
+use super::{Frame, source};
+use crate::http::AppState;
+use crate::http::json::ApiPath;
+use crate::http::problem::Problem;
+
+/// Idle time after which a keep-alive comment is sent.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+fn event(frame: &Frame) -> Result<Event, Infallible> {
+    Ok(Event::default()
+        .event(frame.event.as_str())
+        .data(frame.data.to_string()))
+}
+
+/// `GET /api/v1/runs/{id}/stream`.
+pub async fn handler(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, Problem> {
+    let run = source::load(&state, id).await?;
+    let frames = source::open(&state, &run).await?;
+    Ok(Sse::new(frames.map(|f| event(&f)))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response())
+}
