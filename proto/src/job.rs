@@ -138,4 +138,12 @@ pub struct Step {
 
 /// The step types workers of this version execute. A definition naming
 /// another type is refused when saved.
-pub const STEP_TYPES: &[&str] = &["local.exec", "ssh.exec", "wait"];
+pub const STEP_TYPES: &[&str] = &[
+    "local.exec",
+    "ssh.exec",
+    "wait",
+    "sftp.upload",
+    "sftp.download",
+    "sftp.sync",
+    "ssh.copy",
+];

@@ -31,5 +31,6 @@ mod jobs;
 mod migrate;
 mod readiness;
 mod runs;
+mod sftp_steps;
 mod targets;
 mod topology;

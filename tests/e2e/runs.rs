@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{ApiServer, Sshd};
 
-async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
+pub(crate) async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
     let (s, b) = api
         .call(Method::POST, "/api/v1/jobs", Some(token), Some(def))
         .await;
@@ -17,7 +17,7 @@ async fn create_job(api: &ApiServer, token: &str, def: Value) -> String {
     b["id"].as_str().unwrap().to_owned()
 }
 
-async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String {
+pub(crate) async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String {
     let (s, b) = api
         .call(
             Method::POST,
@@ -30,7 +30,7 @@ async fn run_job(api: &ApiServer, token: &str, job: &str, body: Value) -> String
     b["run_id"].as_str().unwrap().to_owned()
 }
 
-async fn wait_end(api: &ApiServer, token: &str, run: &str) -> Value {
+pub(crate) async fn wait_end(api: &ApiServer, token: &str, run: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let (_, r) = api
@@ -54,7 +54,7 @@ async fn wait_end(api: &ApiServer, token: &str, run: &str) -> Value {
     }
 }
 
-async fn steps(api: &ApiServer, token: &str, run: &str) -> Vec<Value> {
+pub(crate) async fn steps(api: &ApiServer, token: &str, run: &str) -> Vec<Value> {
     // The recorder may trail the end by a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (s, b) = api
@@ -69,7 +69,7 @@ async fn steps(api: &ApiServer, token: &str, run: &str) -> Vec<Value> {
     b["items"].as_array().unwrap().clone()
 }
 
-fn step<'a>(items: &'a [Value], id: &str, target: Option<&str>) -> &'a Value {
+pub(crate) fn step<'a>(items: &'a [Value], id: &str, target: Option<&str>) -> &'a Value {
     items
         .iter()
         .find(|s| s["step_id"] == id && target.is_none_or(|t| s["target_id"] == t))

@@ -5,6 +5,7 @@
 //! a type means one file here and one line in [`registry`].
 
 mod local;
+mod sftp;
 mod ssh;
 mod wait;
 
@@ -107,6 +108,10 @@ pub fn registry() -> Registry {
     let mut r: Registry = HashMap::new();
     r.insert("local.exec", Arc::new(local::LocalExec));
     r.insert("ssh.exec", Arc::new(ssh::SshExec));
+    r.insert("sftp.upload", Arc::new(sftp::SftpUpload));
+    r.insert("sftp.download", Arc::new(sftp::SftpDownload));
+    r.insert("sftp.sync", Arc::new(sftp::SftpSync));
+    r.insert("ssh.copy", Arc::new(sftp::SshCopy));
     r.insert("wait", Arc::new(wait::Wait));
     r
 }
