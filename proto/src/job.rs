@@ -154,4 +154,8 @@ pub const STEP_TYPES: &[&str] = &[
     "http.patch",
     "http.delete",
     "webhook.call",
+    "sftp.upload",
+    "sftp.download",
+    "sftp.sync",
+    "ssh.copy",
 ];

@@ -35,6 +35,7 @@ mod live_cli;
 mod migrate;
 mod readiness;
 mod runs;
+mod sftp_steps;
 mod targets;
 mod topology;
 mod worker_loss;

@@ -176,6 +176,8 @@ fn sandbox(quoting: Quoting) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
+    // A file's content (`with.content`) keeps its last line end.
+    env.set_keep_trailing_newline(true);
     // `debug()` would dump the whole context, secrets included.
     env.remove_global("debug");
     env.set_auto_escape_callback(|_| AutoEscape::None);

@@ -103,7 +103,7 @@ pub struct Output {
 
 type Seen = Arc<Mutex<Option<(HostKey, HostKeyVerdict)>>>;
 
-struct Client {
+pub(super) struct Client {
     check: HostKeyCheck,
     seen: Seen,
 }
@@ -154,7 +154,7 @@ fn preferred() -> Preferred {
 
 /// An authenticated connection.
 pub struct Session {
-    handle: Handle<Client>,
+    pub(super) handle: Handle<Client>,
     /// The key the server presented.
     pub host_key: HostKey,
     /// Whether it was pinned already or newly accepted.

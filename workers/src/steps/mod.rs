@@ -6,6 +6,7 @@
 
 mod http;
 mod local;
+mod sftp;
 mod ssh;
 mod wait;
 
@@ -108,6 +109,10 @@ pub fn registry() -> Registry {
     let mut r: Registry = HashMap::new();
     r.insert("local.exec", Arc::new(local::LocalExec));
     r.insert("ssh.exec", Arc::new(ssh::SshExec));
+    r.insert("sftp.upload", Arc::new(sftp::SftpUpload));
+    r.insert("sftp.download", Arc::new(sftp::SftpDownload));
+    r.insert("sftp.sync", Arc::new(sftp::SftpSync));
+    r.insert("ssh.copy", Arc::new(sftp::SshCopy));
     r.insert("wait", Arc::new(wait::Wait));
     http::register(&mut r);
     r
