@@ -90,6 +90,10 @@ pub enum Command {
     /// Follow runs: `runs follow <run-id>` prints the live output; the exit
     /// status tells how the run ended (0 succeeded, 1 failed, 130 cancelled).
     Runs(crate::client::RunsArgs),
+    /// Benchmarks against a running installation, printing JSON:
+    /// `bench pipeline`, `bench steps`, `bench fanout --targets N --host H
+    /// --port P --user U --key FILE`.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// `server` arguments.
@@ -258,5 +262,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs(args) => crate::client::jobs::run(&ClientEnv::from_process(), args).await,
         Command::Runs(args) => crate::client::runs::run(&ClientEnv::from_process(), args).await,
+        Command::Bench(args) => crate::bench::run(&ClientEnv::from_process(), args).await,
     }
 }

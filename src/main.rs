@@ -1,5 +1,6 @@
 //! `opsconductor`: one binary for every role, the set-up commands, and the CLI.
 
+mod bench;
 mod cli;
 mod client;
 mod dev;

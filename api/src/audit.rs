@@ -146,9 +146,14 @@ pub async fn write(state: &AppState, mut entry: Entry) {
         .bus
         .subjects
         .area_event("audit", &id.to_string(), "recorded");
-    if let Err(e) = state.bus.publish(subject, &event).await {
-        tracing::warn!(error = %e, "Audit event not published; the record is stored.");
-    }
+    // The record is stored: the answer does not wait for the bus (which may
+    // be reconnecting) to take the event.
+    let bus = state.bus.clone();
+    tokio::spawn(async move {
+        if let Err(e) = bus.publish(subject, &event).await {
+            tracing::warn!(error = %e, "Audit event not published; the record is stored.");
+        }
+    });
 }
 
 /// Records what must be audited about a finished request.

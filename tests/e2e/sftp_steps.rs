@@ -13,8 +13,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::harness::{ApiServer, Opsc, Sshd, wait_until};
 use crate::harness::runs::{create_job, run_job, step, steps, wait_end};
+use crate::harness::{ApiServer, Opsc, Sshd, wait_until};
 
 /// An installation with a worker, an sshd, and a target whose host key is pinned.
 struct Fixture {

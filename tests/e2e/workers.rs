@@ -8,8 +8,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{ApiServer, wait_until};
 use crate::harness::runs::{create_job, run_job, wait_end};
+use crate::harness::{ApiServer, wait_until};
 
 /// Seconds between the test workers' heartbeats.
 const BEAT: &str = "1";

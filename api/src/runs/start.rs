@@ -13,6 +13,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::http::AppState;
+
+/// How long a run request may wait for JetStream's acknowledgement before
+/// the run is withdrawn and the answer is 503.
+const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 use crate::http::problem::Problem;
 use crate::store::{job, job_version, run, target, target_group};
 use crate::vault;
@@ -114,6 +118,12 @@ pub async fn start(state: &AppState, req: StartRun) -> Result<(Uuid, bool), Prob
             public.insert(name, value);
         }
     }
+    if !state.bus.is_connected() {
+        // Answer at once instead of holding the request for a reconnect.
+        return Err(bus_unavailable(
+            "not connected to NATS now; nothing was started, retry",
+        ));
+    }
     let run_id = Uuid::now_v7();
     let sealed = (!secret.is_empty()).then(|| {
         let bytes = serde_json::to_vec(&secret).unwrap_or_default();
@@ -165,20 +175,34 @@ pub async fn start(state: &AppState, req: StartRun) -> Result<(Uuid, bool), Prob
     };
     let mut event = CloudEvent::new(state.bus.source.clone(), request);
     event.id = run_id.to_string();
-    if let Err(e) = state
-        .bus
-        .publish(state.bus.subjects.run_request(), &event)
-        .await
-    {
+    let published = tokio::time::timeout(
+        PUBLISH_TIMEOUT,
+        state.bus.publish(state.bus.subjects.run_request(), &event),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(opsc_runtime::bus::PublishError {
+            subject: state.bus.subjects.run_request(),
+            reason: format!("no acknowledgement within {PUBLISH_TIMEOUT:?}"),
+        })
+    });
+    if let Err(e) = published {
         // Not acknowledged: the run does not exist.
         let _ = run::Entity::delete_by_id(run_id).exec(db).await;
         tracing::warn!(error = %e, "Run request not acknowledged; run withdrawn.");
-        return Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "bus-unavailable",
-            "The bus is unavailable",
-        )
-        .detail("the run request was not acknowledged by JetStream; nothing was started, retry"));
+        return Err(bus_unavailable(
+            "the run request was not acknowledged by JetStream; nothing was started, retry",
+        ));
     }
     Ok((run_id, false))
+}
+
+/// 503: the bus did not take the run request.
+fn bus_unavailable(detail: &str) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "bus-unavailable",
+        "The bus is unavailable",
+    )
+    .detail(detail)
 }

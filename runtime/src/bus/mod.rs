@@ -40,6 +40,12 @@ pub struct Bus {
 }
 
 impl Bus {
+    /// Whether the client is connected to NATS now. A publish while it is
+    /// not would wait for the reconnect (or its timeout) before failing.
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// The installation prefix.
     pub fn prefix(&self) -> &Prefix {
         self.subjects.prefix()

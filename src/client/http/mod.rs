@@ -123,6 +123,11 @@ impl ApiClient {
         })
     }
 
+    /// The api's base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
     /// `GET path?query`, decoded.
     pub async fn get<T: DeserializeOwned>(
         &mut self,
