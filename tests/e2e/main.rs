@@ -27,6 +27,7 @@ mod connection_tests;
 mod credentials;
 mod dead_letters;
 mod dev;
+mod full_job;
 mod http_steps;
 mod isolation;
 mod jobs;

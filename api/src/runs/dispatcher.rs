@@ -148,6 +148,9 @@ async fn dispatch(state: &AppState, req: &RunRequest) -> Result<(), Failure> {
     let run_sel: Option<TargetSelection> = req.targets.clone().or_else(|| def.targets.clone());
     let mut per_target: BTreeMap<Uuid, (target::Model, Vec<String>)> = BTreeMap::new();
     let mut any_selection = false;
+    // Steps that address no target: in a run with targets they run on the
+    // worker once per target, with that target's context.
+    let mut untargeted: Vec<String> = Vec::new();
     let mut resolved: Vec<(TargetSelection, BTreeMap<Uuid, target::Model>)> = Vec::new();
     for step in &def.steps {
         let sel = if req.targets.is_some() {
@@ -155,7 +158,10 @@ async fn dispatch(state: &AppState, req: &RunRequest) -> Result<(), Failure> {
         } else {
             step.targets.clone().or_else(|| run_sel.clone())
         };
-        let Some(sel) = sel else { continue };
+        let Some(sel) = sel else {
+            untargeted.push(step.id.clone());
+            continue;
+        };
         any_selection = true;
         let targets = match resolved.iter().find(|(s, _)| *s == sel) {
             Some((_, targets)) => targets.clone(),
@@ -177,6 +183,9 @@ async fn dispatch(state: &AppState, req: &RunRequest) -> Result<(), Failure> {
         return Err(Failure::Fatal(
             "the target selection matches no enabled target".to_owned(),
         ));
+    }
+    for (_, steps) in per_target.values_mut() {
+        steps.extend(untargeted.iter().cloned());
     }
 
     // Shards: per pool, SHARD_SIZE targets each; a run without targets is one shard.
