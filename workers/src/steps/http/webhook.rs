@@ -36,7 +36,17 @@ pub const TIMESTAMP_HEADER: &str = "x-opsconductor-timestamp";
 /// Header carrying one id per delivery, the same on every attempt.
 pub const DELIVERY_HEADER: &str = "x-opsconductor-delivery";
 
-/// `sha256=<hex>` of HMAC-SHA256(`secret`, `body`).
+/// What is signed: `<timestamp>.<raw body>`, so a captured delivery cannot
+/// be replayed later with a fresh timestamp.
+pub fn signed_message(timestamp: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(timestamp.len() + 1 + body.len());
+    m.extend_from_slice(timestamp.as_bytes());
+    m.push(b'.');
+    m.extend_from_slice(body);
+    m
+}
+
+/// `sha256=<hex>` of HMAC-SHA256(`secret`, `message`).
 pub fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
@@ -128,11 +138,10 @@ pub async fn run(clients: &HttpClients, call: &StepCall<'_>) -> Result<StepOutco
         // These headers are ours: they replace same-named ones of the step.
         let mut ours = vec![header(DELIVERY_HEADER, &delivery)?];
         if let (Some(secret), Some(body)) = (&secret, &req.body) {
-            ours.push(header(
-                TIMESTAMP_HEADER,
-                &Utc::now().timestamp().to_string(),
-            )?);
-            ours.push(header(SIGNATURE_HEADER, &signature(secret, &body.bytes))?);
+            let timestamp = Utc::now().timestamp().to_string();
+            let signed = signed_message(&timestamp, &body.bytes);
+            ours.push(header(TIMESTAMP_HEADER, &timestamp)?);
+            ours.push(header(SIGNATURE_HEADER, &signature(secret, &signed))?);
         }
         for (name, value) in ours {
             req.headers.insert(name, value);

@@ -60,7 +60,9 @@ async fn the_signature_verifies_over_the_raw_body() {
     .await;
     assert!(ran.succeeded(), "{ran:?}");
     let r = s.shared.seen().pop().unwrap();
+    let ts_text = r.headers["x-opsconductor-timestamp"].to_str().unwrap();
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"hook-key-123").unwrap();
+    mac.update(format!("{ts_text}.").as_bytes());
     mac.update(&r.body);
     let expected: String = mac
         .finalize()
@@ -78,16 +80,22 @@ async fn the_signature_verifies_over_the_raw_body() {
         .parse()
         .unwrap();
     assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
-    // A receiver with another key rejects it.
-    let mut wrong = <Hmac<Sha256> as Mac>::new_from_slice(b"other-key").unwrap();
-    wrong.update(&r.body);
     let tag = r.headers["x-opsconductor-signature"].to_str().unwrap();
     let tag = tag.strip_prefix("sha256=").unwrap();
     let bytes: Vec<u8> = (0..tag.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&tag[i..i + 2], 16).unwrap())
         .collect();
+    // A receiver with another key rejects it.
+    let mut wrong = <Hmac<Sha256> as Mac>::new_from_slice(b"other-key").unwrap();
+    wrong.update(format!("{ts_text}.").as_bytes());
+    wrong.update(&r.body);
     assert!(wrong.verify_slice(&bytes).is_err());
+    // So does one given the same body with another timestamp (a replay).
+    let mut replayed = <Hmac<Sha256> as Mac>::new_from_slice(b"hook-key-123").unwrap();
+    replayed.update(format!("{}.", ts + 600).as_bytes());
+    replayed.update(&r.body);
+    assert!(replayed.verify_slice(&bytes).is_err());
 }
 
 #[tokio::test]
