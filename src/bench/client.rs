@@ -152,7 +152,7 @@ impl Load {
             if tokio::time::Instant::now() > deadline {
                 bail!("runs of job {job} did not end within {WAIT_LIMIT:?}");
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
