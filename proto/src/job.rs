@@ -158,4 +158,6 @@ pub const STEP_TYPES: &[&str] = &[
     "sftp.download",
     "sftp.sync",
     "ssh.copy",
+    "winrm.exec",
+    "winrm.copy",
 ];

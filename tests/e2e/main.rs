@@ -39,5 +39,6 @@ mod runs;
 mod sftp_steps;
 mod targets;
 mod topology;
+mod winrm_steps;
 mod worker_loss;
 mod workers;

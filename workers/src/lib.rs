@@ -13,6 +13,7 @@ pub mod probe;
 pub mod ssh;
 pub mod steps;
 pub mod template;
+pub mod winrm;
 
 use std::time::Duration;
 

@@ -86,6 +86,12 @@ pub enum Quoting {
     Shell,
     /// PowerShell: `'…'`, a single quote inside doubled.
     PowerShell,
+    /// A `cmd.exe` command line: `"…"`. cmd has no escape that works inside
+    /// quotes, so a value holding `"`, `%`, `!`, a line break or NUL is
+    /// refused; backslashes before the closing quote are doubled so that
+    /// programs parsing their arguments the Microsoft C way see them as
+    /// written.
+    Cmd,
 }
 
 /// Why a template could not be rendered or evaluated.
@@ -219,22 +225,41 @@ fn format_value(
         ValueKind::Number => return write!(out, "{value}").map_err(write_failed),
         _ => value.to_string(),
     };
-    let mut quoted = String::with_capacity(text.len() + 2);
-    match quoting {
-        Quoting::None => quoted = text,
-        Quoting::Shell => quoted = shell_quote(&text),
-        Quoting::PowerShell => {
-            quoted.push('\'');
-            push_powershell_escaped(&mut quoted, &text);
-            quoted.push('\'');
+    let quoted = match quoting {
+        Quoting::None => text,
+        Quoting::Shell => shell_quote(&text),
+        Quoting::PowerShell => powershell_quote(&text),
+        Quoting::Cmd => {
+            cmd_quote(&text).map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))?
         }
-    }
+    };
     out.write_str(&quoted).map_err(write_failed)
 }
 
 /// `text` as one POSIX shell word (single-quoted, `'` as `'\''`).
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// `text` as a PowerShell single-quoted string literal.
+pub fn powershell_quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('\'');
+    push_powershell_escaped(&mut quoted, text);
+    quoted.push('\'');
+    quoted
+}
+
+/// `text` as one double-quoted `cmd.exe` word, or why it cannot be one.
+/// The error never repeats the value (it may be a secret).
+pub fn cmd_quote(text: &str) -> Result<String, &'static str> {
+    if text.contains(['"', '%', '!', '\r', '\n', '\0']) {
+        return Err(
+            "a value with \", %, !, or a line break cannot be quoted safely for cmd; use with.script (PowerShell) or pass it in with.env",
+        );
+    }
+    let trailing = text.len() - text.trim_end_matches('\\').len();
+    Ok(format!("\"{text}{}\"", "\\".repeat(trailing)))
 }
 
 /// PowerShell ends a single-quoted string at any of these quote marks; each

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use opsc_proto::probe::{FailureStage, WinrmProbe};
 use opsc_winrm_peer::{AuthScheme, PeerConfig, PeerFacts, PeerUser, WinrmPeer, action};
-use opsc_workers::probe::winrm::{self, Shell, Target, WinrmAuthKind, WinrmLogin};
+use opsc_workers::probe::winrm::probe;
+use opsc_workers::winrm::{self, Shell, Target, WinrmAuthKind, WinrmLogin};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,7 +66,7 @@ fn lifecycle() -> Vec<&'static str> {
 #[tokio::test]
 async fn basic_login_reports_the_facts() {
     let peer = workgroup_peer().await;
-    let facts = winrm::probe(
+    let facts = probe(
         "127.0.0.1",
         &http(peer.port()),
         &login(WinrmAuthKind::Basic, PASSWORD, None),
@@ -98,7 +99,7 @@ async fn basic_login_reports_the_facts() {
 #[tokio::test]
 async fn ntlm_login_with_a_domain_reports_the_facts() {
     let peer = domain_peer().await;
-    let facts = winrm::probe(
+    let facts = probe(
         "localhost",
         &http(peer.port()),
         &login(WinrmAuthKind::Ntlm, PASSWORD, Some("CORP")),
@@ -143,7 +144,7 @@ async fn ntlm_login_with_a_domain_reports_the_facts() {
 async fn a_wrong_basic_password_is_an_auth_failure() {
     let peer = workgroup_peer().await;
     let wrong = "Wr0ng-Passw0rd";
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "127.0.0.1",
         &http(peer.port()),
         &login(WinrmAuthKind::Basic, wrong, None),
@@ -165,7 +166,7 @@ async fn a_wrong_basic_password_is_an_auth_failure() {
 async fn a_wrong_ntlm_password_is_an_auth_failure() {
     let peer = domain_peer().await;
     let wrong = "Wr0ng-Passw0rd";
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "127.0.0.1",
         &http(peer.port()),
         &login(WinrmAuthKind::Ntlm, wrong, Some("CORP")),
@@ -189,7 +190,7 @@ async fn a_wrong_ntlm_password_is_an_auth_failure() {
 #[tokio::test]
 async fn an_ntlm_login_in_the_wrong_domain_is_an_auth_failure() {
     let peer = domain_peer().await;
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "127.0.0.1",
         &http(peer.port()),
         &login(WinrmAuthKind::Ntlm, PASSWORD, Some("OTHER")),
@@ -207,7 +208,7 @@ async fn a_closed_port_is_a_tcp_failure() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "127.0.0.1",
         &http(port),
         &login(WinrmAuthKind::Ntlm, PASSWORD, None),
@@ -221,7 +222,7 @@ async fn a_closed_port_is_a_tcp_failure() {
 
 #[tokio::test]
 async fn an_unresolvable_name_is_a_dns_failure() {
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "nonexistent.invalid",
         &http(5985),
         &login(WinrmAuthKind::Ntlm, PASSWORD, None),
@@ -245,7 +246,7 @@ async fn a_silent_listener_is_a_handshake_failure_within_the_timeout() {
     });
     let started = std::time::Instant::now();
     let login = login(WinrmAuthKind::Basic, PASSWORD, None);
-    let (stage, message) = winrm::probe("127.0.0.1", &http(port), &login, Duration::from_secs(1))
+    let (stage, message) = probe("127.0.0.1", &http(port), &login, Duration::from_secs(1))
         .await
         .unwrap_err();
     assert_eq!(stage, FailureStage::Handshake, "{message}");
@@ -268,7 +269,7 @@ async fn unparsable_facts_are_a_command_failure() {
         ..PeerConfig::new("WIN-TEST01", vec![PeerUser::local("opsuser", PASSWORD)])
     };
     let peer = WinrmPeer::start(config).await.unwrap();
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "127.0.0.1",
         &http(peer.port()),
         &login(WinrmAuthKind::Basic, PASSWORD, None),
@@ -292,7 +293,7 @@ async fn a_failing_script_reports_its_exit_code_and_error_as_a_command_failure()
     let login = login(WinrmAuthKind::Ntlm, PASSWORD, None);
     let target = Target {
         hostname: "127.0.0.1",
-        settings: &settings,
+        endpoint: (&settings).into(),
         login: &login,
         connect_timeout: TIMEOUT,
     };
@@ -337,7 +338,7 @@ async fn ntlm_over_http_needs_allow_unencrypted() {
         ..PeerConfig::new("WIN-TEST01", vec![PeerUser::local("opsuser", PASSWORD)])
     };
     let peer = WinrmPeer::start(config).await.unwrap();
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "127.0.0.1",
         &http(peer.port()),
         &login(WinrmAuthKind::Ntlm, PASSWORD, None),
@@ -352,7 +353,7 @@ async fn ntlm_over_http_needs_allow_unencrypted() {
 
 #[tokio::test]
 async fn kerberos_is_refused_without_touching_the_network() {
-    let (stage, message) = winrm::probe(
+    let (stage, message) = probe(
         "nonexistent.invalid",
         &http(5985),
         &login(WinrmAuthKind::Kerberos, PASSWORD, None),

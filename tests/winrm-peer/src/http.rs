@@ -17,8 +17,9 @@ use crate::seal::{self, SessionSecurity};
 use crate::shell::{self, Caller};
 use crate::{AuthScheme, RecordedRequest, Shared, ntlm, soap};
 
-/// Largest request body accepted (WinRM's default MaxEnvelopeSize is 150 KiB).
-const MAX_BODY: usize = 512 * 1024;
+/// Largest HTTP body read; envelopes beyond `MaxEnvelopeSizekb` are refused
+/// with a fault after reading.
+const MAX_BODY: usize = 1024 * 1024;
 
 /// NTLM state of one TCP connection.
 #[derive(Debug, Default)]
@@ -77,14 +78,17 @@ pub(crate) async fn serve(
     } else {
         match Limited::new(body, MAX_BODY).collect().await {
             Err(_) => plain(StatusCode::PAYLOAD_TOO_LARGE),
-            Ok(b) => handle(
-                &shared,
-                &conn,
-                authorization.as_deref(),
-                &content_type,
-                &b.to_bytes(),
-                &mut record,
-            ),
+            Ok(b) => {
+                handle(
+                    &shared,
+                    &conn,
+                    authorization.as_deref(),
+                    &content_type,
+                    &b.to_bytes(),
+                    &mut record,
+                )
+                .await
+            }
         }
     };
     record.status = outcome.status.as_u16();
@@ -97,7 +101,14 @@ pub(crate) async fn serve(
     Ok(respond(&shared, outcome))
 }
 
-fn handle(
+/// A request that authenticated and carries a readable envelope.
+struct Opened {
+    user: String,
+    xml: Vec<u8>,
+    sealed: bool,
+}
+
+async fn handle(
     shared: &Shared,
     conn: &Conn,
     authorization: Option<&str>,
@@ -105,22 +116,55 @@ fn handle(
     body: &[u8],
     record: &mut RecordedRequest,
 ) -> Outcome {
+    let opened = match open(shared, conn, authorization, content_type, body, record) {
+        Ok(opened) => opened,
+        Err(outcome) => return outcome,
+    };
+    let (status, xml) = dispatch(shared, &opened.user, &opened.xml, record).await;
+    if opened.sealed {
+        let mut auth = conn.auth.lock().unwrap_or_else(PoisonError::into_inner);
+        if let ConnAuth::Established { security, .. } = &mut *auth {
+            return Outcome {
+                status,
+                body: seal::wrap(xml.as_bytes(), security),
+                sealed: true,
+                challenge: None,
+            };
+        }
+    }
+    Outcome {
+        status,
+        body: xml.into_bytes(),
+        sealed: false,
+        challenge: None,
+    }
+}
+
+/// Authenticates and unseals; the answer itself when it ends there.
+fn open(
+    shared: &Shared,
+    conn: &Conn,
+    authorization: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+    record: &mut RecordedRequest,
+) -> Result<Opened, Outcome> {
     let mut auth = conn.auth.lock().unwrap_or_else(PoisonError::into_inner);
     let (scheme, token) = authorization.map_or(("", ""), |a| a.split_once(' ').unwrap_or((a, "")));
     let user = if scheme.eq_ignore_ascii_case("Basic") {
         record.auth = AuthScheme::Basic;
         match basic_user(shared, token.trim()) {
             Some(user) if shared.config.allow_basic && shared.config.allow_unencrypted => user,
-            _ => return unauthorized(),
+            _ => return Err(unauthorized()),
         }
     } else if scheme.eq_ignore_ascii_case("Negotiate") {
         let Ok(token) = B64.decode(token.trim()) else {
-            return unauthorized();
+            return Err(unauthorized());
         };
         match ntlm::message_type(&token) {
             Some(1) => {
                 record.auth = AuthScheme::NtlmNegotiate;
-                return match ntlm::challenge(&token, &shared.identity) {
+                return Err(match ntlm::challenge(&token, &shared.identity) {
                     Ok(pending) => {
                         let challenge = format!("Negotiate {}", B64.encode(pending.message()));
                         *auth = ConnAuth::Challenged(pending);
@@ -135,12 +179,12 @@ fn handle(
                         *auth = ConnAuth::None;
                         unauthorized()
                     }
-                };
+                });
             }
             Some(3) => {
                 record.auth = AuthScheme::NtlmAuthenticate;
                 let ConnAuth::Challenged(pending) = std::mem::take(&mut *auth) else {
-                    return unauthorized();
+                    return Err(unauthorized());
                 };
                 match ntlm::authenticate(&token, &pending, &shared.config.users, &shared.identity) {
                     Ok(logon) => {
@@ -154,12 +198,12 @@ fn handle(
                     }
                     Err(why) => {
                         tracing::debug!(reason = why.0, "NTLM logon refused.");
-                        return unauthorized();
+                        return Err(unauthorized());
                     }
                 }
             }
             // SPNEGO-wrapped tokens (Kerberos) are not offered by this peer.
-            _ => return unauthorized(),
+            _ => return Err(unauthorized()),
         }
     } else if authorization.is_none()
         && let ConnAuth::Established { user, .. } = &*auth
@@ -167,61 +211,53 @@ fn handle(
         record.auth = AuthScheme::NtlmSession;
         user.clone()
     } else {
-        return unauthorized();
+        return Err(unauthorized());
     };
     record.user = Some(user.clone());
     if body.is_empty() {
         // A body-less request only completes authentication (pywinrm does this).
-        return Outcome {
-            status: StatusCode::OK,
-            body: Vec::new(),
-            sealed: false,
-            challenge: None,
-        };
+        return Err(plain(StatusCode::OK));
     }
     let sealed = seal::is_sealed(content_type);
     let xml = if sealed {
         let ConnAuth::Established { security, .. } = &mut *auth else {
-            return plain(StatusCode::BAD_REQUEST);
+            return Err(plain(StatusCode::BAD_REQUEST));
         };
         match seal::open(body, security) {
             Ok(plain) => plain,
             Err(why) => {
                 tracing::debug!(reason = why.0, "Sealed body refused.");
-                return plain(StatusCode::BAD_REQUEST);
+                return Err(plain(StatusCode::BAD_REQUEST));
             }
         }
     } else if shared.config.allow_unencrypted {
         body.to_vec()
     } else {
         // AllowUnencrypted = false: Windows answers an unsealed body so.
-        return plain(StatusCode::INTERNAL_SERVER_ERROR);
+        return Err(plain(StatusCode::INTERNAL_SERVER_ERROR));
     };
-    let (status, xml) = dispatch(shared, &user, &String::from_utf8_lossy(&xml), record);
-    if sealed && let ConnAuth::Established { security, .. } = &mut *auth {
-        return Outcome {
-            status,
-            body: seal::wrap(xml.as_bytes(), security),
-            sealed: true,
-            challenge: None,
-        };
-    }
-    Outcome {
-        status,
-        body: xml.into_bytes(),
-        sealed: false,
-        challenge: None,
-    }
+    Ok(Opened { user, xml, sealed })
 }
 
-fn dispatch(
+async fn dispatch(
     shared: &Shared,
     user: &str,
-    xml: &str,
+    xml: &[u8],
     record: &mut RecordedRequest,
 ) -> (StatusCode, String) {
     let machine = &shared.config.hostname;
-    let req = match soap::parse(xml) {
+    let max = shared.config.max_envelope_kb as usize * 1024;
+    if xml.len() > max {
+        let fault = soap::Fault::sender(
+            "w:EncodingLimit",
+            "The request size exceeded the configured MaxEnvelopeSize quota.",
+        );
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            soap::fault(&fault, "", machine),
+        );
+    }
+    let req = match soap::parse(&String::from_utf8_lossy(xml)) {
         Ok(req) => req,
         Err(fault) => {
             return (
@@ -238,8 +274,12 @@ fn dispatch(
         user,
         endpoint: &endpoint,
     };
-    let mut shells = shared.shells.lock().unwrap_or_else(PoisonError::into_inner);
-    match shell::handle(&mut shells, &shared.host, &caller, req) {
+    let env = shell::Env {
+        shells: &shared.shells,
+        host: &shared.host,
+        stop: &shared.stop,
+    };
+    match shell::handle(env, &caller, req).await {
         Ok(xml) => (StatusCode::OK, xml),
         Err(fault) => (
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -41,31 +41,50 @@
 //!
 //! # Commands
 //!
-//! A command line (`Command` plus `Arguments`) runs as under `cmd /c`:
-//! `hostname`, `whoami`, `ver`, `echo <text>`, `exit [/b] N`, `cmd /c <line>`;
+//! A Command starts the command line on a thread of its own and a Receive
+//! waits (up to the request's `OperationTimeout`, then `w:TimedOut`) for
+//! output or the end; a `terminate` or `ctrl_c` Signal, or a Delete, stops
+//! it. A Create's `rsp:Environment` and `rsp:WorkingDirectory` (which must
+//! exist) apply to the shell's commands. Requests beyond
+//! [`PeerConfig::max_envelope_kb`] get `w:EncodingLimit`.
+//!
+//! A command line (`Command` plus `Arguments`) runs as under `cmd /c`, after
+//! `%NAME%` expansion and `^` unescaping: `hostname`, `whoami`, `ver`,
+//! `echo <text>`, `cd` (prints the directory), `set <prefix>`, `type <file>`,
+//! `exit [/b] N`, `cmd /c <line>`; chaining and redirection are refused, and
 //! anything else writes `'x' is not recognized as an internal or external
 //! command, ...` to stderr and exits 1.
 //!
 //! `powershell.exe [-NoProfile] [-NonInteractive] [-ExecutionPolicy X]
 //! -EncodedCommand <base64 UTF-16LE>` (or `-Command <script>`) runs the
-//! script in a very small PowerShell: one statement per line or `;`;
-//! `$var = <expr>`; `$ErrorActionPreference = 'Stop'` (stop at the first
-//! error); strings `'..'` and `".."` with `$var`, `$env:COMPUTERNAME`,
-//! `$env:USERNAME`, `$env:USERDOMAIN` and `$( )` interpolation; member access
-//! on `Get-CimInstance`/`Get-WmiObject Win32_OperatingSystem` (`Caption`,
-//! `Version`, `BuildNumber`, `CSName`, `OSArchitecture`) and
-//! `$PSVersionTable.PSVersion` (`.ToString()`, `.Major` ...); commands
-//! `Write-Output`/`echo`/`Write-Host`, `Write-Error`, `hostname`, `exit N`.
-//! An unknown command writes the `The term '...' is not recognized ...`
-//! error record to stderr as CLIXML; the exit code is 1 when the last
-//! statement failed, else 0, unless `exit N` says otherwise. Pipelines and
-//! control flow are refused the same way. The facts come from
-//! [`PeerConfig::facts`].
+//! script in a very small PowerShell: statements split on newlines and `;`;
+//! `$var = ...` and `$env:NAME = ...`; `$ErrorActionPreference`; strings
+//! `'..'` (typographic quotes too) and `".."` with `` ` `` escapes and
+//! `$var`/`$env:NAME`/`$( )` interpolation; integers, `$true`, `$false`,
+//! `$null`; `( )`; properties and methods; `[Convert]::FromBase64String`/
+//! `ToBase64String`, `[IO.File]::WriteAllBytes`/`ReadAllBytes`/`WriteAllText`/
+//! `ReadAllText`/`Exists`/`Delete`/`Move`/`Open(path, Append|Create|
+//! CreateNew)` with the stream's `Write`/`Flush`/`Close`/`Dispose`,
+//! `[IO.Directory]::Exists`/`CreateDirectory`, `[IO.FileMode]::X`; cmdlets
+//! `Write-Output`, `Write-Host`, `Write-Error`, `Set-Location`,
+//! `Get-Location`, `New-Item`, `Move-Item`, `Remove-Item` (files),
+//! `Get-FileHash` (SHA256), `Test-Path`, `Get-Content`, `Start-Sleep`,
+//! `Get-CimInstance Win32_OperatingSystem`, `hostname`, with `-ErrorAction`;
+//! `throw` and `exit N`. Files live in an in-memory file system per peer
+//! ([`WinrmPeer::file`], [`WinrmPeer::put_file`]). Errors go to stderr as
+//! CLIXML error records; the exit code is 1 when the last statement failed
+//! (or a `Stop` error ended the script), else 0, unless `exit N` says
+//! otherwise. Unknown commands fail as in PowerShell (`The term '...' is
+//! not recognized ...`); operators, pipelines, control flow and anything
+//! else not listed fail with a `NotSupportedException` record and exit 1.
+//! The facts come from [`PeerConfig::facts`].
 
+mod fs;
 mod host;
 mod http;
 mod ntlm;
 mod powershell;
+mod process;
 mod seal;
 mod shell;
 mod soap;
@@ -97,6 +116,9 @@ pub struct PeerConfig {
     pub allow_basic: bool,
     /// `Service/AllowUnencrypted`.
     pub allow_unencrypted: bool,
+    /// `MaxEnvelopeSizekb`: larger requests are refused with
+    /// `w:EncodingLimit` (Windows' default is 500; older hosts had 150).
+    pub max_envelope_kb: u32,
 }
 
 impl PeerConfig {
@@ -109,6 +131,7 @@ impl PeerConfig {
             facts: PeerFacts::default(),
             allow_basic: true,
             allow_unencrypted: true,
+            max_envelope_kb: 500,
         }
     }
 }
@@ -176,6 +199,8 @@ struct Shared {
     host: host::Host,
     shells: Mutex<shell::Shells>,
     log: Mutex<Vec<RecordedRequest>>,
+    /// Stops every running command when the peer stops.
+    stop: CancellationToken,
 }
 
 /// A running peer; stops when [`WinrmPeer::stop`] is called or it is dropped.
@@ -191,6 +216,8 @@ impl WinrmPeer {
     pub async fn start(config: PeerConfig) -> anyhow::Result<WinrmPeer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
+        let shutdown = CancellationToken::new();
+        let users: Vec<String> = config.users.iter().map(|u| u.username.clone()).collect();
         let shared = Arc::new(Shared {
             identity: ntlm::Identity {
                 computer: config.hostname.clone(),
@@ -200,13 +227,14 @@ impl WinrmPeer {
                 hostname: config.hostname.clone(),
                 domain: config.domain.clone(),
                 facts: config.facts.clone(),
+                fs: Arc::new(Mutex::new(fs::Fs::new(&users))),
             },
             config,
             port,
             shells: Mutex::default(),
             log: Mutex::default(),
+            stop: shutdown.clone(),
         });
-        let shutdown = CancellationToken::new();
         let task = tokio::spawn(accept(listener, Arc::clone(&shared), shutdown.clone()));
         Ok(WinrmPeer {
             shared,
@@ -236,6 +264,54 @@ impl WinrmPeer {
             .filter(|r| r.status == 200)
             .filter_map(|r| r.action)
             .collect()
+    }
+
+    /// The bytes of a file on the host (`C:\\...`, any case), if it exists.
+    pub fn file(&self, path: &str) -> Option<Vec<u8>> {
+        let p = fs::resolve("C:\\", path)?;
+        self.files().read(&p).ok()
+    }
+
+    /// Writes a file, creating its directories.
+    pub fn put_file(&self, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let p = fs::resolve("C:\\", path)
+            .ok_or_else(|| anyhow::anyhow!("{path} is not a full path"))?;
+        let mut files = self.files();
+        if let Some(dir) = p.parent() {
+            files
+                .create_dir_all(&dir)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+        }
+        files
+            .write(&p, bytes.to_vec())
+            .map_err(|e| anyhow::anyhow!(e.message))
+    }
+
+    /// Whether a directory exists on the host.
+    pub fn is_dir(&self, path: &str) -> bool {
+        fs::resolve("C:\\", path).is_some_and(|p| self.files().is_dir(&p))
+    }
+
+    /// The full path of every file on the host.
+    pub fn file_paths(&self) -> Vec<String> {
+        self.files().file_paths()
+    }
+
+    /// Commands that are still running, in every shell.
+    pub fn running_commands(&self) -> usize {
+        self.shared
+            .shells
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .running()
+    }
+
+    fn files(&self) -> std::sync::MutexGuard<'_, fs::Fs> {
+        self.shared
+            .host
+            .fs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Stops listening and drops every connection.

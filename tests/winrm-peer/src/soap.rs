@@ -27,6 +27,8 @@ pub mod action {
 #[derive(Debug)]
 pub(crate) struct Request {
     pub action: String,
+    /// `w:OperationTimeout`: how long a Receive may wait for output.
+    pub operation_timeout: Option<std::time::Duration>,
     pub resource_uri: Option<String>,
     pub message_id: String,
     pub to: Option<String>,
@@ -37,7 +39,12 @@ pub(crate) struct Request {
 /// The operation-specific part of a request.
 #[derive(Debug)]
 pub(crate) enum Body {
-    Create,
+    Create {
+        /// `rsp:Environment` variables.
+        env: Vec<(String, String)>,
+        /// `rsp:WorkingDirectory`.
+        cwd: Option<String>,
+    },
     Command {
         command: String,
         args: Vec<String>,
@@ -115,7 +122,24 @@ pub(crate) fn parse(xml: &str) -> Result<Request, Fault> {
         .and_then(|s| s.text())
         .map(|t| t.trim().to_owned());
     let body = match action.as_str() {
-        action::CREATE => Body::Create,
+        action::CREATE => {
+            let shell = child(body, NS_RSP, "Shell");
+            Body::Create {
+                env: shell
+                    .and_then(|s| child(s, NS_RSP, "Environment"))
+                    .map(|e| {
+                        e.children()
+                            .filter(|v| v.has_tag_name((NS_RSP, "Variable")))
+                            .filter_map(|v| {
+                                let name = v.attribute("Name")?;
+                                Some((name.to_owned(), v.text().unwrap_or_default().to_owned()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                cwd: text(shell.and_then(|s| child(s, NS_RSP, "WorkingDirectory"))),
+            }
+        }
         action::DELETE => Body::Delete,
         action::COMMAND => {
             let line = child(body, NS_RSP, "CommandLine")
@@ -149,6 +173,9 @@ pub(crate) fn parse(xml: &str) -> Result<Request, Fault> {
         _ => Body::Other,
     };
     Ok(Request {
+        operation_timeout: text(child(header, NS_WSMAN, "OperationTimeout"))
+            .as_deref()
+            .and_then(duration),
         action,
         resource_uri: text(child(header, NS_WSMAN, "ResourceURI")),
         message_id,
@@ -156,6 +183,13 @@ pub(crate) fn parse(xml: &str) -> Result<Request, Fault> {
         shell_id,
         body,
     })
+}
+
+/// An `xs:duration` of seconds, as WinRM clients write it: `PT60S`, `PT20.000S`.
+fn duration(text: &str) -> Option<std::time::Duration> {
+    let secs = text.strip_prefix("PT")?.strip_suffix('S')?;
+    let secs: f64 = secs.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| std::time::Duration::from_secs_f64(secs))
 }
 
 /// Escapes text for XML content and attribute values.

@@ -126,7 +126,7 @@ async fn winrm_probe(
             "the request has no WinRM settings",
         );
     };
-    let login = match winrm_login(material) {
+    let login = match crate::winrm::WinrmLogin::from_material(material) {
         Ok(login) => login,
         Err(e) => return ProbeReply::failed(id, FailureStage::Auth, e),
     };
@@ -134,31 +134,4 @@ async fn winrm_probe(
         Ok(facts) => ProbeReply::succeeded(id, facts, None),
         Err((stage, error)) => ProbeReply::failed(id, stage, error),
     }
-}
-
-fn winrm_login(material: CredentialMaterial) -> Result<winrm::WinrmLogin, String> {
-    let CredentialMaterial::Winrm {
-        username,
-        password,
-        domain,
-        auth,
-    } = material
-    else {
-        return Err(format!(
-            "a {} credential cannot log in over WinRM",
-            material.kind()
-        ));
-    };
-    let auth = match auth.as_str() {
-        "basic" => winrm::WinrmAuthKind::Basic,
-        "ntlm" => winrm::WinrmAuthKind::Ntlm,
-        "kerberos" => winrm::WinrmAuthKind::Kerberos,
-        other => return Err(format!("unknown WinRM authentication {other:?}")),
-    };
-    Ok(winrm::WinrmLogin {
-        username,
-        password,
-        domain,
-        auth,
-    })
 }

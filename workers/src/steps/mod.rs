@@ -9,6 +9,7 @@ mod local;
 mod sftp;
 mod ssh;
 mod wait;
+mod winrm;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -114,6 +115,8 @@ pub fn registry() -> Registry {
     r.insert("sftp.sync", Arc::new(sftp::SftpSync));
     r.insert("ssh.copy", Arc::new(sftp::SshCopy));
     r.insert("wait", Arc::new(wait::Wait));
+    r.insert("winrm.exec", Arc::new(winrm::WinrmExec));
+    r.insert("winrm.copy", Arc::new(winrm::WinrmCopy));
     http::register(&mut r);
     r
 }

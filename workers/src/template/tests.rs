@@ -275,3 +275,32 @@ fn redaction() {
     assert_eq!(redact("abcdef abc", &["abc", "abcdef"]), "*** ***");
     assert_eq!(redact("nothing", &[]), "nothing");
 }
+
+#[test]
+fn cmd_quoting_double_quotes_and_refuses_what_cmd_would_expand() {
+    let c = with_param("dir", json!("C:\\Program Files\\a&b^c\\"));
+    assert_eq!(
+        render("dir {{ dir }} /b", &c, Quoting::Cmd).unwrap(),
+        "dir \"C:\\Program Files\\a&b^c\\\\\" /b"
+    );
+    for bad in ["50%", "a\"b", "hi!", "a\nb"] {
+        let c = with_param("v", json!(bad));
+        let e = render("echo {{ v }}", &c, Quoting::Cmd).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("cannot be quoted safely for cmd"), "{text}");
+        assert!(!text.contains(bad), "the value leaked: {text}");
+    }
+    // Numbers stay bare; literal template text is not quoted.
+    assert_eq!(
+        render("exit /b {{ count }} & echo %X%", &ctx(), Quoting::Cmd).unwrap(),
+        "exit /b 3 & echo %X%"
+    );
+}
+
+#[test]
+fn a_trailing_newline_is_kept() {
+    assert_eq!(
+        render("svc={{ svc }}\n", &ctx(), Quoting::None).unwrap(),
+        "svc=nginx\n"
+    );
+}
