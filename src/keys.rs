@@ -39,7 +39,7 @@ pub fn seal_key(config: &Config, pool: &str) -> anyhow::Result<()> {
     let master = config.master_key()?;
     println!(
         "{}",
-        opsc_runtime::seal::SealKey::for_pool(&master, pool).to_base64()
+        opsc_runtime::keys::SealKey::for_pool(&master, pool).to_base64()
     );
     Ok(())
 }

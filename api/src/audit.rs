@@ -1,22 +1,19 @@
 //! The audit trail: every state-changing request, login, API-token use and
-//! permission denial becomes a record in PostgreSQL and an event on the bus.
+//! permission denial — and every run admitted from the bus — becomes a
+//! record in PostgreSQL and an event on the bus.
 //!
-//! Recording happens in one layer around the whole API ([`record_layer`]),
-//! so no handler can skip it; handlers add the domain detail (entity, a
-//! summary of the change) as an [`AuditDetail`] response extension.
+//! For the API, recording happens in one layer around every route
+//! (`http::audit_layer`), so no handler can skip it; handlers add the
+//! domain detail (entity, a summary of the change) as an [`AuditDetail`]
+//! response extension.
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::Response;
 use opsc_proto::CloudEvent;
 use opsc_proto::events::AuditRecorded;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::Principal;
-use crate::http::{AppState, REQUEST_ID};
+use crate::core::Core;
 use crate::store::audit;
 
 /// What a handler says about the request, for the record.
@@ -100,9 +97,28 @@ pub struct Entry {
     pub request_id: Option<String>,
 }
 
+impl Entry {
+    /// A record of something the system did on its own (a run admitted
+    /// from the bus), with no request behind it.
+    pub fn system(action: &str, entity: Option<(&str, String)>, summary: Value) -> Self {
+        Self {
+            actor_id: None,
+            actor_name: None,
+            actor_kind: "system".to_owned(),
+            action: action.to_owned(),
+            entity_type: entity.as_ref().map(|(t, _)| (*t).to_owned()),
+            entity_id: entity.map(|(_, id)| id),
+            outcome: "success",
+            summary,
+            client_addr: None,
+            request_id: None,
+        }
+    }
+}
+
 /// Writes the record, then publishes it as `<p>.evt.audit.<id>.recorded`.
 /// The database row is the record of truth; a failed publish is logged.
-pub async fn write(state: &AppState, mut entry: Entry) {
+pub async fn write(core: &Core, mut entry: Entry) {
     redact(&mut entry.summary);
     let id = Uuid::now_v7();
     let at = chrono::Utc::now();
@@ -120,12 +136,12 @@ pub async fn write(state: &AppState, mut entry: Entry) {
         client_addr: Set(entry.client_addr.clone()),
         request_id: Set(entry.request_id.clone()),
     };
-    if let Err(e) = row.insert(state.store.db()).await {
+    if let Err(e) = row.insert(core.db()).await {
         tracing::error!(error = %e, action = %entry.action, "Audit record not stored.");
         return;
     }
     let event = CloudEvent::new(
-        state.bus.source.clone(),
+        core.bus.source.clone(),
         AuditRecorded {
             audit_id: id,
             at,
@@ -142,79 +158,14 @@ pub async fn write(state: &AppState, mut entry: Entry) {
         },
     )
     .with_subject(id.to_string());
-    let subject = state
-        .bus
-        .subjects
-        .area_event("audit", &id.to_string(), "recorded");
     // The record is stored: the answer does not wait for the bus (which may
     // be reconnecting) to take the event.
-    let bus = state.bus.clone();
+    let bus = core.bus.clone();
     tokio::spawn(async move {
-        if let Err(e) = bus.publish(subject, &event).await {
+        if let Err(e) = bus.publish(&event).await {
             tracing::warn!(error = %e, "Audit event not published; the record is stored.");
         }
     });
-}
-
-/// Records what must be audited about a finished request.
-pub async fn record_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| req.uri().path().to_owned());
-    let client_addr = req
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let request_id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let res = next.run(req).await;
-    let principal = res.extensions().get::<Principal>().cloned();
-    let detail = res.extensions().get::<AuditDetail>().cloned();
-    let status = res.status();
-    let mutating = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let by_token = principal.as_ref().is_some_and(|p| p.kind() == "api_token");
-    let denied = status == axum::http::StatusCode::FORBIDDEN;
-    if !(mutating || by_token || denied || detail.is_some()) {
-        return res;
-    }
-    let detail = detail.unwrap_or_default();
-    let outcome = if status.is_success() {
-        "success"
-    } else if status == axum::http::StatusCode::UNAUTHORIZED || denied {
-        "denied"
-    } else {
-        "failure"
-    };
-    let entry = Entry {
-        actor_id: principal.as_ref().map(|p| p.user_id).or(detail.actor_id),
-        actor_name: principal
-            .as_ref()
-            .map(|p| p.username.clone())
-            .or(detail.actor_name),
-        actor_kind: principal
-            .as_ref()
-            .map_or("anonymous", Principal::kind)
-            .to_owned(),
-        action: detail.action.unwrap_or_else(|| format!("{method} {route}")),
-        entity_type: detail.entity_type.map(str::to_owned),
-        entity_id: detail.entity_id,
-        outcome,
-        summary: if detail.summary.is_null() {
-            serde_json::json!({ "status": status.as_u16() })
-        } else {
-            detail.summary
-        },
-        client_addr,
-        request_id,
-    };
-    write(&state, entry).await;
-    res
 }
 
 #[cfg(test)]

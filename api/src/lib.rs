@@ -10,17 +10,20 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod core;
 pub mod credentials;
 pub mod demo;
 pub mod handlers;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod password;
 pub mod rotation;
 pub mod runs;
 pub mod sessions;
 pub mod settings;
 pub mod store;
+pub mod strict;
 pub mod targets;
 pub mod vault;
 pub mod workers;
@@ -71,10 +74,16 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     let mut checks = ctx.checks;
     checks.push(ctx.store.check());
     let health = Health::new(checks, ctx.metrics.clone());
-    let state = http::AppState::new(ctx.store.clone(), ctx.bus.clone(), ctx.config.clone())?;
-    let background = tokio::spawn(runs::background(state.clone(), ctx.shutdown.clone()));
-    let heartbeats = tokio::spawn(workers::listen(state.clone(), ctx.shutdown.clone()));
-    let app = http::router(state).merge(health.router());
+    let core = core::Core::new(
+        ctx.store.clone(),
+        ctx.bus.clone(),
+        ctx.config.clone(),
+        &ctx.metrics,
+    )?;
+    let background = tokio::spawn(runs::background(core.clone(), ctx.shutdown.clone()));
+    let heartbeats = tokio::spawn(workers::listen(core.clone(), ctx.shutdown.clone()));
+    tokio::spawn(auth::listen_forget(core.clone(), ctx.shutdown.clone()));
+    let app = http::router(http::AppState(core)).merge(health.router());
     let app = http::layers(app, &ctx.config);
     let addr = ctx.config.http.addr;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -88,10 +97,8 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await?;
-    match background.await {
-        Ok(Err(e)) => tracing::error!(error = %e, "Run processing stopped."),
-        Err(e) => tracing::error!(error = %e, "Run processing panicked."),
-        Ok(Ok(())) => {}
+    if let Err(e) = background.await {
+        tracing::error!(error = %e, "Run processing panicked.");
     }
     if let Ok(Err(e)) = heartbeats.await {
         tracing::warn!(error = %e, "Heartbeat listener stopped.");

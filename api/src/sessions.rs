@@ -2,7 +2,6 @@
 //! access tokens. Presenting a refresh token twice revokes its family:
 //! one of the two holders is a thief, and neither keeps access.
 
-use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
@@ -11,9 +10,19 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::{jwt, secret};
-use crate::http::AppState;
-use crate::http::problem::Problem;
+use crate::core::Core;
 use crate::store::{session, user};
+
+/// Why a refresh token was not exchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Unknown, used, expired or revoked (the caller learns no more).
+    #[error("the refresh token is invalid, expired or revoked")]
+    Invalid,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
 
 /// What login and refresh answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -31,12 +40,12 @@ pub struct TokenPair {
 /// Starts or continues a session for `user`: stores a new refresh token of
 /// `family` and signs an access token.
 pub async fn issue(
-    state: &AppState,
+    state: &Core,
     u: &user::Model,
     family: Uuid,
     mfa: bool,
     client_addr: Option<String>,
-) -> Result<TokenPair, Problem> {
+) -> Result<TokenPair, sea_orm::DbErr> {
     let now = Utc::now();
     let auth = &state.config.auth;
     let refresh = secret::generate(secret::REFRESH_PREFIX);
@@ -52,7 +61,7 @@ pub async fn issue(
         mfa: Set(mfa),
         created_at: Set(now.fixed_offset()),
     }
-    .insert(state.store.db())
+    .insert(state.db())
     .await?;
     let claims = jwt::Claims {
         iss: jwt::ISSUER.into(),
@@ -76,11 +85,6 @@ fn secs(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX / 2)
 }
 
-fn invalid() -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
-        .detail("The refresh token is invalid, expired or revoked.")
-}
-
 /// The outcome of a refresh, for the audit record.
 #[derive(Debug)]
 pub enum Rotation {
@@ -92,19 +96,19 @@ pub enum Rotation {
 
 /// Exchanges a refresh token for a new pair.
 pub async fn rotate(
-    state: &AppState,
+    state: &Core,
     refresh: &str,
     client_addr: Option<String>,
-) -> Result<Rotation, Problem> {
-    let db = state.store.db();
+) -> Result<Rotation, SessionError> {
+    let db = state.db();
     let now = Utc::now();
     let row = session::Entity::find()
         .filter(session::Column::TokenHash.eq(secret::hash(refresh)))
         .one(db)
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or(SessionError::Invalid)?;
     if row.revoked_at.is_some() || row.expires_at.to_utc() <= now {
-        return Err(invalid());
+        return Err(SessionError::Invalid);
     }
     // Claim the token atomically: of two concurrent uses, one wins.
     let claimed = session::Entity::update_many()
@@ -127,7 +131,7 @@ pub async fn rotate(
         .await?
         .is_some();
     if family_revoked {
-        return Err(invalid());
+        return Err(SessionError::Invalid);
     }
     let Some(u) = user::Entity::find_by_id(row.user_id)
         .one(db)
@@ -135,7 +139,7 @@ pub async fn rotate(
         .filter(|u| u.active)
     else {
         revoke_family(state, row.family_id).await?;
-        return Err(invalid());
+        return Err(SessionError::Invalid);
     };
     // What the session proved at login carries over; enrolling MFA later
     // does not upgrade a password-only session.
@@ -144,7 +148,12 @@ pub async fn rotate(
 }
 
 /// Revokes every token of one session.
-pub async fn revoke_family(state: &AppState, family: Uuid) -> Result<(), sea_orm::DbErr> {
+pub async fn revoke_family(state: &Core, family: Uuid) -> Result<(), sea_orm::DbErr> {
+    let owner = session::Entity::find()
+        .filter(session::Column::FamilyId.eq(family))
+        .one(state.db())
+        .await?
+        .map(|s| s.user_id);
     session::Entity::update_many()
         .col_expr(
             session::Column::RevokedAt,
@@ -152,30 +161,35 @@ pub async fn revoke_family(state: &AppState, family: Uuid) -> Result<(), sea_orm
         )
         .filter(session::Column::FamilyId.eq(family))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(state.store.db())
-        .await
-        .map(|_| ())
+        .exec(state.db())
+        .await?;
+    if let Some(user) = owner {
+        crate::auth::forget_user(state, user).await;
+    }
+    Ok(())
 }
 
 /// Revokes every session of a user; returns how many tokens were revoked.
-pub async fn revoke_user(state: &AppState, user_id: Uuid) -> Result<u64, sea_orm::DbErr> {
-    session::Entity::update_many()
+pub async fn revoke_user(state: &Core, user_id: Uuid) -> Result<u64, sea_orm::DbErr> {
+    let revoked = session::Entity::update_many()
         .col_expr(
             session::Column::RevokedAt,
             Expr::value(Utc::now().fixed_offset()),
         )
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(state.store.db())
-        .await
-        .map(|r| r.rows_affected)
+        .exec(state.db())
+        .await?
+        .rows_affected;
+    crate::auth::forget_user(state, user_id).await;
+    Ok(revoked)
 }
 
 /// The family of a refresh token, if the token is known.
-pub async fn family_of(state: &AppState, refresh: &str) -> Result<Option<Uuid>, sea_orm::DbErr> {
+pub async fn family_of(state: &Core, refresh: &str) -> Result<Option<Uuid>, sea_orm::DbErr> {
     Ok(session::Entity::find()
         .filter(session::Column::TokenHash.eq(secret::hash(refresh)))
-        .one(state.store.db())
+        .one(state.db())
         .await?
         .map(|r| r.family_id))
 }

@@ -10,6 +10,7 @@ mod m20261122_000002_auth;
 mod m20261122_000003_credentials;
 mod m20261122_000004_targets;
 mod m20261122_000005_jobs_runs;
+mod m20261201_000006_run_intents;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_credentials::Migration),
             Box::new(m20261122_000004_targets::Migration),
             Box::new(m20261122_000005_jobs_runs::Migration),
+            Box::new(m20261201_000006_run_intents::Migration),
         ]
     }
 }

@@ -10,16 +10,36 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::EventType;
+use crate::envelope::Routed;
+use crate::{EventType, Subjects};
 
 /// Who or what started a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Trigger {
     /// The kind of trigger.
     pub kind: TriggerKind,
     /// The user, API token, schedule or run that triggered it (an id).
     pub actor: String,
+    /// Where the intent came from, for the record: a producer's name such as
+    /// `scheduler` or `integration:ci` (absent for the api's own runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The run that caused this one: the upstream run of a dependency, the
+    /// failed run of a retry, the run that is re-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause_run_id: Option<Uuid>,
+}
+
+impl Trigger {
+    /// A trigger of `kind` by `actor`, with no origin or cause.
+    pub fn new(kind: TriggerKind, actor: impl Into<String>) -> Self {
+        Self {
+            kind,
+            actor: actor.into(),
+            origin: None,
+            cause_run_id: None,
+        }
+    }
 }
 
 /// The kinds of trigger.
@@ -38,11 +58,25 @@ pub enum TriggerKind {
     Retry,
     /// Someone re-ran an earlier run with the same parameters.
     Rerun,
+    /// An integration published a run intent on the bus.
+    Integration,
+}
+
+impl TriggerKind {
+    /// Whether a run intent on the bus may carry this kind. Manual, API and
+    /// re-run triggers name a user and are set by the api only: a producer
+    /// on the bus cannot act as a person.
+    pub fn allowed_on_bus(self) -> bool {
+        matches!(
+            self,
+            Self::Schedule | Self::Dependency | Self::Retry | Self::Integration
+        )
+    }
 }
 
 /// Which targets a run addresses, overriding the job's default selection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct TargetSelection {
     /// Target ids.
     #[serde(default)]
@@ -55,38 +89,74 @@ pub struct TargetSelection {
     pub tags: Vec<String>,
 }
 
-/// `<p>.cmd.run.request`: please run this job version.
+/// `<p>.cmd.run.request`: please start a run of a job.
 ///
-/// The api assigns `run_id` before publishing, so the `202` answer can name
-/// the run. Secret parameter values never travel here: the api keeps them
-/// sealed and the dispatch carries them sealed for the receiving pool.
+/// Self-sufficient: any producer allowed to publish on this subject (the
+/// scheduler, dependencies, retries, integrators) starts a run with it, and
+/// the api admits it exactly like `POST /api/v1/jobs/{id}/run`: validated,
+/// recorded idempotently, dispatched. One intent makes one run however often
+/// it is published or redelivered: runs are keyed by `idempotency_key`, or
+/// else by the envelope id. An intent the api cannot admit (unknown job,
+/// version or target, parameters that do not fit) is stored on
+/// `<p>.dlq.admission` with the reason, and nothing else changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RunRequest {
-    /// The run this request creates.
-    pub run_id: Uuid,
-    /// The job to run.
-    pub job_id: Uuid,
-    /// The immutable job version to run.
-    pub job_version: u32,
+pub struct RunIntent {
+    /// The job, by id. One of `job_id` and `job_name` is required; with
+    /// both, they must name the same job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<Uuid>,
+    /// The job, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    /// The immutable version to run; absent: the job's current version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_version: Option<u32>,
     /// Non-secret parameter values by name.
     #[serde(default)]
     pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Secret parameter values: a JSON object sealed for the api's intake
+    /// key (`opsconductor keys seal-key --intake`) and bound to
+    /// [`RunIntent::seal_context`]. Secrets never travel in `parameters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_parameters: Option<String>,
     /// Targets overriding the job's default selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<TargetSelection>,
-    /// Who or what asked for the run.
+    /// Who or what asks for the run (`schedule`, `dependency`, `retry` or
+    /// `integration` on the bus).
     pub trigger: Trigger,
+    /// One run per key, forever (e.g. `schedule:<id>:<fire time>`, so
+    /// several scheduler replicas firing one slot make one run). Absent: the
+    /// envelope id is the key. 1-200 visible ASCII characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
-impl EventType for RunRequest {
+impl RunIntent {
+    /// The context `sealed_parameters` is bound to: the job as the intent
+    /// names it, so a sealed value opens only for intents of that job.
+    pub fn seal_context(&self) -> String {
+        match (&self.job_id, &self.job_name) {
+            (Some(id), _) => format!("run-intent/job:{id}"),
+            (None, Some(name)) => format!("run-intent/name:{name}"),
+            (None, None) => "run-intent/".to_owned(),
+        }
+    }
+}
+
+impl EventType for RunIntent {
     const TYPE: &'static str = "io.opsconductor.cmd.run.request.v1";
     const SCHEMA: &'static str = "commands/run.request.v1.json";
 }
 
+impl Routed for RunIntent {
+    fn subject(&self, subjects: &Subjects) -> String {
+        subjects.run_request()
+    }
+}
+
 /// `<p>.ctl.run.<run_id>.cancel` (core NATS): stop this run now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct RunCancel {
     /// The run to stop.
     pub run_id: Uuid,

@@ -1,6 +1,5 @@
 //! Dispatches: the api's resolved, sealed work orders to the workers of one
-//! pool (`<p>.cmd.run.dispatch.<pool>`), and the shard-finished event by
-//! which the api derives a run's status.
+//! pool (`<p>.cmd.run.dispatch.<pool>`).
 
 use std::collections::BTreeMap;
 
@@ -9,15 +8,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::EventType;
 use crate::commands::Trigger;
-use crate::events::{RunStatus, ShardRef};
+use crate::envelope::Routed;
+use crate::events::ShardRef;
 use crate::job::JobDefinition;
 use crate::probe::{HostKey, HostKeyPolicy};
+use crate::{EventType, Subjects};
 
 /// The job a dispatch runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct JobRef {
     /// Job id.
     pub id: Uuid,
@@ -29,7 +28,6 @@ pub struct JobRef {
 
 /// SSH settings of a dispatched target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DispatchSsh {
     /// Port.
     pub port: u16,
@@ -46,7 +44,6 @@ pub struct DispatchSsh {
 
 /// WinRM settings of a dispatched target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DispatchWinrm {
     /// HTTPS.
     pub https: bool,
@@ -60,7 +57,6 @@ pub struct DispatchWinrm {
 
 /// HTTP settings of a dispatched target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DispatchHttp {
     /// Base URL.
     pub base_url: String,
@@ -73,7 +69,6 @@ pub struct DispatchHttp {
 
 /// One target of a dispatch, resolved from the inventory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DispatchTarget {
     /// Id.
     pub id: Uuid,
@@ -111,12 +106,17 @@ pub struct DispatchTarget {
 /// the credentials the targets need travel only in `sealed`, sealed for the
 /// pool and bound to `<run_id>/<shard index>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct RunDispatch {
     /// The run.
     pub run_id: Uuid,
     /// Which shard this is.
     pub shard: ShardRef,
+    /// The pool whose workers execute it.
+    pub pool: String,
+    /// Targets of this shard that may run at once. The shards' shares add
+    /// up to the job's `parallelism`, so the limit holds for the whole run
+    /// across every shard and worker.
+    pub parallelism: u32,
     /// The job.
     pub job: JobRef,
     /// The job version's definition.
@@ -149,6 +149,12 @@ impl EventType for RunDispatch {
     const SCHEMA: &'static str = "commands/run.dispatch.v1.json";
 }
 
+impl Routed for RunDispatch {
+    fn subject(&self, subjects: &Subjects) -> String {
+        subjects.run_dispatch(&self.pool)
+    }
+}
+
 /// What travels sealed in a dispatch.
 #[derive(Clone, Default, Serialize, Deserialize)]
 pub struct DispatchSecrets {
@@ -164,26 +170,4 @@ impl std::fmt::Debug for DispatchSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DispatchSecrets(<redacted>)")
     }
-}
-
-/// `…evt.run.<run_id>.shard_finished`: a worker finished a shard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShardFinished {
-    /// The run.
-    pub run_id: Uuid,
-    /// The shard.
-    pub shard: ShardRef,
-    /// The shard's outcome (`succeeded`, `failed`, `cancelled`, `timed_out`, `worker_lost`).
-    pub status: RunStatus,
-    /// Why, when not succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The worker.
-    pub worker_id: String,
-}
-
-impl EventType for ShardFinished {
-    const TYPE: &'static str = "io.opsconductor.run.shard_finished.v1";
-    const SCHEMA: &'static str = "events/run.shard_finished.v1.json";
 }

@@ -1,9 +1,17 @@
 //! The CloudEvents 1.0 envelope (structured JSON mode) every command and event travels in.
+//!
+//! Producers are strict: they publish only the typed payloads of this crate.
+//! Consumers are lenient: an attribute or a payload field they do not know
+//! is ignored, so a producer one version ahead never breaks an older
+//! consumer. An incompatible change gets a new versioned `type` instead.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
 use uuid::Uuid;
+
+use crate::Subjects;
 
 /// A payload type with a fixed, versioned CloudEvents `type`.
 ///
@@ -16,13 +24,20 @@ pub trait EventType: Serialize + DeserializeOwned + JsonSchema {
     const SCHEMA: &'static str;
 }
 
+/// A payload that names the subject it is published on, so producers never
+/// assemble subject tokens by hand.
+pub trait Routed: EventType {
+    /// The subject of this payload in the installation of `subjects`.
+    fn subject(&self, subjects: &Subjects) -> String;
+}
+
 /// A CloudEvents 1.0 event in structured JSON mode.
 ///
 /// Besides the required attributes it carries two extensions: `sequence`, the
 /// per-run sequence number of run events (consumers order by it and drop
 /// repeats), and `traceparent` (W3C Trace Context) when the producer traced.
+/// Attributes this version does not know are ignored when decoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CloudEvent<T> {
     /// Always `1.0`.
     pub specversion: String,
@@ -53,6 +68,10 @@ pub struct CloudEvent<T> {
     pub data: T,
 }
 
+/// An envelope whose payload is not decoded yet: read the `type`, then
+/// decode `data` into the type it names.
+pub type RawEvent = CloudEvent<Box<RawValue>>;
+
 impl<T: EventType> CloudEvent<T> {
     /// Wraps `data` in a new envelope with a fresh time-ordered id.
     pub fn new(source: impl Into<String>, data: T) -> Self {
@@ -71,6 +90,13 @@ impl<T: EventType> CloudEvent<T> {
         }
     }
 
+    /// Sets the envelope id (a deterministic id makes a repeat of the same
+    /// fact deduplicate).
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
     /// Sets the CloudEvents `subject`.
     pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
@@ -85,17 +111,14 @@ impl<T: EventType> CloudEvent<T> {
 
     /// Parses an envelope and checks that it carries this payload type.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let event: Self = serde_json::from_slice(bytes).map_err(DecodeError::Json)?;
-        if event.specversion != "1.0" {
-            return Err(DecodeError::SpecVersion(event.specversion));
-        }
-        if event.event_type != T::TYPE {
+        let raw = RawEvent::decode_raw(bytes)?;
+        if raw.event_type != T::TYPE {
             return Err(DecodeError::WrongType {
                 expected: T::TYPE,
-                found: event.event_type,
+                found: raw.event_type,
             });
         }
-        Ok(event)
+        raw.map_data(|data| serde_json::from_str(data.get()).map_err(DecodeError::Data))
     }
 
     /// Serializes the envelope to JSON bytes.
@@ -105,12 +128,61 @@ impl<T: EventType> CloudEvent<T> {
     }
 }
 
+impl RawEvent {
+    /// Parses the envelope only; `data` stays undecoded.
+    pub fn decode_raw(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let event: Self = serde_json::from_slice(bytes).map_err(DecodeError::Json)?;
+        if event.specversion != "1.0" {
+            return Err(DecodeError::SpecVersion(event.specversion));
+        }
+        Ok(event)
+    }
+}
+
+impl<T> CloudEvent<T> {
+    /// The same envelope around another payload.
+    pub fn map_data<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<CloudEvent<U>, E> {
+        Ok(CloudEvent {
+            data: f(self.data)?,
+            specversion: self.specversion,
+            id: self.id,
+            source: self.source,
+            event_type: self.event_type,
+            subject: self.subject,
+            time: self.time,
+            datacontenttype: self.datacontenttype,
+            dataschema: self.dataschema,
+            sequence: self.sequence,
+            traceparent: self.traceparent,
+        })
+    }
+}
+
+/// A message body a consumer can decode (what the consumer runtime needs).
+pub trait Decode: Sized + Send + Sync + 'static {
+    /// The message as this type; `Ok(None)` when it is valid but not for
+    /// this consumer (skipped and acknowledged); `Err` when it is malformed
+    /// (dead-lettered with the reason).
+    fn decode(payload: &[u8]) -> Result<Option<Self>, String>;
+}
+
+impl<T: EventType + Send + Sync + 'static> Decode for CloudEvent<T> {
+    fn decode(payload: &[u8]) -> Result<Option<Self>, String> {
+        CloudEvent::<T>::decode(payload)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Why bytes on the bus are not a valid envelope of the expected type.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    /// Not JSON, or not the shape of the type.
+    /// Not JSON, or not the shape of an envelope.
     #[error("malformed event: {0}")]
     Json(serde_json::Error),
+    /// A valid envelope whose `data` does not fit its `type`.
+    #[error("malformed event data: {0}")]
+    Data(serde_json::Error),
     /// Not CloudEvents 1.0.
     #[error("unsupported CloudEvents specversion {0:?}")]
     SpecVersion(String),
@@ -162,5 +234,22 @@ mod tests {
             CloudEvent::<RunFinished>::decode(&ev.encode()),
             Err(DecodeError::WrongType { .. })
         ));
+        let mut v: serde_json::Value = serde_json::from_slice(&ev.encode()).unwrap();
+        v["type"] = "io.opsconductor.run.finished.v1".into();
+        v["data"]["status"] = "exploded".into();
+        assert!(matches!(
+            CloudEvent::<RunFinished>::decode(&serde_json::to_vec(&v).unwrap()),
+            Err(DecodeError::Data(_))
+        ));
+    }
+
+    #[test]
+    fn a_newer_producer_does_not_break_this_consumer() {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&CloudEvent::new("/x", finished()).encode()).unwrap();
+        v["newextension"] = "from a later version".into();
+        v["data"]["new_field"] = serde_json::json!({"nested": [1, 2]});
+        let back = CloudEvent::<RunFinished>::decode(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(back.data, finished());
     }
 }

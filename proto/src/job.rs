@@ -1,5 +1,9 @@
 //! The job-definition model: what `schemas/job.schema.json` describes and
 //! what the api stores as immutable versions and sends, resolved, to workers.
+//!
+//! Decoding ignores fields this version does not know (a dispatch from a
+//! newer api must not break an older worker); the api refuses them in the
+//! documents people send it, so a typo never passes silently.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +15,7 @@ use crate::commands::TargetSelection;
 
 /// A job definition document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct JobDefinition {
     /// Unique name.
     #[schemars(length(min = 1, max = 128))]
@@ -64,7 +68,7 @@ pub enum ParamType {
 
 /// One parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct Parameter {
     /// Its type.
     #[serde(rename = "type")]
@@ -88,7 +92,7 @@ pub struct Parameter {
 
 /// Retry policy of a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct Retry {
     /// Further attempts after the first (0-10).
     #[schemars(range(max = 10))]
@@ -104,7 +108,7 @@ fn one() -> u64 {
 
 /// One step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct Step {
     /// Unique within the job: letters, digits, `_`, `-`.
     #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"))]

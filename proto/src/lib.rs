@@ -24,6 +24,6 @@ pub mod schema;
 pub mod subjects;
 pub mod topology;
 
-pub use envelope::{CloudEvent, EventType};
+pub use envelope::{CloudEvent, EventType, RawEvent, Routed};
 pub use prefix::{Prefix, PrefixError};
 pub use subjects::Subjects;

@@ -35,7 +35,6 @@ pub enum HostKeyPolicy {
 
 /// An SSH host key as pinned or presented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct HostKey {
     /// Key algorithm, e.g. `ssh-ed25519`.
     pub algorithm: String,
@@ -47,7 +46,6 @@ pub struct HostKey {
 
 /// SSH side of a probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SshProbe {
     /// TCP port.
     pub port: u16,
@@ -60,7 +58,6 @@ pub struct SshProbe {
 
 /// WinRM side of a probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct WinrmProbe {
     /// `true` for HTTPS.
     pub https: bool,
@@ -72,7 +69,6 @@ pub struct WinrmProbe {
 
 /// `<p>.ctl.target.test.<pool>`: connect to this target and report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ProbeRequest {
     /// Unique per request; bound into the sealed credential.
     pub probe_id: Uuid,
@@ -131,7 +127,6 @@ impl FailureStage {
 
 /// The worker's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ProbeReply {
     /// Echo of the request's id.
     pub probe_id: Uuid,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::commands::{RunCancel, RunRequest};
+use crate::commands::{RunCancel, RunIntent};
 use crate::envelope::{CloudEvent, EventType};
 use crate::events::{
     AuditRecorded, DeadLetter, OutputLine, RunAccepted, RunFinished, RunStarted, StepFinished,
@@ -75,7 +75,7 @@ pub const JOB_SCHEMA: &str = "job.schema.json";
 /// Every contract schema, in a stable order.
 pub fn all() -> Vec<GeneratedSchema> {
     vec![
-        envelope_schema::<RunRequest>(),
+        envelope_schema::<RunIntent>(),
         envelope_schema::<RunCancel>(),
         envelope_schema::<RunAccepted>(),
         envelope_schema::<RunStarted>(),
@@ -87,7 +87,7 @@ pub fn all() -> Vec<GeneratedSchema> {
         envelope_schema::<DeadLetter>(),
         envelope_schema::<AuditRecorded>(),
         envelope_schema::<crate::dispatch::RunDispatch>(),
-        envelope_schema::<crate::dispatch::ShardFinished>(),
+        envelope_schema::<crate::events::ShardFinished>(),
         envelope_schema::<crate::probe::ProbeRequest>(),
         envelope_schema::<crate::probe::ProbeReply>(),
         plain_schema::<JobDefinition>(JOB_SCHEMA, "OpsConductor job definition"),
@@ -196,7 +196,7 @@ mod tests {
         let changed = dir.path().join(RunFinished::SCHEMA);
         let text = std::fs::read_to_string(&changed).unwrap();
         std::fs::write(&changed, text.replace("duration_ms", "duration_secs")).unwrap();
-        std::fs::remove_file(dir.path().join(RunRequest::SCHEMA)).unwrap();
+        std::fs::remove_file(dir.path().join(RunIntent::SCHEMA)).unwrap();
         std::fs::write(dir.path().join("events/old.v0.json"), "{}").unwrap();
 
         let mut drift = check(dir.path()).unwrap();
@@ -204,7 +204,7 @@ mod tests {
         assert_eq!(
             drift,
             vec![
-                Drift::Missing(RunRequest::SCHEMA.into()),
+                Drift::Missing(RunIntent::SCHEMA.into()),
                 Drift::Stale("events/old.v0.json".into()),
                 Drift::Changed(RunFinished::SCHEMA.into()),
             ]

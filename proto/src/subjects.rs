@@ -14,6 +14,7 @@
 //! | `opsc.ctl.run.<run_id>.cancel` | cancel requests (core NATS) |
 //! | `opsc.ctl.worker.heartbeat.<pool>` | worker heartbeats (core NATS) |
 //! | `opsc.ctl.target.test.<pool>` | connection tests, request/reply (core NATS) |
+//! | `opsc.ctl.auth.invalidate` | api replicas: forget a user's cached tokens (core NATS) |
 
 use crate::Prefix;
 
@@ -118,6 +119,11 @@ impl Subjects {
         self.join(&format!("ctl.run.{run_id}.cancel"))
     }
 
+    /// Cancel requests of every run (core NATS), for a worker's one subscription.
+    pub fn run_cancels_all(&self) -> String {
+        self.join("ctl.run.*.cancel")
+    }
+
     /// Heartbeats of the workers of one pool (core NATS).
     pub fn worker_heartbeat(&self, pool: &str) -> String {
         self.join(&format!("ctl.worker.heartbeat.{pool}"))
@@ -126,6 +132,11 @@ impl Subjects {
     /// Connection tests for the workers of one pool (core NATS request/reply).
     pub fn target_probe(&self, pool: &str) -> String {
         self.join(&format!("ctl.target.test.{pool}"))
+    }
+
+    /// Notices between api replicas to forget a user's cached tokens (core NATS).
+    pub fn auth_invalidate(&self) -> String {
+        self.join("ctl.auth.invalidate")
     }
 
     /// Heartbeats of every pool.

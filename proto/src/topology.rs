@@ -304,6 +304,14 @@ impl Topology {
         }
     }
 
+    /// The shared durable consumer named `name` (see [`consumer`]).
+    pub fn shared_consumer(prefix: &Prefix, name: &str) -> Option<ConsumerSpec> {
+        Self::for_prefix(prefix, DEFAULT_STREAM_BYTES)
+            .consumers
+            .into_iter()
+            .find(|c| c.name == name)
+    }
+
     /// The durable consumer the workers of `pool` share.
     pub fn dispatch_consumer(prefix: &Prefix, pool: &str) -> ConsumerSpec {
         ConsumerSpec {

@@ -9,11 +9,12 @@
 
 use std::path::Path;
 
-use base64::Engine as _;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use crate::keys::{MasterKey, SealKey};
 
 /// A role of the binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -122,6 +123,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "auth.address_failure_limit",
         env: "OPSC_AUTH_ADDRESS_FAILURE_LIMIT",
+    },
+    Setting {
+        key: "auth.token_cache_secs",
+        env: "OPSC_AUTH_TOKEN_CACHE_SECS",
     },
     Setting {
         key: "database.url",
@@ -418,14 +423,7 @@ impl Config {
         }
         self.master_key()?;
         self.retired_master_keys()?;
-        if self.security.bootstrap_admin_password.is_some()
-            && self.security.bootstrap_admin_password_file.is_some()
-        {
-            return Err(ConfigError::new(
-                "security.bootstrap_admin_password",
-                "set either the password or the password file, not both",
-            ));
-        }
+        self.bootstrap_admin_password()?;
         if self.security.bootstrap_admin_username.trim().is_empty() {
             return Err(ConfigError::new(
                 "security.bootstrap_admin_username",
@@ -438,75 +436,42 @@ impl Config {
     /// The 32-byte key-encryption key, from `master_key` or `master_key_file`.
     pub fn master_key(&self) -> Result<MasterKey, ConfigError> {
         let s = &self.security;
-        let (key, text) = match (&s.master_key, &s.master_key_file) {
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::new(
-                    "security.master_key",
-                    "set either the key or the key file, not both",
-                ));
-            }
-            (None, None) => {
-                return Err(ConfigError::new(
-                    "security.master_key",
-                    "is required by the api role (32 random bytes, base64: `openssl rand -base64 32`)",
-                ));
-            }
-            (Some(k), None) => ("security.master_key", k.expose_secret().to_owned()),
-            (None, Some(path)) => (
-                "security.master_key_file",
-                std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::new(
-                        "security.master_key_file",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?,
-            ),
-        };
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|_| ConfigError::new(key, "is not valid base64"))?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
-            ConfigError::new(key, format!("must decode to 32 bytes, got {}", b.len()))
+        let (text, key) = secret::value_or_file(
+            ("security.master_key", s.master_key.as_ref()),
+            ("security.master_key_file", s.master_key_file.as_deref()),
+        )?
+        .ok_or_else(|| {
+            ConfigError::new(
+                "security.master_key",
+                "is required by the api role (32 random bytes, base64: `openssl rand -base64 32`)",
+            )
         })?;
-        Ok(MasterKey(secrecy::SecretBox::new(Box::new(bytes))))
+        MasterKey::from_base64(text.expose_secret())
+            .map_err(|e| ConfigError::new(key, e.to_string()))
     }
 
     /// The key that opens secrets sealed for this worker's pool: from
     /// `worker.seal_key`, `worker.seal_key_file`, or, when this process also
     /// holds the master key (`server all`, `dev`), derived from it.
-    pub fn worker_seal_key(&self) -> Result<crate::seal::SealKey, ConfigError> {
+    pub fn worker_seal_key(&self) -> Result<SealKey, ConfigError> {
         let w = &self.worker;
-        let (key, text) = match (&w.seal_key, &w.seal_key_file) {
-            (Some(_), Some(_)) => {
+        let found = secret::value_or_file(
+            ("worker.seal_key", w.seal_key.as_ref()),
+            ("worker.seal_key_file", w.seal_key_file.as_deref()),
+        )?;
+        let Some((text, key)) = found else {
+            if self.security.master_key.is_none() && self.security.master_key_file.is_none() {
                 return Err(ConfigError::new(
                     "worker.seal_key",
-                    "set either the key or the key file, not both",
+                    format!(
+                        "is required by the worker role (print it where the master key is: `opsconductor keys seal-key --pool {}`)",
+                        w.pool
+                    ),
                 ));
             }
-            (Some(k), None) => ("worker.seal_key", k.expose_secret().to_owned()),
-            (None, Some(path)) => (
-                "worker.seal_key_file",
-                std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::new(
-                        "worker.seal_key_file",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?,
-            ),
-            (None, None) => {
-                if self.security.master_key.is_none() && self.security.master_key_file.is_none() {
-                    return Err(ConfigError::new(
-                        "worker.seal_key",
-                        format!(
-                            "is required by the worker role (print it where the master key is: `opsconductor keys seal-key --pool {}`)",
-                            w.pool
-                        ),
-                    ));
-                }
-                return Ok(crate::seal::SealKey::for_pool(&self.master_key()?, &w.pool));
-            }
+            return Ok(SealKey::for_pool(&self.master_key()?, &w.pool));
         };
-        crate::seal::SealKey::from_base64(&text)
+        SealKey::from_base64(text.expose_secret())
             .ok_or_else(|| ConfigError::new(key, "must be 32 bytes in base64"))
     }
 
@@ -515,15 +480,16 @@ impl Config {
         let Some(url) = &self.database.url else {
             return Ok(None);
         };
-        let Some(file) = &self.database.password_file else {
+        let password = secret::value_or_file(
+            ("database.password", None),
+            (
+                "database.password_file",
+                self.database.password_file.as_deref(),
+            ),
+        )?;
+        let Some((password, _)) = password else {
             return Ok(Some(url.clone()));
         };
-        let password = std::fs::read_to_string(file).map_err(|e| {
-            ConfigError::new(
-                "database.password_file",
-                format!("cannot read {}: {e}", file.display()),
-            )
-        })?;
         let url = url.expose_secret();
         let (scheme, rest) = url
             .split_once("://")
@@ -535,7 +501,7 @@ impl Config {
             )
         })?;
         let user = userinfo.split(':').next().unwrap_or_default();
-        let encoded = percent_encode_userinfo(password.trim_end_matches(['\r', '\n']));
+        let encoded = percent_encode_userinfo(password.expose_secret());
         Ok(Some(SecretString::from(format!(
             "{scheme}://{user}:{encoded}@{host}"
         ))))
@@ -551,21 +517,9 @@ impl Config {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .map(|k| {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(k)
-                    .map_err(|_| {
-                        ConfigError::new(
-                            "security.retired_master_keys",
-                            "an entry is not valid base64",
-                        )
-                    })?;
-                let bytes: [u8; 32] = bytes.try_into().map_err(|_| {
-                    ConfigError::new(
-                        "security.retired_master_keys",
-                        "each entry must decode to 32 bytes",
-                    )
-                })?;
-                Ok(MasterKey(secrecy::SecretBox::new(Box::new(bytes))))
+                MasterKey::from_base64(k).map_err(|e| {
+                    ConfigError::new("security.retired_master_keys", format!("an entry {e}"))
+                })
             })
             .collect()
     }
@@ -573,24 +527,17 @@ impl Config {
     /// The bootstrap admin password, from the setting or its file.
     pub fn bootstrap_admin_password(&self) -> Result<Option<SecretString>, ConfigError> {
         let s = &self.security;
-        if let Some(p) = &s.bootstrap_admin_password {
-            return Ok(Some(p.clone()));
-        }
-        match &s.bootstrap_admin_password_file {
-            None => Ok(None),
-            Some(path) => std::fs::read_to_string(path)
-                .map(|t| {
-                    Some(SecretString::from(
-                        t.trim_end_matches(['\r', '\n']).to_owned(),
-                    ))
-                })
-                .map_err(|e| {
-                    ConfigError::new(
-                        "security.bootstrap_admin_password_file",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                }),
-        }
+        Ok(secret::value_or_file(
+            (
+                "security.bootstrap_admin_password",
+                s.bootstrap_admin_password.as_ref(),
+            ),
+            (
+                "security.bootstrap_admin_password_file",
+                s.bootstrap_admin_password_file.as_deref(),
+            ),
+        )?
+        .map(|(text, _)| text))
     }
 }
 
@@ -606,27 +553,7 @@ fn percent_encode_userinfo(raw: &str) -> String {
         .collect()
 }
 
-/// The key-encryption key; its bytes never leave this wrapper by accident.
-pub struct MasterKey(secrecy::SecretBox<[u8; 32]>);
-
-impl MasterKey {
-    /// A key from raw bytes (tests and tools).
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(secrecy::SecretBox::new(Box::new(bytes)))
-    }
-
-    /// The raw key bytes, for the vault.
-    pub fn expose(&self) -> &[u8; 32] {
-        self.0.expose_secret()
-    }
-}
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey(<redacted>)")
-    }
-}
-
+mod secret;
 mod sections;
 #[cfg(test)]
 mod tests;

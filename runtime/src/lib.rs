@@ -4,7 +4,7 @@
 //! copy-paste: the typed layered [`config`], [`telemetry`] (logs), the NATS
 //! connection and idempotent topology provisioning ([`bus`]), the operability
 //! endpoints `/healthz`, `/readyz`, `/metrics` ([`health`], [`metrics`]), and
-//! signal handling ([`shutdown`]).
+//! signal handling ([`shutdown`]), and key material ([`keys`]).
 //!
 //! It must not know about any role's domain: no database, no job model, no
 //! HTTP API beyond the operability endpoints.
@@ -12,8 +12,8 @@
 pub mod bus;
 pub mod config;
 pub mod health;
+pub mod keys;
 pub mod metrics;
-pub mod seal;
 pub mod shutdown;
 pub mod telemetry;
 

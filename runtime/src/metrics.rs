@@ -3,8 +3,10 @@
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Metric, Registry};
 
 /// The process's metric registry. Cheap to clone; labels stay low-cardinality.
@@ -15,6 +17,68 @@ pub struct Metrics {
     pub nats_connected: Gauge,
     /// Readiness per dependency check: 1 ready, 0 not.
     pub ready: Family<Vec<(String, String)>, Gauge>,
+    /// The bus's consumer and dead-letter families.
+    pub bus: BusMetrics,
+}
+
+/// Labels of a metric family: a few low-cardinality name/value pairs.
+pub type Labels = Vec<(String, String)>;
+
+/// A histogram family with fixed buckets.
+pub type HistogramFamily = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// Metrics of every durable consumer and of dead letters.
+#[derive(Clone, Debug)]
+pub struct BusMetrics {
+    /// Messages a consumer settled, by `durable` and `outcome` (`ack`,
+    /// `retry`, `dead_letter`, `skipped`).
+    pub consumer_messages: Family<Labels, Counter>,
+    /// Messages waiting for a consumer, by `durable`, as the server reported
+    /// with the last delivery.
+    pub consumer_pending: Family<Labels, Gauge>,
+    /// Seconds from a message's publication to its delivery, by `durable`.
+    pub consumer_lag: HistogramFamily,
+    /// Dead letters stored, by `origin` (the consumer that gave up).
+    pub dead_letters: Family<Labels, Counter>,
+}
+
+/// Buckets for latencies from a millisecond to a minute.
+pub fn latency_buckets() -> Histogram {
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    ])
+}
+
+impl BusMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = Self {
+            consumer_messages: Family::default(),
+            consumer_pending: Family::default(),
+            consumer_lag: Family::new_with_constructor(latency_buckets),
+            dead_letters: Family::default(),
+        };
+        registry.register(
+            "consumer_messages",
+            "Messages settled by a durable consumer, by outcome",
+            m.consumer_messages.clone(),
+        );
+        registry.register(
+            "consumer_pending",
+            "Messages waiting for a durable consumer (reported with its last delivery)",
+            m.consumer_pending.clone(),
+        );
+        registry.register(
+            "consumer_lag_seconds",
+            "Seconds from a message's publication to its delivery to a durable consumer",
+            m.consumer_lag.clone(),
+        );
+        registry.register(
+            "dead_letters",
+            "Dead letters stored, by the consumer that gave up",
+            m.dead_letters.clone(),
+        );
+        m
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -42,10 +106,12 @@ impl Metrics {
         );
         let ready = Family::default();
         registry.register("ready", "Readiness per dependency check", ready.clone());
+        let bus = BusMetrics::register(&mut registry);
         Self {
             registry: Arc::new(Mutex::new(registry)),
             nats_connected,
             ready,
+            bus,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::PullConsumer;
 use futures::StreamExt as _;
 use opsc_proto::CloudEvent;
-use opsc_proto::commands::RunRequest;
+use opsc_proto::commands::RunIntent;
 use opsc_proto::events::DeadLetter;
 use opsc_proto::topology::consumer;
 
@@ -40,7 +40,7 @@ async fn malformed_command_is_dead_lettered_with_reason() {
         .unwrap();
     while let Some(msg) = batch.next().await {
         let msg = msg.unwrap();
-        let reason = CloudEvent::<RunRequest>::decode(&msg.payload)
+        let reason = CloudEvent::<RunIntent>::decode(&msg.payload)
             .unwrap_err()
             .to_string();
         bus.dead_letter(consumer::DISPATCHER, &msg, &reason)

@@ -5,24 +5,23 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::PullConsumer;
 use futures::StreamExt as _;
 use opsc_proto::CloudEvent;
-use opsc_proto::commands::{RunRequest, Trigger, TriggerKind};
+use opsc_proto::commands::{RunIntent, Trigger, TriggerKind};
 use opsc_proto::topology::consumer;
 
 use crate::harness::{cleanup_prefix, shared_nats_url, test_bus, unique_prefix};
 
-fn request() -> CloudEvent<RunRequest> {
+fn request() -> CloudEvent<RunIntent> {
     CloudEvent::new(
         "/test",
-        RunRequest {
-            run_id: uuid::Uuid::now_v7(),
-            job_id: uuid::Uuid::now_v7(),
-            job_version: 1,
+        RunIntent {
+            job_id: Some(uuid::Uuid::now_v7()),
+            job_name: None,
+            job_version: Some(1),
             parameters: Default::default(),
+            sealed_parameters: None,
             targets: None,
-            trigger: Trigger {
-                kind: TriggerKind::Manual,
-                actor: "tester".into(),
-            },
+            trigger: Trigger::new(TriggerKind::Integration, "tester"),
+            idempotency_key: None,
         },
     )
 }
@@ -54,10 +53,7 @@ async fn two_prefixes_on_one_nats_are_isolated() {
     // Core subscriptions on each installation's whole namespace.
     let mut seen_by_b = b.bus.client.subscribe(format!("{pb}.>")).await.unwrap();
     let sent = request();
-    a.bus
-        .publish(a.bus.subjects.run_request(), &sent)
-        .await
-        .unwrap();
+    a.bus.publish(&sent).await.unwrap();
     let hb = opsc_proto::CloudEvent::new(
         "/test",
         opsc_proto::events::WorkerHeartbeat {
@@ -83,8 +79,17 @@ async fn two_prefixes_on_one_nats_are_isolated() {
 
     let got_a = pending(&a.bus, consumer::DISPATCHER).await;
     assert_eq!(got_a.len(), 1);
-    let decoded = CloudEvent::<RunRequest>::decode(&got_a[0].payload).unwrap();
-    assert_eq!(decoded.data.run_id, sent.data.run_id);
+    let decoded = CloudEvent::<RunIntent>::decode(&got_a[0].payload).unwrap();
+    assert_eq!(decoded.data.job_id, sent.data.job_id);
+    assert_eq!(
+        got_a[0]
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Ce-Type"))
+            .map(|v| v.as_str()),
+        Some("io.opsconductor.cmd.run.request.v1"),
+        "every message names its type in a header"
+    );
     got_a[0].ack().await.unwrap();
 
     assert!(pending(&b.bus, consumer::DISPATCHER).await.is_empty());
@@ -100,16 +105,8 @@ async fn a_republished_command_is_stored_once() {
     let p = unique_prefix();
     let rt = test_bus(&shared_nats_url(), &p).await;
     let cmd = request();
-    let first = rt
-        .bus
-        .publish(rt.bus.subjects.run_request(), &cmd)
-        .await
-        .unwrap();
-    let second = rt
-        .bus
-        .publish(rt.bus.subjects.run_request(), &cmd)
-        .await
-        .unwrap();
+    let first = rt.bus.publish(&cmd).await.unwrap();
+    let second = rt.bus.publish(&cmd).await.unwrap();
     assert!(!first.duplicate);
     assert!(
         second.duplicate,

@@ -74,11 +74,7 @@ async fn send(hb: &Heartbeat<'_>, draining: bool) -> bool {
     let event = CloudEvent::new(hb.bus.source.clone(), beat).with_subject(id.worker_id.clone());
     match hb
         .bus
-        .client
-        .publish(
-            hb.bus.subjects.worker_heartbeat(&id.pool),
-            event.encode().into(),
-        )
+        .publish_core(hb.bus.subjects.worker_heartbeat(&id.pool), &event)
         .await
     {
         Ok(()) => true,

@@ -23,7 +23,7 @@ use opsc_proto::topology::{ConsumerSpec, Topology};
 use opsc_runtime::Metrics;
 use opsc_runtime::bus::Bus;
 use opsc_runtime::config::WorkerConfig;
-use opsc_runtime::seal::SealKey;
+use opsc_runtime::keys::SealKey;
 use tokio_util::sync::CancellationToken;
 
 /// Everything a worker needs, built once by the binary.

@@ -1,10 +1,12 @@
 //! Who is calling, and what each route lets them do.
 //!
 //! Every route declares an [`Access`] when it is registered (see
-//! `http::routes`); the [`guard`] middleware wrapped around each route
-//! authenticates the caller and enforces it, so a handler cannot forget.
+//! `http::routes`); the guard middleware wrapped around each route
+//! (`http::guard`) authenticates the caller ([`authenticate()`]) and
+//! enforces it, so a handler cannot forget.
 
-pub mod guard;
+mod authenticate;
+mod cache;
 pub mod jwt;
 pub mod keys;
 pub mod secret;
@@ -16,6 +18,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::store::user::Role;
+
+pub use authenticate::{AuthError, authenticate, forget_user, listen_forget};
+pub use cache::PrincipalCache;
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

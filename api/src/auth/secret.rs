@@ -20,7 +20,12 @@ pub fn generate(prefix: &str) -> String {
 
 /// The stored form of a secret. High-entropy secrets need no slow hash.
 pub fn hash(secret: &str) -> String {
-    data_encoding::HEXLOWER.encode(&Sha256::digest(secret.as_bytes()))
+    data_encoding::HEXLOWER.encode(&digest(secret))
+}
+
+/// The SHA-256 digest of a secret, for in-memory lookups.
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 #[cfg(test)]

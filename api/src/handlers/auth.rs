@@ -220,7 +220,7 @@ pub async fn login(
             reply(StatusCode::OK, &pair),
             login_detail(&name, Some(u.id), "success"),
         ),
-        Err(p) => p.into_response(),
+        Err(e) => Problem::from(e).into_response(),
     }
 }
 
@@ -373,8 +373,8 @@ pub async fn refresh(
                 .into_response();
             with_audit(res, detail)
         }
-        Err(p) => with_audit(
-            p.into_response(),
+        Err(e) => with_audit(
+            Problem::from(e).into_response(),
             AuditDetail {
                 action: Some("auth.refresh".into()),
                 ..Default::default()

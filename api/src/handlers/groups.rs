@@ -13,13 +13,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
-use crate::handlers::targets::{TargetView, group_member_ids};
+use crate::handlers::targets::TargetView;
 use crate::handlers::users::{Page, Paging, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::store::{target, target_group};
 use crate::targets::OsType;
+use crate::targets::group_member_ids;
 
 /// A dynamic selector: targets carrying all these tags (and of this OS type).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -215,7 +216,7 @@ pub async fn members(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let g = load(&state, id).await?;
-    let ids = group_member_ids(&state, &g).await?;
+    let ids = group_member_ids(state.store.db(), &g).await?;
     let items: Vec<TargetView> = target::Entity::find()
         .filter(target::Column::Id.is_in(ids))
         .order_by_asc(target::Column::Name)

@@ -8,29 +8,21 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
-use opsc_proto::CloudEvent;
-use opsc_proto::commands::{RunCancel, TargetSelection, Trigger, TriggerKind};
-use opsc_proto::events::RunStatus;
+use opsc_proto::commands::{TargetSelection, Trigger, TriggerKind};
 use schemars::JsonSchema;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
-};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::auth::{Credential, Principal};
-use crate::handlers::users::{Page, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
-use crate::runs::start::{SECRET_KIND, StartRun, start};
-use crate::store::{run, run_step};
-use crate::vault;
+use crate::runs::queries::{self, RunQuery, RunView, StepsView};
+use crate::runs::{Admission, JobName, admit};
+use crate::store::paging::Page;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -40,7 +32,7 @@ pub fn routes() -> Vec<Route> {
             M::POST,
             "/api/v1/jobs/{id}/run",
             OPERATOR,
-            "Run a job (202 once the bus has the request; Idempotency-Key supported)",
+            "Run a job (202 once the bus has the run; Idempotency-Key supported)",
             post(run_job),
         )
         .body::<RunBody>()
@@ -82,7 +74,7 @@ pub fn routes() -> Vec<Route> {
             M::POST,
             "/api/v1/runs/{id}/rerun",
             OPERATOR,
-            "Run again with the same parameters and targets",
+            "Run the same job version again with the same parameters and targets",
             post(rerun),
         )
         .ok::<Accepted>(202),
@@ -130,10 +122,7 @@ fn trigger_of(me: &Principal) -> Trigger {
         Credential::ApiToken { .. } => TriggerKind::Api,
         Credential::Session { .. } => TriggerKind::Manual,
     };
-    Trigger {
-        kind,
-        actor: me.user_id.to_string(),
-    }
+    Trigger::new(kind, me.user_id.to_string())
 }
 
 fn accepted(run_id: Uuid, again: bool) -> Response {
@@ -153,6 +142,20 @@ fn accepted(run_id: Uuid, again: bool) -> Response {
     res
 }
 
+/// The `Idempotency-Key` header, checked.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .map_err(|_| Problem::invalid("Idempotency-Key must be visible ASCII"))?;
+    if key.is_empty() || key.len() > 200 {
+        return Err(Problem::invalid("Idempotency-Key must be 1-200 characters"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
 /// `POST /api/v1/jobs/{id}/run`.
 pub async fn run_job(
     State(state): State<AppState>,
@@ -164,124 +167,39 @@ pub async fn run_job(
     let body: RunBody = if body.iter().all(u8::is_ascii_whitespace) {
         RunBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| Problem::invalid(format!("body: {e}")))?
+        crate::http::json::read_json(&body).map_err(|p| p.for_request(&headers))?
     };
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_owned))
-        .transpose()
-        .map_err(|_| Problem::invalid("Idempotency-Key must be visible ASCII"))?;
-    let (run_id, again) = start(
+    let key = idempotency_key(&headers)?;
+    let intent_id = match &key {
+        Some(k) => format!("http:{}:{k}", me.user_id),
+        None => format!("http:{}", Uuid::now_v7()),
+    };
+    let done = admit(
         &state,
-        StartRun {
-            job_id,
+        Admission {
+            job: JobName::Id(job_id),
+            version: None,
             parameters: body.parameters,
             targets: body.targets,
             trigger: trigger_of(&me),
+            intent_id,
+            may_repeat: key.is_some(),
+            public_intent_id: None,
             idempotency_key: key,
+            sealed: None,
             created_by: Some(me.user_id),
             rerun_of: None,
         },
     )
-    .await?;
-    let mut res = accepted(run_id, again);
-    if !again {
+    .await
+    .map_err(|e| crate::http::errors::admission(&state, e))?;
+    let mut res = accepted(done.run_id, done.replayed);
+    if !done.replayed {
         res.extensions_mut().insert(
-            AuditDetail::new("run.start", "run", run_id).summary(json!({"job_id": job_id})),
+            AuditDetail::new("run.start", "run", done.run_id).summary(json!({"job_id": job_id})),
         );
     }
     Ok(res)
-}
-
-/// A run as the API shows it.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct RunView {
-    /// Id.
-    pub id: Uuid,
-    /// Job.
-    pub job_id: Uuid,
-    /// Job name at start.
-    pub job_name: String,
-    /// Version run.
-    pub job_version: i32,
-    /// `queued`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`, `worker_lost`.
-    pub status: String,
-    /// Why it did not succeed.
-    pub reason: Option<String>,
-    /// Who or what started it.
-    pub trigger: Value,
-    /// Parameters (secret ones as `***`).
-    pub parameters: Value,
-    /// Target override.
-    pub targets: Option<Value>,
-    /// The targets it ran on.
-    pub target_ids: Value,
-    /// The run it re-runs.
-    pub rerun_of: Option<Uuid>,
-    /// Accepted.
-    pub created_at: DateTime<Utc>,
-    /// Started.
-    pub started_at: Option<DateTime<Utc>>,
-    /// Finished.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Accept-to-finish milliseconds.
-    pub duration_ms: Option<i64>,
-}
-
-impl From<run::Model> for RunView {
-    fn from(r: run::Model) -> Self {
-        Self {
-            duration_ms: r.finished_at.map(|f| (f - r.created_at).num_milliseconds()),
-            id: r.id,
-            job_id: r.job_id,
-            job_name: r.job_name,
-            job_version: r.job_version,
-            status: r.status,
-            reason: r.reason,
-            trigger: json!({"kind": r.trigger_kind, "actor": r.trigger_actor}),
-            parameters: r.parameters,
-            targets: r.targets,
-            target_ids: r.target_ids,
-            rerun_of: r.rerun_of,
-            created_at: r.created_at.to_utc(),
-            started_at: r.started_at.map(|t| t.to_utc()),
-            finished_at: r.finished_at.map(|t| t.to_utc()),
-        }
-    }
-}
-
-/// Filters for `GET /api/v1/runs`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RunQuery {
-    /// Runs of this job.
-    #[serde(default)]
-    pub job_id: Option<Uuid>,
-    /// In this status.
-    #[serde(default)]
-    pub status: Option<RunStatus>,
-    /// Started by this kind of trigger.
-    #[serde(default)]
-    pub trigger: Option<TriggerKind>,
-    /// Ran on this target.
-    #[serde(default)]
-    pub target_id: Option<Uuid>,
-    /// Accepted at or after.
-    #[serde(default)]
-    pub since: Option<DateTime<Utc>>,
-    /// Accepted before.
-    #[serde(default)]
-    pub until: Option<DateTime<Utc>>,
-    /// Page size (1-500, default 50).
-    #[serde(default = "fifty")]
-    pub limit: u64,
-    /// Items skipped.
-    #[serde(default)]
-    pub offset: u64,
-}
-
-fn fifty() -> u64 {
-    50
 }
 
 /// `GET /api/v1/runs`.
@@ -289,44 +207,7 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<RunQuery>,
 ) -> Result<Response, Problem> {
-    let mut s = run::Entity::find();
-    if let Some(j) = q.job_id {
-        s = s.filter(run::Column::JobId.eq(j));
-    }
-    if let Some(st) = q.status {
-        s = s.filter(run::Column::Status.eq(crate::runs::wire_name(st)));
-    }
-    if let Some(t) = q.trigger {
-        s = s.filter(run::Column::TriggerKind.eq(crate::runs::wire_name(t)));
-    }
-    if let Some(t) = q.target_id {
-        s = s.filter(Expr::cust_with_values(
-            "target_ids @> $1::jsonb",
-            [json!([t]).to_string()],
-        ));
-    }
-    if let Some(since) = q.since {
-        s = s.filter(run::Column::CreatedAt.gte(since.fixed_offset()));
-    }
-    if let Some(until) = q.until {
-        s = s.filter(run::Column::CreatedAt.lt(until.fixed_offset()));
-    }
-    let page: Page<RunView> = paged(
-        state.store.db(),
-        s.order_by_desc(run::Column::CreatedAt),
-        q.limit,
-        q.offset,
-        500,
-    )
-    .await?;
-    Ok(reply(StatusCode::OK, &page))
-}
-
-async fn load(state: &AppState, id: Uuid) -> Result<run::Model, Problem> {
-    run::Entity::find_by_id(id)
-        .one(state.store.db())
-        .await?
-        .ok_or_else(|| Problem::not_found_entity("run"))
+    Ok(reply(StatusCode::OK, &queries::list(&state, &q).await?))
 }
 
 /// `GET /api/v1/runs/{id}`.
@@ -336,46 +217,8 @@ pub async fn get_run(
 ) -> Result<Response, Problem> {
     Ok(reply(
         StatusCode::OK,
-        &RunView::from(load(&state, id).await?),
+        &RunView::from(queries::get(&state, id).await?),
     ))
-}
-
-/// One step on one target.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct StepView {
-    /// Step id.
-    pub step_id: String,
-    /// Target (absent for steps run on the worker).
-    pub target_id: Option<Uuid>,
-    /// Latest attempt.
-    pub attempt: i32,
-    /// Status.
-    pub status: String,
-    /// Exit code.
-    pub exit_code: Option<i32>,
-    /// Error.
-    pub error: Option<String>,
-    /// Started.
-    pub started_at: Option<DateTime<Utc>>,
-    /// Finished.
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Milliseconds.
-    pub duration_ms: Option<i64>,
-    /// Output was cut at the cap.
-    pub output_truncated: bool,
-    /// Standard output lines (latest attempt).
-    pub stdout: Vec<String>,
-    /// Standard error lines.
-    pub stderr: Vec<String>,
-}
-
-/// `GET /api/v1/runs/{id}/steps`.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct StepsView {
-    /// The run's status.
-    pub status: String,
-    /// Steps in job order, then by target.
-    pub items: Vec<StepView>,
 }
 
 /// `GET /api/v1/runs/{id}/steps`.
@@ -383,79 +226,7 @@ pub async fn steps(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    let r = load(&state, id).await?;
-    let db = state.store.db();
-    let order: Vec<String> =
-        crate::store::job_version::Entity::find_by_id((r.job_id, r.job_version))
-            .one(db)
-            .await?
-            .and_then(|v| v.definition.get("steps").cloned())
-            .and_then(|s| s.as_array().cloned())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-    let mut rows = run_step::Entity::find()
-        .filter(run_step::Column::RunId.eq(id))
-        .all(db)
-        .await?;
-    let pos = |s: &str| order.iter().position(|o| o == s).unwrap_or(usize::MAX);
-    rows.sort_by_key(|s| (pos(&s.step_id), s.target_id));
-    let lines = db
-        .query_all(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT step_id, target_key, stream, text FROM run_output WHERE run_id = $1 ORDER BY step_id, target_key, line_no",
-            vec![id.into()],
-        ))
-        .await?;
-    let mut out: BTreeMap<(String, Uuid), (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for l in lines {
-        let (Ok(step), Ok(key), Ok(stream), Ok(text)) = (
-            l.try_get::<String>("", "step_id"),
-            l.try_get::<Uuid>("", "target_key"),
-            l.try_get::<String>("", "stream"),
-            l.try_get::<String>("", "text"),
-        ) else {
-            continue;
-        };
-        let e = out.entry((step, key)).or_default();
-        if stream == "stderr" {
-            e.1.push(text);
-        } else {
-            e.0.push(text);
-        }
-    }
-    let items = rows
-        .into_iter()
-        .map(|s| {
-            let (stdout, stderr) = out
-                .remove(&(s.step_id.clone(), s.target_key))
-                .unwrap_or_default();
-            StepView {
-                step_id: s.step_id,
-                target_id: s.target_id,
-                attempt: s.attempt,
-                status: s.status,
-                exit_code: s.exit_code,
-                error: s.error,
-                started_at: s.started_at.map(|t| t.to_utc()),
-                finished_at: s.finished_at.map(|t| t.to_utc()),
-                duration_ms: s.duration_ms,
-                output_truncated: s.output_truncated,
-                stdout,
-                stderr,
-            }
-        })
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &StepsView {
-            status: r.status,
-            items,
-        },
-    ))
+    Ok(reply(StatusCode::OK, &queries::steps(&state, id).await?))
 }
 
 /// `POST /api/v1/runs/{id}/cancel`.
@@ -464,110 +235,58 @@ pub async fn cancel(
     Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    let r = load(&state, id).await?;
-    if !matches!(r.status.as_str(), "queued" | "running") {
-        return Err(Problem::conflict(format!(
-            "the run is {} already",
-            r.status
-        )));
-    }
-    let request = RunCancel {
-        run_id: id,
-        requested_by: me.user_id.to_string(),
-        reason: None,
-    };
-    // Kept in the event stream (a worker starting later sees it) …
-    let mut event =
-        CloudEvent::new(state.bus.source.clone(), request.clone()).with_subject(id.to_string());
-    event.id = format!("{id}.cancel_requested");
-    state
-        .bus
-        .publish(
-            state
-                .bus
-                .subjects
-                .run_event(&id.to_string(), "cancel_requested"),
-            &event,
-        )
-        .await
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "bus-unavailable",
-                "The bus is unavailable",
-            )
-            .detail(e.to_string())
-        })?;
-    // … and sent now to the workers running it.
-    let now = CloudEvent::new(state.bus.source.clone(), request);
-    let _ = state
-        .bus
-        .client
-        .publish(
-            state.bus.subjects.run_cancel(&id.to_string()),
-            now.encode().into(),
-        )
-        .await;
-    if r.shards.is_none() {
-        // Not dispatched yet: nothing runs, the run ends here.
-        crate::runs::finish_run(
-            &state,
-            id,
-            RunStatus::Cancelled,
-            Some(format!("cancelled by {}", me.username)),
-        )
-        .await;
-    }
+    let r = queries::get(&state, id).await?;
+    crate::runs::lifecycle::cancel(&state, &r, &me.user_id.to_string(), &me.username).await?;
     let mut res = reply(
         StatusCode::ACCEPTED,
-        &RunView::from(load(&state, id).await?),
+        &RunView::from(queries::get(&state, id).await?),
     );
     res.extensions_mut()
         .insert(AuditDetail::new("run.cancel", "run", id));
     Ok(res)
 }
 
-/// `POST /api/v1/runs/{id}/rerun`.
+/// `POST /api/v1/runs/{id}/rerun`: the version the run ran, with its
+/// parameters (secret ones too) and targets.
 pub async fn rerun(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    let r = load(&state, id).await?;
+    let r = queries::get(&state, id).await?;
     let mut parameters: BTreeMap<String, Value> =
         serde_json::from_value(r.parameters.clone()).unwrap_or_default();
-    if let (Some(sealed), Some(dek), Some(kek)) =
-        (r.secret_parameters, r.secret_dek, r.secret_kek_id)
-    {
-        let env = vault::Sealed {
-            sealed,
-            wrapped_dek: dek,
-            kek_id: kek,
-        };
-        let bytes = vault::open(&state.vault, r.id, SECRET_KIND, &env)
-            .map_err(|e| Problem::internal(&e))?;
-        let secret: BTreeMap<String, Value> = serde_json::from_slice(&bytes).unwrap_or_default();
-        parameters.extend(secret);
-    }
-    let targets = r.targets.and_then(|t| serde_json::from_value(t).ok());
-    let (run_id, _) = start(
+    let secret = crate::runs::admit::secret_parameters(&state, &r)
+        .map_err(|e| crate::http::errors::admission(&state, e))?;
+    parameters.retain(|k, _| !secret.contains_key(k));
+    parameters.extend(secret);
+    let targets = r
+        .targets
+        .clone()
+        .and_then(|t| serde_json::from_value(t).ok());
+    let mut trigger = Trigger::new(TriggerKind::Rerun, me.user_id.to_string());
+    trigger.cause_run_id = Some(id);
+    let done = admit(
         &state,
-        StartRun {
-            job_id: r.job_id,
+        Admission {
+            job: JobName::Id(r.job_id),
+            version: u32::try_from(r.job_version).ok(),
             parameters,
             targets,
-            trigger: Trigger {
-                kind: TriggerKind::Rerun,
-                actor: me.user_id.to_string(),
-            },
+            trigger,
+            intent_id: format!("http:{}", Uuid::now_v7()),
+            may_repeat: false,
+            public_intent_id: None,
             idempotency_key: None,
+            sealed: None,
             created_by: Some(me.user_id),
             rerun_of: Some(id),
         },
     )
-    .await?;
-    let mut res = accepted(run_id, false);
+    .await
+    .map_err(|e| crate::http::errors::admission(&state, e))?;
+    let mut res = accepted(done.run_id, false);
     res.extensions_mut()
-        .insert(AuditDetail::new("run.rerun", "run", run_id).summary(json!({"rerun_of": id})));
+        .insert(AuditDetail::new("run.rerun", "run", done.run_id).summary(json!({"rerun_of": id})));
     Ok(res)
 }

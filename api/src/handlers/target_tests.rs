@@ -28,13 +28,13 @@ use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::auth::Principal;
-use crate::handlers::targets::{group_member_ids, spec_of};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::store::{credential, target, target_group};
 use crate::targets::WinrmScheme;
 use crate::targets::hostkey::HostKeyState;
+use crate::targets::{group_member_ids, spec_of};
 
 /// Seconds allowed to a WinRM connection test.
 const WINRM_TIMEOUT_SECS: u32 = 15;
@@ -324,7 +324,7 @@ pub async fn test_group(
         .one(state.store.db())
         .await?
         .ok_or_else(|| Problem::not_found_entity("target group"))?;
-    let ids = group_member_ids(&state, &g).await?;
+    let ids = group_member_ids(state.store.db(), &g).await?;
     let members = target::Entity::find()
         .filter(target::Column::Id.is_in(ids))
         .all(state.store.db())

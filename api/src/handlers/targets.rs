@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Select, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -42,27 +42,11 @@ pub struct TargetView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The stored document of a row.
-pub fn spec_of(t: &target::Model) -> TargetSpec {
-    TargetSpec {
-        name: t.name.clone(),
-        hostname: t.hostname.clone(),
-        os_type: serde_json::from_value(json!(t.os_type)).unwrap_or(crate::targets::OsType::Other),
-        ssh: t.ssh.clone().and_then(|v| serde_json::from_value(v).ok()),
-        winrm: t.winrm.clone().and_then(|v| serde_json::from_value(v).ok()),
-        http: t.http.clone().and_then(|v| serde_json::from_value(v).ok()),
-        tags: serde_json::from_value(t.tags.clone()).unwrap_or_default(),
-        metadata: serde_json::from_value(t.metadata.clone()).unwrap_or_default(),
-        pool: t.pool.clone(),
-        enabled: t.enabled,
-    }
-}
-
 impl From<target::Model> for TargetView {
     fn from(t: target::Model) -> Self {
         Self {
             id: t.id,
-            spec: spec_of(&t),
+            spec: crate::targets::spec_of(&t),
             host_key: t
                 .host_key
                 .as_ref()
@@ -146,36 +130,6 @@ fn active(spec: TargetSpec, id: Uuid) -> target::ActiveModel {
     }
 }
 
-/// Targets matching a group: its static members plus its selector's matches.
-pub async fn group_member_ids(
-    state: &AppState,
-    g: &target_group::Model,
-) -> Result<Vec<Uuid>, Problem> {
-    let mut ids: Vec<Uuid> = serde_json::from_value(g.members.clone()).unwrap_or_default();
-    if let Some(sel) = &g.selector {
-        let mut q = target::Entity::find()
-            .select_only()
-            .column(target::Column::Id);
-        if let Some(tags) = sel
-            .get("tags")
-            .filter(|t| t.as_array().is_some_and(|a| !a.is_empty()))
-        {
-            q = q.filter(Expr::cust_with_values(
-                "tags @> $1::jsonb",
-                [tags.to_string()],
-            ));
-        }
-        if let Some(os) = sel.get("os_type").and_then(Value::as_str) {
-            q = q.filter(target::Column::OsType.eq(os));
-        }
-        let dynamic: Vec<Uuid> = q.into_tuple().all(state.store.db()).await?;
-        ids.extend(dynamic);
-    }
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
-}
-
 async fn filtered(state: &AppState, q: &TargetQuery) -> Result<Select<target::Entity>, Problem> {
     let mut s = target::Entity::find();
     if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
@@ -204,7 +158,7 @@ async fn filtered(state: &AppState, q: &TargetQuery) -> Result<Select<target::En
             .one(state.store.db())
             .await?
             .ok_or_else(|| Problem::not_found_entity("target group"))?;
-        let ids = group_member_ids(state, &g).await?;
+        let ids = crate::targets::group_member_ids(state.store.db(), &g).await?;
         s = s.filter(Condition::all().add(target::Column::Id.is_in(ids)));
     }
     Ok(s.order_by_asc(target::Column::Name))
@@ -293,7 +247,7 @@ pub async fn update(
             spec.name
         )));
     }
-    let before = spec_of(&current);
+    let before = crate::targets::spec_of(&current);
     let moved = before.hostname != spec.hostname
         || before.ssh.as_ref().map(|s| s.port) != spec.ssh.as_ref().map(|s| s.port);
     let summary = json!({"before": before, "after": spec});
@@ -468,7 +422,7 @@ pub async fn export(
         .all(state.store.db())
         .await?
         .iter()
-        .map(spec_of)
+        .map(crate::targets::spec_of)
         .collect();
     Ok(if format == "csv" {
         (

@@ -1,6 +1,5 @@
 //! JSON bodies in and out, with problem+json for every rejection.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,47 +8,80 @@ use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
 
-/// A JSON request body. Unknown fields, wrong types and bad JSON answer
-/// problem+json: 400 for syntax, 415 for the content type, 422 for shape.
+/// A JSON request body, read strictly ([`crate::strict`]): 415 for another
+/// content type, 413 past the size limit, 400 for what is not JSON, 422
+/// naming the place (`/targets/tags`) for JSON of the wrong shape or with a
+/// field the API does not know.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
+
+/// Whether a `Content-Type` is JSON (`application/json`, `…+json`).
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let headers = req.headers().clone();
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => {
-                let (status, slug, title) = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => (
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "unsupported-media-type",
-                        "Unsupported Media Type",
-                    ),
-                    JsonRejection::JsonDataError(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid-body",
-                        "Invalid Request Body",
-                    ),
-                    JsonRejection::BytesRejection(_) => (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload-too-large",
-                        "Payload Too Large",
-                    ),
-                    _ => (
-                        StatusCode::BAD_REQUEST,
-                        "malformed-body",
-                        "Malformed Request Body",
-                    ),
-                };
-                Err(Problem::new(status, slug, title)
-                    .detail(rejection.body_text())
-                    .for_request(&headers))
-            }
+        if !is_json(&headers) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported Media Type",
+            )
+            .detail("Expected request with `Content-Type: application/json`")
+            .for_request(&headers));
         }
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| {
+                let (slug, title) = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ("payload-too-large", "Payload Too Large")
+                } else {
+                    ("malformed-body", "Malformed Request Body")
+                };
+                Problem::new(r.status(), slug, title)
+                    .detail(r.body_text())
+                    .for_request(&headers)
+            })?;
+        read_json(&body)
+            .map(Self)
+            .map_err(|p| p.for_request(&headers))
     }
+}
+
+/// `T` from JSON bytes, with the API's problems for what does not fit.
+pub fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    crate::strict::json(body).map_err(|e| match e {
+        crate::strict::BodyError::Syntax(detail) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Malformed Request Body",
+        )
+        .detail(detail),
+        crate::strict::BodyError::Shape(at) => {
+            let detail = if at.path.is_empty() {
+                at.message.clone()
+            } else {
+                format!("{}: {}", at.path, at.message)
+            };
+            Problem::invalid(detail).errors(serde_json::json!([at]))
+        }
+    })
 }
 
 /// A JSON response with a status.

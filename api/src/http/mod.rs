@@ -2,12 +2,14 @@
 //! response passes (request ids, tracing, audit, CORS, body limit, security
 //! headers).
 
+pub mod audit_layer;
+pub mod errors;
+pub mod guard;
 pub mod json;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -16,7 +18,6 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use opsc_runtime::Config;
-use opsc_runtime::bus::Bus;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -25,70 +26,18 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::keys::DerivedKeys;
-use crate::auth::throttle::{Limits, Throttle};
-use crate::settings::Settings;
-use crate::store::Store;
+use crate::core::Core;
 
-/// State shared by every handler; built once.
+/// State shared by every handler: the [`Core`], which is everything the
+/// domain modules need; HTTP adds nothing of its own that must be shared.
 #[derive(Clone, Debug)]
-pub struct AppState {
-    /// The system of record.
-    pub store: Store,
-    /// The bus, for publishing commands and audit events.
-    pub bus: Bus,
-    /// The configuration.
-    pub config: Arc<Config>,
-    /// Keys derived from the master key.
-    pub keys: Arc<DerivedKeys>,
-    /// Login throttling.
-    pub throttle: Arc<Throttle>,
-    /// Security settings (cached).
-    pub settings: Settings,
-    /// An Argon2 hash checked for unknown users, so they cost the same time.
-    pub dummy_hash: Arc<str>,
-    /// Key-encryption keys of the credential vault.
-    pub vault: Arc<crate::vault::Keyring>,
-    /// Seals credentials for the worker pool that uses them.
-    pub sealer: Arc<opsc_runtime::seal::PoolSealer>,
-    /// Live workers, from their heartbeats.
-    pub workers: crate::workers::Registry,
-}
+pub struct AppState(pub Core);
 
-impl AppState {
-    /// Builds the state; fails on a bad master key.
-    pub fn new(store: Store, bus: Bus, config: Arc<Config>) -> anyhow::Result<Self> {
-        let master = config.master_key()?;
-        let keys = DerivedKeys::from_master(master.expose());
-        let retired: Vec<[u8; 32]> = config
-            .retired_master_keys()?
-            .iter()
-            .map(|k| *k.expose())
-            .collect();
-        let vault = crate::vault::Keyring::new(master.expose(), &retired);
-        let a = &config.auth;
-        let throttle = Throttle::new(Limits {
-            per_address: usize::try_from(a.address_failure_limit).unwrap_or(usize::MAX),
-            window: Duration::from_secs(15 * 60),
-            lockout_threshold: a.lockout_threshold,
-            lockout: Duration::from_secs(a.lockout_secs),
-        });
-        let dummy = crate::password::hash(&crate::password::generate())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
-        Ok(Self {
-            settings: Settings::new(store.db().clone()),
-            store,
-            bus,
-            keys: Arc::new(keys),
-            throttle: Arc::new(throttle),
-            dummy_hash: dummy.into(),
-            vault: Arc::new(vault),
-            sealer: Arc::new(opsc_runtime::seal::PoolSealer::new(config.master_key()?)),
-            workers: crate::workers::Registry::new(Duration::from_secs(
-                config.worker.heartbeat_secs,
-            )),
-            config,
-        })
+impl std::ops::Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.0
     }
 }
 
@@ -130,10 +79,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(problem::not_found)
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::audit::record_layer,
-        ))
+        .layer(from_fn_with_state(state.clone(), audit_layer::record))
         .with_state(state)
 }
 

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::routes::{Route, table};
 use crate::auth::Access;
-use crate::auth::guard::BEARER_PROTOCOL_PREFIX;
 use crate::handlers::run_stream::ws::PROTOCOL;
+use crate::http::guard::BEARER_PROTOCOL_PREFIX;
 
 fn access_name(a: Access) -> &'static str {
     match a {

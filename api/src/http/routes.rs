@@ -10,11 +10,11 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::AppState;
-use crate::auth::guard::guard;
 use crate::auth::{Access, Rule};
 use crate::handlers::{
     audit, auth, credentials, groups, me, mfa, settings, target_tests, targets, tokens, users,
 };
+use crate::http::guard::guard;
 use crate::sessions::TokenPair;
 use crate::store::user::Role;
 

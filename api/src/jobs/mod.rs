@@ -7,6 +7,7 @@
 //! in `opsc_proto::job_check`, shared with the other roles; this module only
 //! adds what concerns storing a definition.
 
+pub mod cache;
 pub mod store;
 
 use opsc_proto::job::{JobDefinition, ParamType, STEP_TYPES};
@@ -14,7 +15,6 @@ use opsc_proto::job_check::{PathError, check};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use serde_path_to_error::Segment;
 
 use crate::http::problem::Problem;
 
@@ -68,58 +68,40 @@ impl Format {
 }
 
 /// Reads a definition; a document that does not fit the model answers the
-/// one problem found, at its path (an empty path for syntax errors).
+/// one problem found, at its path (an empty path for syntax errors). A field
+/// the model does not know is such a problem: the wire types ignore unknown
+/// fields (for newer peers), but a person's typo must not pass silently.
 pub fn parse(body: &[u8], format: Format) -> Result<JobDefinition, PathError> {
-    match format {
+    let mut unknown: Option<PathError> = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        if unknown.is_none() {
+            unknown = Some(crate::strict::unknown_field(&path));
+        }
+    };
+    let def: JobDefinition = match format {
         Format::Json => {
             let mut de = serde_json::Deserializer::from_slice(body);
-            let def = serde_path_to_error::deserialize(&mut de).map_err(|e| located(&e))?;
+            let def = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+                &mut de, &mut note,
+            ))
+            .map_err(|e| crate::strict::located(&e))?;
             de.end().map_err(|e| PathError::new("", e.to_string()))?;
-            Ok(def)
+            def
         }
         Format::Yaml => {
             let text = std::str::from_utf8(body)
                 .map_err(|e| PathError::new("", format!("the document is not UTF-8: {e}")))?;
-            serde_path_to_error::deserialize(serde_norway::Deserializer::from_str(text))
-                .map_err(|e| located(&e))
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+                serde_norway::Deserializer::from_str(text),
+                &mut note,
+            ))
+            .map_err(|e| crate::strict::located(&e))?
         }
+    };
+    match unknown {
+        Some(e) => Err(e),
+        None => Ok(def),
     }
-}
-
-fn located<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> PathError {
-    let mut pointer = String::new();
-    // The YAML error names its own path (`steps[0].with: …`); drop it.
-    let mut dotted = String::new();
-    let mut prefixes = Vec::new();
-    for segment in e.path().iter() {
-        match segment {
-            Segment::Seq { index } => {
-                pointer.push_str(&format!("/{index}"));
-                dotted.push_str(&format!("[{index}]"));
-            }
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push_str(&format!("/{}", escape(key)));
-                if !dotted.is_empty() {
-                    dotted.push('.');
-                }
-                dotted.push_str(key);
-            }
-            Segment::Unknown => {}
-        }
-        prefixes.push(format!("{dotted}: "));
-    }
-    let message = e.inner().to_string();
-    let message = prefixes
-        .iter()
-        .rev()
-        .find_map(|p| message.strip_prefix(p.as_str()))
-        .unwrap_or(&message);
-    PathError::new(pointer, message)
-}
-
-/// Escapes one JSON-pointer reference token.
-fn escape(raw: &str) -> String {
-    raw.replace('~', "~0").replace('/', "~1")
 }
 
 /// Every reason not to store `def`: the shared semantic checks, and secret
@@ -129,7 +111,7 @@ pub fn validate(def: &JobDefinition) -> Vec<PathError> {
     let mut errors = check(def, STEP_TYPES);
     for (name, param) in &def.parameters {
         if param.kind == ParamType::Secret && param.default.is_some() {
-            let path = format!("/parameters/{}/default", escape(name));
+            let path = format!("/parameters/{}/default", crate::strict::escape(name));
             // Whatever else is said about this default is beside the point.
             errors.retain(|e| e.path != path);
             errors.push(PathError::new(path, SECRET_DEFAULT));

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod credential;
 pub mod job;
 pub mod job_version;
+pub mod paging;
 pub mod recovery_code;
 pub mod run;
 pub mod run_step;

@@ -43,6 +43,12 @@ pub struct Model {
     pub shards_finished: Json,
     /// The client's `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+    /// The intent the run was admitted from: one run per intent.
+    pub intent_id: Option<String>,
+    /// Where the intent came from (`scheduler`, `integration:ci` …).
+    pub trigger_origin: Option<String>,
+    /// The run that caused this one (dependency, retry, re-run).
+    pub cause_run_id: Option<Uuid>,
     /// The run this one re-runs.
     pub rerun_of: Option<Uuid>,
     /// The user who started it.

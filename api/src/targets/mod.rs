@@ -3,6 +3,9 @@
 
 pub mod csv_io;
 pub mod hostkey;
+mod members;
+
+pub use members::{group_member_ids, resolve, spec_of, unknown_in};
 
 use std::collections::BTreeMap;
 

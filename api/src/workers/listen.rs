@@ -7,7 +7,7 @@ use opsc_proto::CloudEvent;
 use opsc_proto::events::WorkerHeartbeat;
 use tokio_util::sync::CancellationToken;
 
-use crate::http::AppState;
+use crate::core::Core;
 
 /// How often expired workers are forgotten (listing never shows them anyway).
 const PRUNE_EVERY: Duration = Duration::from_secs(5);
@@ -15,7 +15,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(5);
 /// Subscribes to every pool's heartbeats and records them in
 /// `state.workers` until shutdown. Core NATS re-subscribes by itself after
 /// a reconnect.
-pub async fn listen(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn listen(state: Core, shutdown: CancellationToken) -> anyhow::Result<()> {
     let subject = state.bus.subjects.worker_heartbeats_all();
     let mut beats = loop {
         match state.bus.client.subscribe(subject.clone()).await {

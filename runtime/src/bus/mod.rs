@@ -6,6 +6,7 @@
 //! is set up again without restarting any role. A NATS without JetStream is
 //! refused with a clear message.
 
+pub mod consume;
 mod provision;
 mod publish;
 
@@ -21,7 +22,7 @@ use crate::config::NatsConfig;
 use crate::{Check, Metrics};
 
 pub use provision::{ProvisionError, provision};
-pub use publish::PublishError;
+pub use publish::{Encoded, Pending, PublishError};
 
 /// A connected installation bus: client, JetStream context and names.
 #[derive(Clone, Debug)]
@@ -36,6 +37,8 @@ pub struct Bus {
     pub streams: StreamNames,
     /// CloudEvents `source` of this process: `/opsconductor/<prefix>/<roles>`.
     pub source: String,
+    /// Consumer and dead-letter metrics of this process.
+    pub metrics: crate::metrics::BusMetrics,
     replicas: usize,
 }
 
@@ -185,6 +188,7 @@ pub async fn start(opts: StartOptions<'_>) -> Result<BusRuntime, StartError> {
         subjects: Subjects::new(prefix.clone()),
         streams: StreamNames::new(&prefix),
         source: format!("/opsconductor/{prefix}/{}", opts.roles),
+        metrics: opts.metrics.bus.clone(),
         replicas: 1,
     };
     let mut topology = Topology::for_prefix(&prefix, opts.nats.stream_max_bytes);

@@ -1,10 +1,18 @@
-//! Publishing commands and events with deduplication, and dead-lettering.
+//! Publishing commands and events, and dead-lettering.
+//!
+//! Every JetStream message carries `Nats-Msg-Id` (the envelope id, so a
+//! retried publish inside the stream's duplicate window is stored once),
+//! `Content-Type: application/cloudevents+json` and `Ce-Type` (the
+//! CloudEvents type, so a consumer can route without parsing the body).
+//! The subject comes from the payload ([`Routed`]): no producer assembles
+//! subject tokens by hand.
 
 use async_nats::HeaderMap;
+use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::{self, AckKind};
 use base64::Engine as _;
 use opsc_proto::events::DeadLetter;
-use opsc_proto::{CloudEvent, EventType};
+use opsc_proto::{CloudEvent, Routed};
 
 use super::Bus;
 
@@ -18,29 +26,109 @@ pub struct PublishError {
     pub reason: String,
 }
 
+/// The headers of every message OpsConductor publishes.
+fn headers<T>(event: &CloudEvent<T>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", event.id.as_str());
+    headers.insert("Content-Type", "application/cloudevents+json");
+    headers.insert("Ce-Type", event.event_type.as_str());
+    headers
+}
+
+/// An envelope ready to send: its subject, id, type and bytes.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// The subject.
+    pub subject: String,
+    /// The envelope id (`Nats-Msg-Id`).
+    pub id: String,
+    /// The CloudEvents type.
+    pub event_type: &'static str,
+    /// The JSON body.
+    pub body: bytes::Bytes,
+}
+
+impl Encoded {
+    /// Encodes `event` for the installation of `subjects`.
+    pub fn of<T: Routed>(subjects: &opsc_proto::Subjects, event: &CloudEvent<T>) -> Self {
+        Self {
+            subject: event.data.subject(subjects),
+            id: event.id.clone(),
+            event_type: T::TYPE,
+            body: event.encode().into(),
+        }
+    }
+}
+
+/// A publish sent and not yet acknowledged; await it with [`Pending::ack`].
+/// Publishes on one connection are stored in the order they were sent, so
+/// a producer may send several and then wait for all of them.
+#[derive(Debug)]
+pub struct Pending {
+    subject: String,
+    ack: PublishAckFuture,
+}
+
+impl Pending {
+    /// Waits for JetStream's acknowledgement.
+    pub async fn ack(self) -> Result<jetstream::publish::PublishAck, PublishError> {
+        let subject = self.subject;
+        self.ack.await.map_err(|e| PublishError {
+            subject,
+            reason: e.to_string(),
+        })
+    }
+}
+
 impl Bus {
-    /// Publishes an envelope and waits for JetStream's acknowledgement.
-    ///
-    /// `Nats-Msg-Id` is the envelope id, so a retried publish within the
-    /// stream's duplicate window is stored once.
-    pub async fn publish<T: EventType>(
+    /// Publishes an envelope on its payload's subject and waits for
+    /// JetStream's acknowledgement.
+    pub async fn publish<T: Routed>(
+        &self,
+        event: &CloudEvent<T>,
+    ) -> Result<jetstream::publish::PublishAck, PublishError> {
+        self.send(event).await?.ack().await
+    }
+
+    /// Sends an envelope without waiting for the acknowledgement.
+    pub async fn send<T: Routed>(&self, event: &CloudEvent<T>) -> Result<Pending, PublishError> {
+        self.send_encoded(Encoded::of(&self.subjects, event)).await
+    }
+
+    /// Sends an envelope encoded before (to send it again after a failed
+    /// acknowledgement).
+    pub async fn send_encoded(&self, e: Encoded) -> Result<Pending, PublishError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", e.id.as_str());
+        headers.insert("Content-Type", "application/cloudevents+json");
+        headers.insert("Ce-Type", e.event_type);
+        let ack = self
+            .js
+            .publish_with_headers(e.subject.clone(), headers, e.body)
+            .await
+            .map_err(|err| PublishError {
+                subject: e.subject.clone(),
+                reason: err.to_string(),
+            })?;
+        Ok(Pending {
+            subject: e.subject,
+            ack,
+        })
+    }
+
+    /// Publishes on core NATS (not stored): cancel requests, heartbeats.
+    pub async fn publish_core<T: opsc_proto::EventType>(
         &self,
         subject: String,
         event: &CloudEvent<T>,
-    ) -> Result<jetstream::publish::PublishAck, PublishError> {
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", event.id.as_str());
-        headers.insert("Content-Type", "application/cloudevents+json");
-        let fail = |reason: String| PublishError {
-            subject: subject.clone(),
-            reason,
-        };
-        let ack = self
-            .js
-            .publish_with_headers(subject.clone(), headers, event.encode().into())
+    ) -> Result<(), PublishError> {
+        self.client
+            .publish_with_headers(subject.clone(), headers(event), event.encode().into())
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        ack.await.map_err(|e| fail(e.to_string()))
+            .map_err(|e| PublishError {
+                subject,
+                reason: e.to_string(),
+            })
     }
 
     /// Stores `msg` as a dead letter with `reason`, then terminates it.
@@ -58,6 +146,29 @@ impl Bus {
             origin,
             &msg.subject,
             &msg.payload,
+            u64::try_from(deliveries).unwrap_or(1),
+            reason,
+        )
+        .await?;
+        msg.ack_with(AckKind::Term).await.map_err(|e| PublishError {
+            subject: msg.subject.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// As [`Bus::dead_letter`], keeping `payload` instead of the original.
+    pub async fn dead_letter_as(
+        &self,
+        origin: &str,
+        msg: &jetstream::Message,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<(), PublishError> {
+        let deliveries = msg.info().map(|i| i.delivered).unwrap_or(1);
+        self.store_dead_letter(
+            origin,
+            &msg.subject,
+            payload,
             u64::try_from(deliveries).unwrap_or(1),
             reason,
         )
@@ -105,8 +216,11 @@ impl Bus {
             payload_encoding: payload_encoding.to_owned(),
         };
         let event = CloudEvent::new(self.source.clone(), letter).with_subject(origin);
-        self.publish(self.subjects.dead_letter(origin), &event)
-            .await?;
+        self.publish(&event).await?;
+        self.metrics
+            .dead_letters
+            .get_or_create(&vec![("origin".to_owned(), origin.to_owned())])
+            .inc();
         tracing::warn!(origin, subject, reason, "Message dead-lettered.");
         Ok(())
     }

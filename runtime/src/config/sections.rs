@@ -153,6 +153,11 @@ pub struct AuthConfig {
     pub lockout_secs: u64,
     /// Failed logins from one client address per 15 minutes before it is throttled.
     pub address_failure_limit: u32,
+    /// Seconds an authenticated token is remembered, so a busy client does
+    /// not cost a database lookup per request (0: never). A revocation,
+    /// deactivation or role change on any api replica ends it at once on
+    /// every replica; this bounds the delay if that notice is lost.
+    pub token_cache_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -163,6 +168,7 @@ impl Default for AuthConfig {
             lockout_threshold: 10,
             lockout_secs: 900,
             address_failure_limit: 100,
+            token_cache_secs: 10,
         }
     }
 }

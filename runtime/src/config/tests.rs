@@ -33,7 +33,7 @@ fn a_worker_needs_its_seal_key_or_the_master_key() {
         "{e}"
     );
     let key =
-        crate::seal::SealKey::for_pool(&crate::config::MasterKey::from_bytes([3; 32]), "default");
+        crate::keys::SealKey::for_pool(&crate::keys::MasterKey::from_bytes([3; 32]), "default");
     let mut with_key = c;
     with_key.worker.seal_key = Some(key.to_base64().into());
     with_key.validate(&[Role::Worker]).unwrap();

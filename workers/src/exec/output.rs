@@ -8,10 +8,10 @@
 
 use std::sync::Mutex;
 
-use async_nats::jetstream::context::PublishAckFuture;
 use opsc_proto::CloudEvent;
 use opsc_proto::events::{OutputLine, OutputStream};
 use opsc_runtime::bus::Bus;
+use opsc_runtime::bus::Pending;
 use uuid::Uuid;
 
 use crate::template::redact;
@@ -27,7 +27,7 @@ struct State {
     truncated: bool,
     stdout: String,
     stderr: String,
-    acks: Vec<PublishAckFuture>,
+    acks: Vec<Pending>,
     publish_failed: bool,
 }
 
@@ -61,6 +61,8 @@ pub struct Captured {
     pub stderr: String,
     /// The cap cut the output.
     pub truncated: bool,
+    /// Lines published (the last `line_no`).
+    pub lines: u64,
 }
 
 fn index(stream: OutputStream) -> usize {
@@ -202,13 +204,7 @@ impl OutputSink {
     async fn publish(&self, line: OutputLine) {
         let Some(bus) = &self.bus else { return };
         let event = CloudEvent::new(bus.source.clone(), line);
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", event.id.as_str());
-        match bus
-            .js
-            .publish_with_headers(self.subject.clone(), headers, event.encode().into())
-            .await
-        {
+        match bus.send(&event).await {
             Ok(ack) => {
                 if let Ok(mut s) = self.state.lock() {
                     s.acks.push(ack);
@@ -242,7 +238,7 @@ impl OutputSink {
             .map(|mut s| std::mem::take(&mut s.acks))
             .unwrap_or_default();
         for ack in acks {
-            if let Err(e) = ack.await {
+            if let Err(e) = ack.ack().await {
                 tracing::warn!(error = %e, "Output line not acknowledged.");
             }
         }
@@ -252,6 +248,7 @@ impl OutputSink {
                 stdout: s.stdout.clone(),
                 stderr: s.stderr.clone(),
                 truncated: s.truncated,
+                lines: s.line_no,
             })
             .unwrap_or_default()
     }

@@ -17,9 +17,8 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use futures::StreamExt as _;
 use opsc_proto::CloudEvent;
-use opsc_proto::events::{OutputLine, OutputStream, StepFinished, StepStarted};
+use opsc_proto::events::{OutputLine, OutputStream, RunEvent, StepFinished};
 use opsc_runtime::bus::Bus;
-use serde_json::Value;
 use uuid::Uuid;
 
 /// How long reading back one message may take before the history counts as
@@ -61,7 +60,7 @@ impl History {
     }
 
     /// Folds one run event of shard `index` in, in stream order.
-    fn apply(&mut self, event: &str, envelope: CloudEvent<Value>, index: u32) {
+    fn apply(&mut self, envelope: CloudEvent<RunEvent>, index: u32) {
         let Some(sequence) = envelope.sequence else {
             return;
         };
@@ -69,18 +68,14 @@ impl History {
             return;
         }
         self.last_counter = self.last_counter.max(sequence & 0xffff_ffff);
-        match event {
-            "step_started" => {
-                if let Ok(s) = serde_json::from_value::<StepStarted>(envelope.data) {
-                    self.steps
-                        .insert((s.step_id, s.target_id), Recorded::Started(s.attempt));
-                }
+        match envelope.data {
+            RunEvent::StepStarted(s) => {
+                self.steps
+                    .insert((s.step_id, s.target_id), Recorded::Started(s.attempt));
             }
-            "step_finished" => {
-                if let Ok(f) = serde_json::from_value::<StepFinished>(envelope.data) {
-                    self.steps
-                        .insert((f.step_id.clone(), f.target_id), Recorded::Finished(f));
-                }
+            RunEvent::StepFinished(f) => {
+                self.steps
+                    .insert((f.step_id.clone(), f.target_id), Recorded::Finished(f));
             }
             _ => {}
         }
@@ -147,9 +142,8 @@ pub async fn load(bus: &Bus, run_id: Uuid, index: u32) -> Result<History, String
     let run = run_id.to_string();
     let mut history = History::default();
     for m in read_all(bus, &bus.streams.events, bus.subjects.run_events(&run)).await? {
-        let event = m.subject.rsplit('.').next().unwrap_or_default().to_owned();
-        if let Ok(envelope) = serde_json::from_slice::<CloudEvent<Value>>(&m.payload) {
-            history.apply(&event, envelope, index);
+        if let Ok(envelope) = RunEvent::decode(&m.payload) {
+            history.apply(envelope, index);
         }
     }
     for m in read_all(bus, &bus.streams.logs, bus.subjects.run_logs(&run)).await? {
@@ -167,13 +161,16 @@ pub async fn load(bus: &Bus, run_id: Uuid, index: u32) -> Result<History, String
 
 #[cfg(test)]
 mod tests {
-    use opsc_proto::events::StepStatus;
+    use opsc_proto::events::{StepStarted, StepStatus};
 
     use super::*;
 
-    fn envelope<T: opsc_proto::EventType>(seq: u64, data: T) -> CloudEvent<Value> {
-        let typed = CloudEvent::new("test", data).with_sequence(seq);
-        serde_json::from_value(serde_json::to_value(typed).unwrap()).unwrap()
+    fn envelope<T: opsc_proto::EventType + Into<RunEvent>>(
+        seq: u64,
+        data: T,
+    ) -> CloudEvent<RunEvent> {
+        let bytes = CloudEvent::new("test", data).with_sequence(seq).encode();
+        RunEvent::decode(&bytes).unwrap()
     }
 
     #[test]
@@ -188,7 +185,7 @@ mod tests {
             attempt: n,
             worker_id: "w".into(),
         };
-        h.apply("step_started", envelope(1 << 32 | 1, started(1)), 1);
+        h.apply(envelope(1 << 32 | 1, started(1)), 1);
         assert_eq!(h.of("a", Some(t)), Some(&Recorded::Started(1)));
         let finished = StepFinished {
             run_id: run,
@@ -200,15 +197,17 @@ mod tests {
             duration_ms: 5,
             error: None,
             output_truncated: false,
+            output_lines: 0,
+            step_type: None,
         };
-        h.apply("step_finished", envelope(1 << 32 | 2, finished), 1);
+        h.apply(envelope(1 << 32 | 2, finished), 1);
         assert!(
             matches!(h.of("a", Some(t)), Some(Recorded::Finished(f)) if f.status == StepStatus::Failed)
         );
-        h.apply("step_started", envelope(1 << 32 | 3, started(2)), 1);
+        h.apply(envelope(1 << 32 | 3, started(2)), 1);
         assert_eq!(h.of("a", Some(t)), Some(&Recorded::Started(2)));
         // Shard 0's events are not this shard's.
-        h.apply("step_started", envelope(9, started(7)), 1);
+        h.apply(envelope(9, started(7)), 1);
         assert_eq!(h.of("a", Some(t)), Some(&Recorded::Started(2)));
         assert_eq!(h.last_counter, 3);
     }

@@ -52,6 +52,29 @@ impl std::fmt::Debug for Shard {
     }
 }
 
+/// How one step attempt ended, for its `step_finished`.
+#[derive(Debug)]
+struct Ended {
+    attempt: u32,
+    outcome: StepOutcome,
+    duration_ms: u64,
+    truncated: bool,
+    lines: u64,
+}
+
+impl Ended {
+    /// An attempt that never ran (skipped, refused before it started).
+    fn without_output(attempt: u32, outcome: StepOutcome) -> Self {
+        Self {
+            attempt,
+            outcome,
+            duration_ms: 0,
+            truncated: false,
+            lines: 0,
+        }
+    }
+}
+
 /// How a target's sequence of steps ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TargetEnd {
@@ -115,7 +138,14 @@ impl Shard {
         } else {
             d.targets.iter().map(Some).collect()
         };
-        let parallelism = d.definition.parallelism.unwrap_or(50).max(1) as usize;
+        // The dispatch's share of the run's parallelism (older apis sent
+        // none: then the job's).
+        let parallelism = if d.parallelism > 0 {
+            d.parallelism
+        } else {
+            d.definition.parallelism.unwrap_or(50)
+        }
+        .max(1) as usize;
         let keep_going = d.definition.keep_going.unwrap_or(true);
         let limit = tokio::sync::Semaphore::new(parallelism);
         let mut running = futures::stream::FuturesUnordered::new();
@@ -181,14 +211,14 @@ impl Shard {
                 self.finished(
                     step,
                     target_id,
-                    0,
-                    StepOutcome {
-                        status,
-                        exit_code: None,
-                        error: Some(why.to_owned()),
-                    },
-                    0,
-                    false,
+                    Ended::without_output(
+                        0,
+                        StepOutcome {
+                            status,
+                            exit_code: None,
+                            error: Some(why.to_owned()),
+                        },
+                    ),
                 )
                 .await;
                 continue;
@@ -212,7 +242,7 @@ impl Shard {
                         "worker_lost: the worker running this step stopped; the step is not idempotent, so it was not repeated",
                         None,
                     );
-                    self.finished(step, target_id, attempt, o.clone(), 0, false)
+                    self.finished(step, target_id, Ended::without_output(attempt, o.clone()))
                         .await;
                     end = TargetEnd::Lost;
                     ctx.steps.insert(
@@ -302,12 +332,14 @@ impl Shard {
                         exit_code: None,
                         error: Some("`when` is false".to_owned()),
                     };
-                    self.finished(step, target_id, 0, o.clone(), 0, false).await;
+                    self.finished(step, target_id, Ended::without_output(0, o.clone()))
+                        .await;
                     return (o, Default::default());
                 }
                 Err(e) => {
                     let o = StepOutcome::failed(format!("when: {e}"), None);
-                    self.finished(step, target_id, 1, o.clone(), 0, false).await;
+                    self.finished(step, target_id, Ended::without_output(1, o.clone()))
+                        .await;
                     return (o, Default::default());
                 }
             }
@@ -317,14 +349,16 @@ impl Shard {
                 format!("this worker has no step type {:?}", step.kind),
                 None,
             );
-            self.finished(step, target_id, 1, o.clone(), 0, false).await;
+            self.finished(step, target_id, Ended::without_output(1, o.clone()))
+                .await;
             return (o, Default::default());
         };
         let with = match render_with(&step.with, kind.as_ref(), ctx) {
             Ok(w) => w,
             Err(e) => {
                 let o = StepOutcome::failed(e, None);
-                self.finished(step, target_id, 1, o.clone(), 0, false).await;
+                self.finished(step, target_id, Ended::without_output(1, o.clone()))
+                    .await;
                 return (o, Default::default());
             }
         };
@@ -336,9 +370,9 @@ impl Shard {
         let mut attempt = first_attempt.saturating_sub(1);
         loop {
             attempt += 1;
+            // Stored before the step runs: see `emit`.
             self.emitter
-                .emit(
-                    "step_started",
+                .emit_durable(
                     StepStarted {
                         run_id: self.dispatch.run_id,
                         step_id: step.id.clone(),
@@ -388,10 +422,13 @@ impl Shard {
             self.finished(
                 step,
                 target_id,
-                attempt,
-                outcome.clone(),
-                ms,
-                captured.truncated,
+                Ended {
+                    attempt,
+                    outcome: outcome.clone(),
+                    duration_ms: ms,
+                    truncated: captured.truncated,
+                    lines: captured.lines,
+                },
             )
             .await;
             let retryable = matches!(outcome.status, StepStatus::Failed | StepStatus::TimedOut);
@@ -410,28 +447,21 @@ impl Shard {
         }
     }
 
-    async fn finished(
-        &self,
-        step: &Step,
-        target_id: Option<uuid::Uuid>,
-        attempt: u32,
-        o: StepOutcome,
-        duration_ms: u64,
-        truncated: bool,
-    ) {
+    async fn finished(&self, step: &Step, target_id: Option<uuid::Uuid>, end: Ended) {
         self.emitter
             .emit(
-                "step_finished",
                 StepFinished {
                     run_id: self.dispatch.run_id,
                     step_id: step.id.clone(),
                     target_id,
-                    attempt,
-                    status: o.status,
-                    exit_code: o.exit_code,
-                    duration_ms,
-                    error: o.error,
-                    output_truncated: truncated,
+                    attempt: end.attempt,
+                    status: end.outcome.status,
+                    exit_code: end.outcome.exit_code,
+                    duration_ms: end.duration_ms,
+                    error: end.outcome.error,
+                    output_truncated: end.truncated,
+                    output_lines: end.lines,
+                    step_type: Some(step.kind.clone()),
                 },
                 None,
             )

@@ -14,7 +14,7 @@ use opsc_proto::CloudEvent;
 use opsc_proto::material::CredentialMaterial;
 use opsc_proto::probe::{FailureStage, ProbeProtocol, ProbeReply, ProbeRequest};
 use opsc_runtime::bus::Bus;
-use opsc_runtime::seal::SealKey;
+use opsc_runtime::keys::SealKey;
 use tokio_util::sync::CancellationToken;
 
 /// Queue group of the workers of one pool.

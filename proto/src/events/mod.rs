@@ -1,16 +1,23 @@
 //! Events: facts that happened, kept in the event stream for replay.
 //!
-//! Run events are published on `<p>.evt.run.<run_id>.<event>`, where `<event>`
-//! is the last token named on each type below; they carry the per-run
-//! `sequence` extension. Consumers are idempotent on the envelope `id`.
+//! Run events ([`run`]) are published on `<p>.evt.run.<run_id>.<token>`;
+//! they carry the per-run `sequence` extension. Consumers are idempotent on
+//! the envelope `id` and ignore fields they do not know.
+
+pub mod run;
+
+pub use run::{
+    RunAccepted, RunEvent, RunEventData, RunEventError, RunFinished, RunStarted, ShardFinished,
+    ShardRef, StepFinished, StepStarted,
+};
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::EventType;
-use crate::commands::Trigger;
+use crate::envelope::Routed;
+use crate::{EventType, Subjects};
 
 /// Terminal and intermediate states of a run. A state only moves forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -55,129 +62,6 @@ pub enum StepStatus {
     TimedOut,
 }
 
-/// Which part of a sharded run a worker executes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShardRef {
-    /// Zero-based shard index.
-    pub index: u32,
-    /// Number of shards of the run.
-    pub count: u32,
-}
-
-/// `…evt.run.<run_id>.accepted`: the api accepted a run request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RunAccepted {
-    /// The run.
-    pub run_id: Uuid,
-    /// Its job.
-    pub job_id: Uuid,
-    /// The job version it runs.
-    pub job_version: u32,
-    /// Who or what triggered it.
-    pub trigger: Trigger,
-}
-
-impl EventType for RunAccepted {
-    const TYPE: &'static str = "io.opsconductor.run.accepted.v1";
-    const SCHEMA: &'static str = "events/run.accepted.v1.json";
-}
-
-/// `…evt.run.<run_id>.started`: a worker started (a shard of) the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RunStarted {
-    /// The run.
-    pub run_id: Uuid,
-    /// The worker executing it.
-    pub worker_id: String,
-    /// The worker's pool.
-    pub pool: String,
-    /// The shard it executes.
-    pub shard: ShardRef,
-}
-
-impl EventType for RunStarted {
-    const TYPE: &'static str = "io.opsconductor.run.started.v1";
-    const SCHEMA: &'static str = "events/run.started.v1.json";
-}
-
-/// `…evt.run.<run_id>.step_started`: a step began on a target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StepStarted {
-    /// The run.
-    pub run_id: Uuid,
-    /// The step id from the job definition.
-    pub step_id: String,
-    /// The target, when the step runs on one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_id: Option<Uuid>,
-    /// Attempt number, starting at 1.
-    pub attempt: u32,
-    /// The worker executing it.
-    pub worker_id: String,
-}
-
-impl EventType for StepStarted {
-    const TYPE: &'static str = "io.opsconductor.run.step_started.v1";
-    const SCHEMA: &'static str = "events/run.step_started.v1.json";
-}
-
-/// `…evt.run.<run_id>.step_finished`: a step ended on a target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StepFinished {
-    /// The run.
-    pub run_id: Uuid,
-    /// The step id from the job definition.
-    pub step_id: String,
-    /// The target, when the step ran on one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_id: Option<Uuid>,
-    /// Attempt number, starting at 1.
-    pub attempt: u32,
-    /// Outcome.
-    pub status: StepStatus,
-    /// Exit code of a command, when there was one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    /// Wall time of the attempt.
-    pub duration_ms: u64,
-    /// What went wrong, for people (secrets redacted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Whether captured output hit the size cap.
-    #[serde(default)]
-    pub output_truncated: bool,
-}
-
-impl EventType for StepFinished {
-    const TYPE: &'static str = "io.opsconductor.run.step_finished.v1";
-    const SCHEMA: &'static str = "events/run.step_finished.v1.json";
-}
-
-/// `…evt.run.<run_id>.finished`: the run reached a terminal state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RunFinished {
-    /// The run.
-    pub run_id: Uuid,
-    /// Terminal status.
-    pub status: RunStatus,
-    /// Machine-readable reason for a non-success (`worker_lost`, `timeout` …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Accept-to-finish wall time.
-    pub duration_ms: u64,
-}
-
-impl EventType for RunFinished {
-    const TYPE: &'static str = "io.opsconductor.run.finished.v1";
-    const SCHEMA: &'static str = "events/run.finished.v1.json";
-}
-
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -190,7 +74,6 @@ pub enum OutputStream {
 
 /// `<p>.log.<run_id>.<step>`: one line of live output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct OutputLine {
     /// The run.
     pub run_id: Uuid,
@@ -212,9 +95,14 @@ impl EventType for OutputLine {
     const SCHEMA: &'static str = "events/run.output.v1.json";
 }
 
+impl Routed for OutputLine {
+    fn subject(&self, subjects: &Subjects) -> String {
+        subjects.step_log(&self.run_id.to_string(), &self.step_id)
+    }
+}
+
 /// `<p>.ctl.worker.heartbeat.<pool>` (core NATS): a worker is alive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct WorkerHeartbeat {
     /// Unique per worker process.
     pub worker_id: String,
@@ -241,12 +129,17 @@ impl EventType for WorkerHeartbeat {
     const SCHEMA: &'static str = "events/worker.heartbeat.v1.json";
 }
 
+impl Routed for WorkerHeartbeat {
+    fn subject(&self, subjects: &Subjects) -> String {
+        subjects.worker_heartbeat(&self.pool)
+    }
+}
+
 /// `<p>.dlq.<origin>`: a message a consumer could not process, and why.
 ///
 /// The original message is acknowledged (terminated) once its dead letter is
 /// stored, so nothing is lost and nothing blocks the consumer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct DeadLetter {
     /// The consumer that gave up on it.
     pub origin: String,
@@ -267,12 +160,17 @@ impl EventType for DeadLetter {
     const SCHEMA: &'static str = "events/dead_letter.v1.json";
 }
 
+impl Routed for DeadLetter {
+    fn subject(&self, subjects: &Subjects) -> String {
+        subjects.dead_letter(&self.origin)
+    }
+}
+
 /// `<p>.evt.audit.<audit_id>.recorded`: an audit record was written.
 ///
 /// Emitted for every state-changing request, login success and failure,
 /// API-token use and permission denial. Secrets are redacted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AuditRecorded {
     /// The record's id (also in the subject).
     pub audit_id: Uuid,
@@ -309,4 +207,10 @@ pub struct AuditRecorded {
 impl EventType for AuditRecorded {
     const TYPE: &'static str = "io.opsconductor.audit.recorded.v1";
     const SCHEMA: &'static str = "events/audit.recorded.v1.json";
+}
+
+impl Routed for AuditRecorded {
+    fn subject(&self, subjects: &Subjects) -> String {
+        subjects.area_event("audit", &self.audit_id.to_string(), "recorded")
+    }
 }

@@ -1,18 +1,16 @@
 //! The per-route guard: authenticates the bearer token and enforces the
 //! route's [`Access`]. Wrapped around every route at registration.
+//! Turning a token into a principal is the auth domain's
+//! ([`crate::auth::authenticate`]); this adds the HTTP around it.
 
+use super::AppState;
+use super::problem::Problem;
+use crate::auth::{Access, Credential, Principal, Rule};
+use crate::store::user::Role;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-
-use super::{Access, Credential, Principal, Rule, jwt, secret};
-use crate::http::AppState;
-use crate::http::problem::Problem;
-use crate::store::user::Role;
-use crate::store::{api_token, session, user};
 
 /// Authenticates and authorizes one request for a route declaring `access`.
 pub async fn guard(
@@ -105,68 +103,9 @@ pub async fn authenticate(
 async fn authenticate_token(state: &AppState, token: Option<&str>) -> Result<Principal, Problem> {
     let token =
         token.ok_or_else(|| unauthorized("Send a bearer token: Authorization: Bearer <token>."))?;
-    let db = state.store.db();
-    let invalid = || unauthorized("The token is invalid, expired or revoked.");
-    if token.starts_with(secret::API_TOKEN_PREFIX) {
-        let now = Utc::now();
-        let (tok, owner) = api_token::Entity::find()
-            .filter(api_token::Column::TokenHash.eq(secret::hash(token)))
-            .find_also_related(user::Entity)
-            .one(db)
-            .await
-            .map_err(|_| invalid())?
-            .ok_or_else(invalid)?;
-        let owner = owner.ok_or_else(invalid)?;
-        if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) || !owner.active {
-            return Err(invalid());
-        }
-        if tok
-            .last_used_at
-            .is_none_or(|t| (now - t.to_utc()).num_seconds() >= 60)
-        {
-            let _ = api_token::Entity::update_many()
-                .col_expr(
-                    api_token::Column::LastUsedAt,
-                    Expr::value(now.fixed_offset()),
-                )
-                .filter(api_token::Column::Id.eq(tok.id))
-                .exec(db)
-                .await;
-        }
-        return Ok(Principal {
-            user_id: owner.id,
-            username: owner.username,
-            role: tok.role.min(owner.role),
-            credential: Credential::ApiToken { token_id: tok.id },
-        });
-    }
-    let claims = jwt::verify(&state.keys, token, Utc::now().timestamp()).map_err(|_| invalid())?;
-    let u = user::Entity::find_by_id(claims.sub)
-        .one(db)
+    crate::auth::authenticate(state, token)
         .await
-        .map_err(|_| invalid())?
-        .filter(|u| u.active)
-        .ok_or_else(invalid)?;
-    let revoked = session::Entity::find()
-        .filter(session::Column::FamilyId.eq(claims.sid))
-        .filter(session::Column::RevokedAt.is_not_null())
-        .one(db)
-        .await
-        .map_err(|_| invalid())?
-        .is_some();
-    if revoked {
-        return Err(invalid());
-    }
-    Ok(Principal {
-        user_id: u.id,
-        username: u.username,
-        role: u.role,
-        credential: Credential::Session {
-            session_id: claims.sid,
-            mfa: claims.mfa,
-            expires_at: chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
-        },
-    })
+        .map_err(|_| unauthorized("The token is invalid, expired or revoked."))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::config::MasterKey;
+use super::{MasterKey, key_bytes};
 
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 12;
@@ -45,11 +45,22 @@ pub enum SealError {
 impl SealKey {
     /// The key of `pool`, derived from the master key.
     pub fn for_pool(master: &MasterKey, pool: &str) -> Self {
+        Self::derive(master, &format!("pool:{pool}"))
+    }
+
+    /// The key that seals run intents' secret parameters for the api
+    /// (`opsconductor keys seal-key --intake`): producers on the bus hold
+    /// it, and only the api, which holds the master key, opens with it.
+    pub fn intake(master: &MasterKey) -> Self {
+        Self::derive(master, "intake")
+    }
+
+    fn derive(master: &MasterKey, purpose: &str) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(b"opsconductor-seal"), master.expose());
         let mut key = [0_u8; 32];
         // 32 bytes is far below HKDF-SHA256's output limit.
         let _ = hk.expand(
-            format!("opsconductor seal v1 pool:{pool}").as_bytes(),
+            format!("opsconductor seal v1 {purpose}").as_bytes(),
             &mut key,
         );
         Self { key }
@@ -57,12 +68,7 @@ impl SealKey {
 
     /// A key from its base64 form (`worker.seal_key`).
     pub fn from_base64(text: &str) -> Option<Self> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .ok()?;
-        Some(Self {
-            key: bytes.try_into().ok()?,
-        })
+        key_bytes(text).ok().map(|key| Self { key })
     }
 
     /// The base64 form, for `opsconductor keys seal-key`.
@@ -132,6 +138,17 @@ impl PoolSealer {
     pub fn seal_for(&self, pool: &str, plaintext: &[u8], context: &str) -> String {
         SealKey::for_pool(&self.master, pool).seal(plaintext, context)
     }
+
+    /// Opens what a producer sealed for the api with the intake key.
+    pub fn open_intake(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SealError> {
+        SealKey::intake(&self.master).open(sealed, context)
+    }
+
+    /// Seals for the api's own intake (what the api hands to producers that
+    /// pass secrets back to it, such as schedules).
+    pub fn seal_intake(&self, plaintext: &[u8], context: &str) -> String {
+        SealKey::intake(&self.master).seal(plaintext, context)
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +180,22 @@ mod tests {
             dmz.open("not base64!", "probe-1"),
             Err(SealError::Malformed)
         ));
+    }
+
+    #[test]
+    fn the_intake_key_is_neither_a_pool_key_nor_the_master() {
+        let sealer = PoolSealer::new(master(4));
+        let sealed = SealKey::intake(&master(4)).seal(b"p", "run-intent/job:x");
+        assert_eq!(
+            sealer.open_intake(&sealed, "run-intent/job:x").unwrap(),
+            b"p"
+        );
+        assert!(sealer.open_intake(&sealed, "run-intent/job:y").is_err());
+        assert!(
+            SealKey::for_pool(&master(4), "intake")
+                .open(&sealed, "run-intent/job:x")
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! Domain errors as problem+json, in one place: every domain module returns
+//! its own error type, and this is where each becomes an HTTP answer.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use super::AppState;
+use super::problem::Problem;
+use crate::metrics::labels;
+use crate::runs::AdmitError;
+use crate::runs::lifecycle::CancelError;
+use crate::runs::queries::RunError;
+use crate::sessions::SessionError;
+
+/// 503: a dependency (the bus) is away; nothing was done.
+pub fn unavailable(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "bus-unavailable",
+        "The bus is unavailable",
+    )
+    .detail(detail)
+}
+
+/// A refused admission, counted as refused over HTTP.
+pub fn admission(state: &AppState, e: AdmitError) -> Problem {
+    if !e.is_transient() && !matches!(e, AdmitError::Broken(_)) {
+        state
+            .metrics
+            .intents_refused
+            .get_or_create(&labels(&[("origin", "http")]))
+            .inc();
+    }
+    Problem::from(e)
+}
+
+impl From<AdmitError> for Problem {
+    fn from(e: AdmitError) -> Self {
+        match e {
+            AdmitError::UnknownJob(_) => Problem::not_found_entity("job"),
+            AdmitError::Inactive => Problem::conflict(e.to_string()),
+            AdmitError::UnknownVersion(_) | AdmitError::ClearSecret(_) => {
+                Problem::invalid(e.to_string())
+            }
+            AdmitError::Invalid { detail, errors } => {
+                Problem::invalid(detail).errors(json!(errors))
+            }
+            AdmitError::Unavailable(detail) => unavailable(detail),
+            AdmitError::Db(e) => Problem::internal(&e),
+            AdmitError::Broken(cause) => Problem::internal(&cause),
+        }
+    }
+}
+
+impl From<RunError> for Problem {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::NotFound => Problem::not_found_entity("run"),
+            RunError::Db(e) => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<CancelError> for Problem {
+    fn from(e: CancelError) -> Self {
+        match e {
+            CancelError::Ended(_) => Problem::conflict(e.to_string()),
+            CancelError::Unavailable(detail) => unavailable(detail),
+        }
+    }
+}
+
+impl From<SessionError> for Problem {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Invalid => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
+                    .detail("The refresh token is invalid, expired or revoked.")
+            }
+            SessionError::Db(e) => Problem::internal(&e),
+        }
+    }
+}

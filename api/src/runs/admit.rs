@@ -1,0 +1,523 @@
+//! Run admission: the one way a run comes to exist.
+//!
+//! `POST /api/v1/jobs/{id}/run`, re-runs and every run intent on
+//! `<p>.cmd.run.request` (the scheduler, dependencies, retries,
+//! integrators) pass through [`admit`]: the intent is validated (job,
+//! version, parameters, targets), the run row is written idempotently by
+//! the intent's key, and the run's `accepted` event and dispatches are
+//! published. The answer (202, or the bus acknowledgement) comes only once
+//! JetStream stored them; a request refused for any reason leaves nothing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use opsc_proto::commands::{TargetSelection, Trigger};
+use opsc_proto::job::{JobDefinition, ParamType};
+use opsc_proto::job_check::PathError;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::dispatch::{self, Prepared};
+use super::wire_name;
+use crate::core::Core;
+use crate::metrics::labels;
+use crate::store::{job, job_version, run};
+use crate::vault;
+
+/// How long the acknowledgement of a run's messages may take before the
+/// run is withdrawn.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A replayed intent whose run is still queued and younger than this gets
+/// its messages published again (the bus drops repeats within its
+/// two-minute window): its first admission may have died before publishing.
+const REPUBLISH_WITHIN: chrono::TimeDelta = chrono::TimeDelta::seconds(100);
+
+/// Vault record kind of a run's secret parameters.
+pub const SECRET_KIND: &str = "run-parameters";
+
+/// Default run timeout.
+const RUN_TIMEOUT_SECS: u64 = 3600;
+
+/// The job an intent names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobName {
+    /// By id.
+    Id(Uuid),
+    /// By unique name.
+    Name(String),
+    /// By id, and the name must match.
+    Both(Uuid, String),
+}
+
+/// A run to admit, from the API or the bus.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// The job.
+    pub job: JobName,
+    /// The version; `None` runs the current one.
+    pub version: Option<u32>,
+    /// Every parameter value given, secret ones in the clear (they never
+    /// leave this process unsealed).
+    pub parameters: BTreeMap<String, Value>,
+    /// Targets overriding the job's.
+    pub targets: Option<TargetSelection>,
+    /// Who or what starts it.
+    pub trigger: Trigger,
+    /// One run per key, ever: the same key admits nothing new.
+    pub intent_id: String,
+    /// Whether this key may have been admitted before (it was given by the
+    /// client or producer, not generated here).
+    pub may_repeat: bool,
+    /// The intent id to show in the `accepted` event (bus intents only).
+    pub public_intent_id: Option<String>,
+    /// The client's `Idempotency-Key` (kept with the run).
+    pub idempotency_key: Option<String>,
+    /// Names of the parameters that arrived sealed, when secret parameters
+    /// must (bus intents); `None` when the caller is trusted with them (the
+    /// API, over TLS).
+    pub sealed: Option<std::collections::BTreeSet<String>>,
+    /// The user who starts it (API requests).
+    pub created_by: Option<Uuid>,
+    /// The run it re-runs.
+    pub rerun_of: Option<Uuid>,
+}
+
+/// What [`admit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// The run.
+    pub run_id: Uuid,
+    /// True when the intent had been admitted before: this is that run.
+    pub replayed: bool,
+}
+
+/// Why an intent was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    /// The job does not exist.
+    #[error("no job {0}")]
+    UnknownJob(String),
+    /// The job is inactive.
+    #[error("the job is inactive: activate it to run it")]
+    Inactive,
+    /// The version does not exist.
+    #[error("the job has no version {0}")]
+    UnknownVersion(u32),
+    /// Something in the intent does not fit: parameters, targets, keys.
+    #[error("{detail}")]
+    Invalid {
+        /// What, for people.
+        detail: String,
+        /// Each problem, located.
+        errors: Vec<PathError>,
+    },
+    /// A secret parameter arrived in the clear where it must be sealed.
+    #[error("parameter {0:?} is secret: send it sealed, in sealed_parameters")]
+    ClearSecret(String),
+    /// The bus did not take the run's messages; nothing was started.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    /// Stored data cannot be used (an unreadable definition, a credential
+    /// that does not open).
+    #[error("{0}")]
+    Broken(String),
+}
+
+impl AdmitError {
+    /// An `Invalid` with one located problem.
+    pub fn invalid(path: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Invalid {
+            detail: message.clone(),
+            errors: vec![PathError::new(path, message)],
+        }
+    }
+
+    /// Whether trying again may succeed (the bus or database was away).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Db(_))
+    }
+}
+
+/// A job row and the definition of the version to run.
+struct Resolved {
+    job: job::Model,
+    version: i32,
+    definition: Arc<JobDefinition>,
+}
+
+async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, AdmitError> {
+    let db = core.db();
+    let found = match &a.job {
+        JobName::Id(id) | JobName::Both(id, _) => job::Entity::find_by_id(*id).one(db).await?,
+        JobName::Name(name) => {
+            use sea_orm::{ColumnTrait, QueryFilter};
+            job::Entity::find()
+                .filter(job::Column::Name.eq(name.as_str()))
+                .one(db)
+                .await?
+        }
+    };
+    let j = found.ok_or_else(|| {
+        AdmitError::UnknownJob(match &a.job {
+            JobName::Id(id) | JobName::Both(id, _) => id.to_string(),
+            JobName::Name(n) => format!("named {n:?}"),
+        })
+    })?;
+    if let JobName::Both(_, name) = &a.job
+        && *name != j.name
+    {
+        return Err(AdmitError::invalid(
+            "/job_name",
+            format!("job {} is named {:?}, not {name:?}", j.id, j.name),
+        ));
+    }
+    if !j.active {
+        return Err(AdmitError::Inactive);
+    }
+    let version = match a.version {
+        None => j.current_version,
+        Some(v) => i32::try_from(v).map_err(|_| AdmitError::UnknownVersion(v))?,
+    };
+    if let Some(def) = core.definitions.get(j.id, version) {
+        return Ok(Resolved {
+            job: j,
+            version,
+            definition: def,
+        });
+    }
+    let row = job_version::Entity::find_by_id((j.id, version))
+        .one(db)
+        .await?
+        .ok_or(AdmitError::UnknownVersion(
+            u32::try_from(version).unwrap_or(0),
+        ))?;
+    let def: JobDefinition = serde_json::from_value(row.definition)
+        .map_err(|e| AdmitError::Broken(format!("the stored definition is unreadable: {e}")))?;
+    let def = Arc::new(def);
+    core.definitions.put(j.id, version, def.clone());
+    Ok(Resolved {
+        job: j,
+        version,
+        definition: def,
+    })
+}
+
+/// Parameter values split into what may be shown and what is secret.
+struct Parameters {
+    public: BTreeMap<String, Value>,
+    secret: BTreeMap<String, Value>,
+}
+
+fn parameters(
+    def: &JobDefinition,
+    given: &BTreeMap<String, Value>,
+    sealed: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Parameters, AdmitError> {
+    if let Some(sealed) = sealed
+        && let Some(name) = given.keys().find(|name| {
+            def.parameters
+                .get(*name)
+                .is_some_and(|p| p.kind == ParamType::Secret)
+                && !sealed.contains(*name)
+        })
+    {
+        return Err(AdmitError::ClearSecret(name.clone()));
+    }
+    let resolved =
+        opsc_proto::job_check::check_params(def, given).map_err(|errors| AdmitError::Invalid {
+            detail: format!(
+                "the parameters do not fit the job: {}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            errors,
+        })?;
+    let (mut public, mut secret) = (BTreeMap::new(), BTreeMap::new());
+    for (name, value) in resolved {
+        let is_secret = def
+            .parameters
+            .get(&name)
+            .is_some_and(|p| p.kind == ParamType::Secret);
+        if is_secret {
+            secret.insert(name.clone(), value);
+            public.insert(name, json!("***"));
+        } else {
+            public.insert(name, value);
+        }
+    }
+    Ok(Parameters { public, secret })
+}
+
+/// The run of an intent key, if it was admitted before.
+async fn existing(
+    db: &impl ConnectionTrait,
+    intent_id: &str,
+) -> Result<Option<run::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    run::Entity::find()
+        .filter(run::Column::IntentId.eq(intent_id))
+        .one(db)
+        .await
+}
+
+/// Validates, records and dispatches one run; see the module docs.
+pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
+    if a.may_repeat
+        && let Some(run) = existing(core.db(), &a.intent_id).await?
+    {
+        return replay(core, &a, run).await;
+    }
+    let resolved = resolve_job(core, &a).await?;
+    let def = resolved.definition.clone();
+    let params = parameters(&def, &a.parameters, a.sealed.as_ref())?;
+    if let Some(sel) = &a.targets {
+        let missing = crate::targets::unknown_in(core.db(), sel).await?;
+        if !missing.is_empty() {
+            return Err(AdmitError::Invalid {
+                detail: missing.join("; "),
+                errors: missing
+                    .iter()
+                    .map(|m| PathError::new("/targets", m.clone()))
+                    .collect(),
+            });
+        }
+    }
+    if !core.bus.is_connected() {
+        return Err(AdmitError::Unavailable(
+            "not connected to NATS now; nothing was started, retry".to_owned(),
+        ));
+    }
+    let run_id = Uuid::now_v7();
+    let accepted_at = Utc::now();
+    let deadline = accepted_at
+        + chrono::Duration::seconds(
+            i64::try_from(def.timeout_secs.unwrap_or(RUN_TIMEOUT_SECS)).unwrap_or(i64::MAX / 2_000),
+        );
+    let prepared = dispatch::prepare(
+        core,
+        dispatch::Order {
+            run_id,
+            job: &resolved.job,
+            version: resolved.version,
+            definition: &def,
+            public: &params.public,
+            secret: &params.secret,
+            targets: a.targets.as_ref(),
+            trigger: &a.trigger,
+            intent_id: a.public_intent_id.clone(),
+            accepted_at,
+            deadline,
+        },
+    )
+    .await?;
+    let inserted = insert(
+        core,
+        Row {
+            run_id,
+            a: &a,
+            job: &resolved.job,
+            version: resolved.version,
+            params: &params,
+            prepared: &prepared,
+            accepted_at,
+            deadline,
+        },
+    )
+    .await?;
+    if !inserted {
+        // Another admission of the same key won the race.
+        let run = existing(core.db(), &a.intent_id)
+            .await?
+            .ok_or_else(|| AdmitError::Broken("a run of this intent vanished".to_owned()))?;
+        return Ok(Admitted {
+            run_id: run.id,
+            replayed: true,
+        });
+    }
+    if let Err(e) = publish(core, &prepared).await {
+        // Not stored on the bus: the run does not exist.
+        let _ = run::Entity::delete_by_id(run_id).exec(core.db()).await;
+        tracing::warn!(error = %e, %run_id, "Run messages not acknowledged; run withdrawn.");
+        return Err(AdmitError::Unavailable(
+            "the run was not acknowledged by JetStream; nothing was started, retry".to_owned(),
+        ));
+    }
+    core.metrics
+        .runs_admitted
+        .get_or_create(&labels(&[("trigger", &wire_name(a.trigger.kind))]))
+        .inc();
+    Ok(Admitted {
+        run_id,
+        replayed: false,
+    })
+}
+
+/// An intent admitted before: its run, with its messages published again
+/// when its first admission may have died between the row and the bus.
+async fn replay(core: &Core, a: &Admission, run: run::Model) -> Result<Admitted, AdmitError> {
+    let young = Utc::now() - run.created_at.to_utc() < REPUBLISH_WITHIN;
+    if run.status == "queued" && run.started_at.is_none() && young {
+        match republish(core, a, &run).await {
+            Ok(()) => {}
+            Err(e) if e.is_transient() => return Err(e),
+            Err(e) => {
+                tracing::warn!(run_id = %run.id, error = %e, "Replayed run not published again.");
+            }
+        }
+    }
+    Ok(Admitted {
+        run_id: run.id,
+        replayed: true,
+    })
+}
+
+async fn republish(core: &Core, a: &Admission, run: &run::Model) -> Result<(), AdmitError> {
+    let mut again = a.clone();
+    again.version = u32::try_from(run.job_version).ok();
+    again.job = JobName::Id(run.job_id);
+    let resolved = resolve_job(core, &again).await?;
+    let params = parameters(&resolved.definition, &a.parameters, a.sealed.as_ref())?;
+    let prepared = dispatch::prepare(
+        core,
+        dispatch::Order {
+            run_id: run.id,
+            job: &resolved.job,
+            version: resolved.version,
+            definition: &resolved.definition,
+            public: &params.public,
+            secret: &params.secret,
+            targets: a.targets.as_ref(),
+            trigger: &a.trigger,
+            intent_id: a.public_intent_id.clone(),
+            accepted_at: run.created_at.to_utc(),
+            deadline: run.deadline.map_or_else(Utc::now, |d| d.to_utc()),
+        },
+    )
+    .await?;
+    if run
+        .shards
+        .is_some_and(|n| usize::try_from(n).ok() != Some(prepared.dispatches.len()))
+    {
+        return Err(AdmitError::Broken(
+            "the targets changed since the first admission; the reaper will end the run".to_owned(),
+        ));
+    }
+    publish(core, &prepared)
+        .await
+        .map_err(|e| AdmitError::Unavailable(e.to_string()))
+}
+
+/// Sends the `accepted` event, then every dispatch, and waits for all
+/// acknowledgements: on one connection they are stored in this order, so a
+/// run's first event always precedes its workers' events.
+async fn publish(core: &Core, p: &Prepared) -> Result<(), opsc_runtime::bus::PublishError> {
+    let send = async {
+        let mut pending = Vec::with_capacity(1 + p.dispatches.len());
+        pending.push(core.bus.send(&p.accepted).await?);
+        for d in &p.dispatches {
+            pending.push(core.bus.send(d).await?);
+        }
+        for ack in pending {
+            ack.ack().await?;
+        }
+        Ok(())
+    };
+    tokio::time::timeout(PUBLISH_TIMEOUT, send)
+        .await
+        .unwrap_or_else(|_| {
+            Err(opsc_runtime::bus::PublishError {
+                subject: core.bus.subjects.run_request(),
+                reason: format!("no acknowledgement within {PUBLISH_TIMEOUT:?}"),
+            })
+        })
+}
+
+/// What the run row is made of.
+struct Row<'a> {
+    run_id: Uuid,
+    a: &'a Admission,
+    job: &'a job::Model,
+    version: i32,
+    params: &'a Parameters,
+    prepared: &'a Prepared,
+    accepted_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+}
+
+/// Writes the run row; false when a run of the same intent exists.
+async fn insert(core: &Core, r: Row<'_>) -> Result<bool, AdmitError> {
+    let sealed = (!r.params.secret.is_empty()).then(|| {
+        let bytes = serde_json::to_vec(&r.params.secret).unwrap_or_default();
+        vault::seal(&core.vault, r.run_id, SECRET_KIND, &bytes)
+    });
+    let a = r.a;
+    let at = r.accepted_at.fixed_offset();
+    let shards = i32::try_from(r.prepared.dispatches.len()).unwrap_or(i32::MAX);
+    let inserted = core
+        .db()
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO runs (id, job_id, job_name, job_version, status, trigger_kind, trigger_actor,
+               trigger_origin, cause_run_id, parameters, secret_parameters, secret_dek, secret_kek_id,
+               targets, target_ids, shards, deadline, idempotency_key, intent_id, rerun_of, created_by,
+               created_at, updated_at)
+             VALUES ($1,$2,$3,$4,'queued',$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21)
+             ON CONFLICT (intent_id) DO NOTHING RETURNING id",
+            vec![
+                r.run_id.into(),
+                r.job.id.into(),
+                r.job.name.clone().into(),
+                r.version.into(),
+                wire_name(a.trigger.kind).into(),
+                a.trigger.actor.clone().into(),
+                a.trigger.origin.clone().into(),
+                a.trigger.cause_run_id.into(),
+                json!(r.params.public).into(),
+                sealed.as_ref().map(|s| s.sealed.clone()).into(),
+                sealed.as_ref().map(|s| s.wrapped_dek.clone()).into(),
+                sealed.as_ref().map(|s| s.kek_id.clone()).into(),
+                a.targets.as_ref().map(|t| json!(t)).into(),
+                json!(r.prepared.target_ids).into(),
+                shards.into(),
+                r.deadline.fixed_offset().into(),
+                a.idempotency_key.clone().into(),
+                a.intent_id.clone().into(),
+                a.rerun_of.into(),
+                a.created_by.into(),
+                at.into(),
+            ],
+        ))
+        .await?;
+    Ok(inserted.is_some())
+}
+
+/// The secret parameters stored with a run, opened (for a re-run).
+pub fn secret_parameters(
+    core: &Core,
+    r: &run::Model,
+) -> Result<BTreeMap<String, Value>, AdmitError> {
+    let (Some(sealed), Some(dek), Some(kek)) =
+        (&r.secret_parameters, &r.secret_dek, &r.secret_kek_id)
+    else {
+        return Ok(BTreeMap::new());
+    };
+    let env = vault::Sealed {
+        sealed: sealed.clone(),
+        wrapped_dek: dek.clone(),
+        kek_id: kek.clone(),
+    };
+    let bytes = vault::open(&core.vault, r.id, SECRET_KIND, &env)
+        .map_err(|e| AdmitError::Broken(format!("secret parameters cannot be opened: {e}")))?;
+    Ok(serde_json::from_slice(&bytes).unwrap_or_default())
+}

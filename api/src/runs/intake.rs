@@ -1,0 +1,175 @@
+//! The intake: run intents from the bus (`<p>.cmd.run.request`, durable
+//! `dispatcher`) admitted exactly like API requests.
+//!
+//! An intent that cannot be admitted — an unknown job, version or target,
+//! parameters that do not fit, a trigger kind reserved for the API, secret
+//! parameters that do not open — goes to `<p>.dlq.dispatcher` with the
+//! reason, and nothing else changes. A transient failure (the database or
+//! the bus away) is retried.
+
+use std::time::Duration;
+
+use opsc_proto::CloudEvent;
+use opsc_proto::commands::RunIntent;
+use opsc_runtime::bus::consume::{self, Delivery, Handler, Options, Outcome};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::admit::{Admission, AdmitError, JobName, admit};
+use crate::core::Core;
+use crate::metrics::labels;
+
+/// Intents admitted at once.
+const CONCURRENCY: usize = 64;
+
+/// Longest idempotency key.
+const MAX_KEY: usize = 200;
+
+/// Admits run intents from the bus until shutdown.
+pub async fn run(core: Core, shutdown: CancellationToken) {
+    let spec = opsc_proto::topology::Topology::shared_consumer(
+        core.bus.prefix(),
+        opsc_proto::topology::consumer::DISPATCHER,
+    );
+    let Some(spec) = spec else {
+        tracing::error!("The topology declares no dispatcher consumer.");
+        return;
+    };
+    let bus = core.bus.clone();
+    consume::run(
+        bus,
+        Options::new(spec)
+            .concurrency(CONCURRENCY)
+            .batch(CONCURRENCY),
+        std::sync::Arc::new(Intake { core }),
+        shutdown,
+    )
+    .await;
+}
+
+/// The intake handler.
+#[derive(Debug)]
+struct Intake {
+    core: Core,
+}
+
+impl Handler<CloudEvent<RunIntent>> for Intake {
+    async fn handle(&self, d: &Delivery<CloudEvent<RunIntent>>) -> Outcome {
+        let admission = match admission(&self.core, &d.message) {
+            Ok(a) => a,
+            Err(reason) => return self.refuse(&reason),
+        };
+        let trigger = admission.trigger.clone();
+        match admit(&self.core, admission).await {
+            Ok(done) => {
+                if !done.replayed {
+                    crate::audit::write(
+                        &self.core,
+                        crate::audit::Entry::system(
+                            "run.start",
+                            Some(("run", done.run_id.to_string())),
+                            json!({"intent_id": d.message.data.idempotency_key.clone().unwrap_or_else(|| d.message.id.clone()),
+                                   "trigger": trigger, "job_id": d.message.data.job_id, "job_name": d.message.data.job_name}),
+                        ),
+                    )
+                    .await;
+                }
+                Outcome::Ack
+            }
+            Err(e) if e.is_transient() => Outcome::retry(Duration::from_secs(1), e.to_string()),
+            Err(e @ AdmitError::ClearSecret(_)) => {
+                self.count_refusal();
+                Outcome::DeadLetterRedacted {
+                    reason: format!("run intent refused: {e}; its parameter values are not kept"),
+                    payload: redacted(&d.message),
+                }
+            }
+            Err(e) => self.refuse(&e.to_string()),
+        }
+    }
+}
+
+impl Intake {
+    fn refuse(&self, reason: &str) -> Outcome {
+        self.count_refusal();
+        Outcome::DeadLetter(format!("run intent refused: {reason}"))
+    }
+
+    fn count_refusal(&self) {
+        self.core
+            .metrics
+            .intents_refused
+            .get_or_create(&labels(&[("origin", "bus")]))
+            .inc();
+    }
+}
+
+/// The intent with every parameter value replaced, for a dead letter.
+fn redacted(event: &CloudEvent<RunIntent>) -> Vec<u8> {
+    let mut copy = event.clone();
+    for value in copy.data.parameters.values_mut() {
+        *value = json!("[redacted]");
+    }
+    copy.encode()
+}
+
+/// The admission an intent asks for, or why it cannot be one.
+fn admission(core: &Core, event: &CloudEvent<RunIntent>) -> Result<Admission, String> {
+    let intent = &event.data;
+    let job = match (intent.job_id, &intent.job_name) {
+        (Some(id), None) => JobName::Id(id),
+        (None, Some(name)) => JobName::Name(name.clone()),
+        (Some(id), Some(name)) => JobName::Both(id, name.clone()),
+        (None, None) => return Err("one of job_id and job_name is required".to_owned()),
+    };
+    if !intent.trigger.kind.allowed_on_bus() {
+        return Err(format!(
+            "trigger kind {:?} is set by the api only; on the bus use schedule, dependency, retry or integration",
+            super::wire_name(intent.trigger.kind)
+        ));
+    }
+    let key = match &intent.idempotency_key {
+        Some(k)
+            if k.is_empty() || k.len() > MAX_KEY || !k.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            return Err(format!(
+                "idempotency_key must be 1-{MAX_KEY} visible ASCII characters"
+            ));
+        }
+        Some(k) => k.clone(),
+        None => event.id.clone(),
+    };
+    let mut parameters = intent.parameters.clone();
+    let mut sealed_names = std::collections::BTreeSet::new();
+    if let Some(sealed) = &intent.sealed_parameters {
+        let plain = core
+            .sealer
+            .open_intake(sealed, &intent.seal_context())
+            .map_err(|e| format!("sealed_parameters: {e}"))?;
+        let secret: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_slice(&plain)
+                .map_err(|_| "sealed_parameters must hold a JSON object".to_owned())?;
+        for (name, value) in secret {
+            sealed_names.insert(name.clone());
+            if parameters.insert(name.clone(), value).is_some() {
+                return Err(format!(
+                    "parameter {name:?} is given both in parameters and in sealed_parameters"
+                ));
+            }
+        }
+    }
+    Ok(Admission {
+        job,
+        version: intent.job_version,
+        parameters,
+        targets: intent.targets.clone(),
+        trigger: intent.trigger.clone(),
+        intent_id: format!("bus:{key}"),
+        may_repeat: true,
+        public_intent_id: Some(key),
+        idempotency_key: intent.idempotency_key.clone(),
+        sealed: Some(sealed_names),
+        created_by: None,
+        rerun_of: None,
+    })
+}

@@ -1,0 +1,72 @@
+//! The output recorder: live output lines (`<p>.log.>`) into `run_output`,
+//! a batch per statement, idempotent by (run, step, target, line number).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsc_proto::CloudEvent;
+use opsc_proto::events::OutputLine;
+use opsc_proto::topology::{Topology, consumer};
+use opsc_runtime::bus::consume::{self, BatchHandler, Delivery, Options, Outcome};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::core::Core;
+
+/// Lines written in one statement at most.
+const BATCH: usize = 1024;
+
+/// Records output lines until shutdown.
+pub async fn run(core: Core, shutdown: CancellationToken) {
+    let Some(spec) = Topology::shared_consumer(core.bus.prefix(), consumer::RECORDER_OUTPUT) else {
+        tracing::error!("The topology declares no output recorder consumer.");
+        return;
+    };
+    consume::run_batches(
+        core.bus.clone(),
+        Options::new(spec).concurrency(2).batch(BATCH),
+        Arc::new(Output { core }),
+        shutdown,
+    )
+    .await;
+}
+
+#[derive(Debug)]
+struct Output {
+    core: Core,
+}
+
+impl BatchHandler<CloudEvent<OutputLine>> for Output {
+    async fn handle(&self, batch: &[Delivery<CloudEvent<OutputLine>>]) -> Vec<Outcome> {
+        let rows: Vec<Value> = batch
+            .iter()
+            .map(|d| {
+                let l = &d.message.data;
+                json!({"run_id": l.run_id, "step_id": l.step_id,
+                       "target_key": l.target_id.unwrap_or(uuid::Uuid::nil()),
+                       "line_no": l.line_no, "stream": l.stream, "text": l.text, "at": d.message.time})
+            })
+            .collect();
+        // Lines of a run that does not exist (withdrawn) are dropped by the join.
+        let result = self
+            .core
+            .db()
+            .execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO run_output (run_id, step_id, target_key, line_no, stream, text, at)
+                 SELECT x.run_id, x.step_id, x.target_key, x.line_no, x.stream, x.text, x.at
+                 FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, step_id text, target_key uuid,
+                      line_no bigint, stream text, text text, at timestamptz)
+                 JOIN runs r ON r.id = x.run_id
+                 ON CONFLICT DO NOTHING",
+                vec![json!(rows).into()],
+            ))
+            .await;
+        let outcome = match result {
+            Ok(_) => Outcome::Ack,
+            Err(e) => Outcome::retry(Duration::from_secs(1), format!("output not recorded: {e}")),
+        };
+        vec![outcome; batch.len()]
+    }
+}
