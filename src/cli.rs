@@ -165,8 +165,25 @@ pub enum KeysAction {
     /// workers their new seal keys.
     SealKey {
         /// The pool.
-        #[arg(long, default_value = "default")]
+        #[arg(long, default_value = "default", conflicts_with = "intake")]
         pool: String,
+        /// Print the api's intake key instead: producers of run intents
+        /// seal secret parameters with it (`keys seal`), only the api opens.
+        #[arg(long)]
+        intake: bool,
+    },
+    /// Seal standard input with a seal key, for a message on the bus: for
+    /// example a run intent's `sealed_parameters` (a JSON object of secret
+    /// parameters) with the intake key and the context
+    /// `run-intent/job:<job id>` (or `run-intent/name:<job name>`).
+    /// Prints the sealed value (base64). Needs no master key.
+    Seal {
+        /// A file holding the seal key (base64), e.g. the intake key.
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+        /// What the sealed value is bound to; it opens only for this.
+        #[arg(long)]
+        context: String,
     },
 }
 
@@ -245,12 +262,18 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Dev(args) => done(crate::dev::run(global, args).await),
         Command::Schemas { action } => done(crate::schemas::run(action)),
+        Command::Keys {
+            action: KeysAction::Seal { key_file, context },
+        } => done(crate::keys::seal(&key_file, &context)),
         Command::Keys { action } => {
             let config = load_config(global, Vec::new())?;
             opsc_runtime::telemetry::init(&config.log);
             done(match action {
                 KeysAction::Rotate => crate::keys::rotate(&config).await,
-                KeysAction::SealKey { pool } => crate::keys::seal_key(&config, &pool),
+                KeysAction::SealKey { pool, intake } => {
+                    crate::keys::seal_key(&config, &pool, intake)
+                }
+                KeysAction::Seal { .. } => Ok(()),
             })
         }
         Command::Login(args) => {

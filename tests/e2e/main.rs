@@ -29,6 +29,7 @@ mod dead_letters;
 mod dev;
 mod full_job;
 mod http_steps;
+mod intents;
 mod isolation;
 mod jobs;
 mod live;

@@ -170,10 +170,7 @@ pub async fn run_job(
         crate::http::json::read_json(&body).map_err(|p| p.for_request(&headers))?
     };
     let key = idempotency_key(&headers)?;
-    let intent_id = match &key {
-        Some(k) => format!("http:{}:{k}", me.user_id),
-        None => format!("http:{}", Uuid::now_v7()),
-    };
+    let intent_id = key.as_ref().map(|k| format!("http:{}:{k}", me.user_id));
     let done = admit(
         &state,
         Admission {
@@ -274,7 +271,7 @@ pub async fn rerun(
             parameters,
             targets,
             trigger,
-            intent_id: format!("http:{}", Uuid::now_v7()),
+            intent_id: None,
             may_repeat: false,
             public_intent_id: None,
             idempotency_key: None,

@@ -67,10 +67,11 @@ pub struct Admission {
     pub targets: Option<TargetSelection>,
     /// Who or what starts it.
     pub trigger: Trigger,
-    /// One run per key, ever: the same key admits nothing new.
-    pub intent_id: String,
+    /// One run per key, ever: the same key admits nothing new. `None` for
+    /// an API request without an `Idempotency-Key` (each is its own).
+    pub intent_id: Option<String>,
     /// Whether this key may have been admitted before (it was given by the
-    /// client or producer, not generated here).
+    /// client or producer).
     pub may_repeat: bool,
     /// The intent id to show in the `accepted` event (bus intents only).
     pub public_intent_id: Option<String>,
@@ -274,7 +275,8 @@ async fn existing(
 /// Validates, records and dispatches one run; see the module docs.
 pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
     if a.may_repeat
-        && let Some(run) = existing(core.db(), &a.intent_id).await?
+        && let Some(key) = &a.intent_id
+        && let Some(run) = existing(core.db(), key).await?
     {
         return replay(core, &a, run).await;
     }
@@ -337,7 +339,8 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
     .await?;
     if !inserted {
         // Another admission of the same key won the race.
-        let run = existing(core.db(), &a.intent_id)
+        let key = a.intent_id.as_deref().unwrap_or_default();
+        let run = existing(core.db(), key)
             .await?
             .ok_or_else(|| AdmitError::Broken("a run of this intent vanished".to_owned()))?;
         return Ok(Admitted {
@@ -473,7 +476,7 @@ async fn insert(core: &Core, r: Row<'_>) -> Result<bool, AdmitError> {
                targets, target_ids, shards, deadline, idempotency_key, intent_id, rerun_of, created_by,
                created_at, updated_at)
              VALUES ($1,$2,$3,$4,'queued',$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21)
-             ON CONFLICT (intent_id) DO NOTHING RETURNING id",
+             ON CONFLICT (intent_id) WHERE intent_id IS NOT NULL DO NOTHING RETURNING id",
             vec![
                 r.run_id.into(),
                 r.job.id.into(),

@@ -164,7 +164,7 @@ fn admission(core: &Core, event: &CloudEvent<RunIntent>) -> Result<Admission, St
         parameters,
         targets: intent.targets.clone(),
         trigger: intent.trigger.clone(),
-        intent_id: format!("bus:{key}"),
+        intent_id: Some(format!("bus:{key}")),
         may_repeat: true,
         public_intent_id: Some(key),
         idempotency_key: intent.idempotency_key.clone(),

@@ -52,6 +52,9 @@ pub async fn open(state: &AppState, run: &run::Model) -> Result<Frames, Problem>
     }
 }
 
+/// How long a step's end waits, live, for the output lines it announced.
+const LINES_WAIT: Duration = Duration::from_secs(2);
+
 /// A frame and when it happened.
 #[derive(Debug)]
 struct Timed {
@@ -59,6 +62,25 @@ struct Timed {
     frame: Frame,
     /// The final status, when this is the run's `finished` event.
     finished: Option<Value>,
+    /// For a `step_finished`: its step and target, and the lines it printed
+    /// (every one is on the bus before the event); for a line: its step,
+    /// target and number.
+    lines: Option<(LineKey, u64)>,
+}
+
+/// A step on a target, as live output and step events name it.
+type LineKey = (String, Option<String>);
+
+fn line_key(data: &Value) -> LineKey {
+    (
+        data.get("step_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        data.get("target_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    )
 }
 
 /// Merges two lists sorted by time; events first on a tie (a step's
@@ -85,8 +107,10 @@ fn from_bus(payload: &[u8], kind: FrameKind) -> Timed {
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
     let data = v.get("data").cloned().unwrap_or(Value::Null);
     if kind != FrameKind::Run {
+        let line_no = data.get("line_no").and_then(Value::as_u64).unwrap_or(0);
         return Timed {
             at,
+            lines: Some((line_key(&data), line_no)),
             frame: Frame::new(kind, data),
             finished: None,
         };
@@ -100,10 +124,19 @@ fn from_bus(payload: &[u8], kind: FrameKind) -> Timed {
         .to_owned();
     let finished =
         (short == "finished").then(|| data.get("status").cloned().unwrap_or(Value::Null));
+    let lines = (short == "step_finished").then(|| {
+        (
+            line_key(&data),
+            data.get("output_lines")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        )
+    });
     Timed {
         at,
         frame: Frame::new(FrameKind::Run, json!({"type": short, "data": data})),
         finished,
+        lines,
     }
 }
 
@@ -147,6 +180,7 @@ async fn replay(
                     "text": l.try_get::<String>("", "text").unwrap_or_default(),
                 })),
                 finished: None,
+                lines: None,
             }
         })
         .collect();
@@ -159,6 +193,7 @@ async fn replay(
                 at: at(&e),
                 frame: Frame::new(FrameKind::Run, json!({"type": kind, "data": data})),
                 finished: None,
+                lines: None,
             }
         })
         .collect();
@@ -255,11 +290,35 @@ async fn live(state: &AppState, id: Uuid) -> Result<Frames, Problem> {
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Frame>(BUFFER);
     tokio::spawn(async move {
+        // The last line number shown per step and target, and since when
+        // the event at the head has waited for lines it announced.
+        let mut shown: std::collections::HashMap<LineKey, u64> = std::collections::HashMap::new();
+        let mut holding: Option<tokio::time::Instant> = None;
         let status = loop {
             if !(events.top_up() && logs.top_up()) {
                 return;
             }
+            let waits_for_lines = events
+                .ready
+                .as_ref()
+                .and_then(|e| e.lines.as_ref())
+                .is_some_and(|(key, n)| shown.get(key).copied().unwrap_or(0) < *n);
+            if waits_for_lines && logs.ready.is_none() {
+                let since = *holding.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() < LINES_WAIT {
+                    let alive = tokio::select! {
+                        () = tx.closed() => return,
+                        alive = logs.wait() => alive,
+                        () = tokio::time::sleep_until(since + LINES_WAIT) => true,
+                    };
+                    if !alive {
+                        return;
+                    }
+                    continue;
+                }
+            }
             let next = match (&events.ready, &logs.ready) {
+                _ if waits_for_lines && logs.ready.is_some() => logs.ready.take(),
                 (Some(e), Some(l)) if l.at < e.at => logs.ready.take(),
                 (Some(_), _) => events.ready.take(),
                 (None, Some(_)) => logs.ready.take(),
@@ -276,6 +335,20 @@ async fn live(state: &AppState, id: Uuid) -> Result<Frames, Problem> {
                 }
             };
             let Some(next) = next else { continue };
+            if next.frame.event == FrameKind::Output
+                && let Some((key, n)) = &next.lines
+            {
+                let seen = shown.entry(key.clone()).or_insert(0);
+                *seen = (*seen).max(*n);
+            } else {
+                holding = None;
+                // A new attempt numbers its lines from 1 again.
+                if next.frame.data.get("type").and_then(Value::as_str) == Some("step_started")
+                    && let Some(data) = next.frame.data.get("data")
+                {
+                    shown.remove(&line_key(data));
+                }
+            }
             let finished = next.finished;
             if tx.send(next.frame).await.is_err() {
                 return;
@@ -315,6 +388,7 @@ mod tests {
             at: DateTime::from_timestamp(secs, 0).map(|t| t.fixed_offset()),
             frame: Frame::new(kind, json!(label)),
             finished: None,
+            lines: None,
         }
     }
 

@@ -96,7 +96,7 @@ impl StepRow {
 }
 
 /// A shard's end, for the run's `shards_finished` map.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShardEnd {
     /// Its status.
     pub status: String,

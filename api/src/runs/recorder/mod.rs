@@ -40,7 +40,8 @@ pub async fn events(core: Core, shutdown: CancellationToken) {
     let announcer = super::lifecycle::Announcer::start(core.clone(), shutdown.clone());
     consume::run_batches(
         core.bus.clone(),
-        Options::new(spec).concurrency(2).batch(BATCH),
+        // One batch at a time: two would wait on each other's row locks.
+        Options::new(spec).concurrency(1).batch(BATCH),
         Arc::new(Recorder { core, announcer }),
         shutdown,
     )

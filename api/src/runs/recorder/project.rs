@@ -7,7 +7,7 @@
 //! that does not exist (any more) are kept in `run_events` but change no
 //! row.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use opsc_proto::events::RunStatus;
@@ -60,20 +60,6 @@ pub struct Ended {
 
 /// Applies the folded batch; the runs it ended.
 pub async fn apply(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr> {
-    if !f.started.is_empty() {
-        let rows: Vec<Value> = f
-            .started
-            .iter()
-            .map(|(id, at)| json!({"run_id": id, "at": at}))
-            .collect();
-        db.execute(stmt(
-            "UPDATE runs SET status = 'running', started_at = COALESCE(runs.started_at, x.at), updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, at timestamptz)
-             WHERE runs.id = x.run_id AND runs.status = 'queued'",
-            json!(rows),
-        ))
-        .await?;
-    }
     let (running, ended): (Vec<_>, Vec<_>) =
         f.steps.values().partition(|s| s.finished_at.is_none());
     if !running.is_empty() {
@@ -112,87 +98,190 @@ pub async fn apply(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, 
         ))
         .await?;
     }
-    let mut ends = Vec::new();
-    if !f.shards.is_empty() {
-        ends = shards(db, &f.shards).await?;
+    runs(db, f).await
+}
+
+/// A run row as the batch finds it.
+#[derive(Debug)]
+struct Current {
+    status: String,
+    shards: Option<i32>,
+    shards_finished: Value,
+    started: bool,
+    created_at: DateTime<Utc>,
+    trigger: String,
+}
+
+/// Moves every run the batch touched forward: one locked read and one
+/// write per run, whatever the batch holds of it (a start, shard ends, the
+/// end), so a fast run changes its row once.
+async fn runs(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr> {
+    let ids: BTreeSet<Uuid> = f
+        .started
+        .keys()
+        .chain(f.shards.keys())
+        .chain(f.finished.keys())
+        .copied()
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    if !f.finished.is_empty() {
-        let rows: Vec<Value> = f
-            .finished
-            .iter()
-            .map(|(id, (status, reason, at))| {
-                json!({"run_id": id, "status": wire_name(*status), "reason": reason, "at": at})
-            })
-            .collect();
+    let rows = db
+        .query_all(stmt(
+            "SELECT id, status, shards, shards_finished, started_at IS NOT NULL AS started, created_at, trigger_kind
+             FROM runs WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb))
+             ORDER BY id FOR UPDATE",
+            json!(ids),
+        ))
+        .await?;
+    let mut updates: Vec<Value> = Vec::new();
+    let mut ends: Vec<Ended> = Vec::new();
+    for row in rows {
+        let id: Uuid = row.try_get("", "id")?;
+        let cur = Current {
+            status: row.try_get("", "status")?,
+            shards: row.try_get("", "shards")?,
+            shards_finished: row.try_get("", "shards_finished")?,
+            started: row.try_get("", "started")?,
+            created_at: row
+                .try_get::<chrono::DateTime<chrono::FixedOffset>>("", "created_at")?
+                .to_utc(),
+            trigger: row.try_get("", "trigger_kind")?,
+        };
+        if let Some((update, ended)) = next_state(id, &cur, f) {
+            updates.push(update);
+            ends.extend(ended);
+        }
+    }
+    if !updates.is_empty() {
         db.execute(stmt(
-            "UPDATE runs SET status = x.status, reason = x.reason, finished_at = x.at, updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, status text, reason text, at timestamptz)
-             WHERE runs.id = x.run_id AND runs.status IN ('queued', 'running')",
-            json!(rows),
+            "UPDATE runs SET status = x.status, started_at = COALESCE(runs.started_at, x.started_at),
+               shards_finished = x.shards_finished, reason = COALESCE(x.reason, runs.reason),
+               finished_at = COALESCE(runs.finished_at, x.finished_at), updated_at = now()
+             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, started_at timestamptz,
+                  shards_finished jsonb, reason text, finished_at timestamptz)
+             WHERE runs.id = x.id",
+            json!(updates),
         ))
         .await?;
     }
     Ok(ends)
 }
 
-/// Adds shard ends; ends the runs whose every shard reported.
-async fn shards(
-    db: &impl ConnectionTrait,
-    shards: &BTreeMap<Uuid, BTreeMap<String, super::fold::ShardEnd>>,
-) -> Result<Vec<Ended>, DbErr> {
-    let rows: Vec<Value> = shards
-        .iter()
-        .map(|(id, ends)| json!({"run_id": id, "ends": ends}))
-        .collect();
-    let updated = db
-        .query_all(stmt(
-            "UPDATE runs SET shards_finished = runs.shards_finished || x.ends, updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, ends jsonb)
-             WHERE runs.id = x.run_id
-             RETURNING runs.id, runs.shards, runs.shards_finished, runs.status, runs.created_at, runs.trigger_kind",
-            json!(rows),
-        ))
-        .await?;
-    let mut complete: Vec<Ended> = Vec::new();
-    for row in updated {
-        let shards: Option<i32> = row.try_get("", "shards")?;
-        let finished: Value = row.try_get("", "shards_finished")?;
-        let status: String = row.try_get("", "status")?;
-        let map = finished.as_object().cloned().unwrap_or_default();
-        let all = shards.is_some_and(|n| map.len() >= usize::try_from(n).unwrap_or(usize::MAX));
-        if all && matches!(status.as_str(), "queued" | "running") {
-            let (status, reason) = derive(&map);
-            complete.push(Ended {
-                run_id: row.try_get("", "id")?,
-                status,
-                reason,
-                created_at: row
-                    .try_get::<chrono::DateTime<chrono::FixedOffset>>("", "created_at")?
-                    .to_utc(),
-                trigger: row.try_get("", "trigger_kind")?,
-            });
+/// A run's row after the batch, when it changes; and its end, when the
+/// batch completed it (its last shard reported).
+fn next_state(id: Uuid, cur: &Current, f: &Folded) -> Option<(Value, Option<Ended>)> {
+    let open = matches!(cur.status.as_str(), "queued" | "running");
+    let mut map = cur.shards_finished.as_object().cloned().unwrap_or_default();
+    let mut changed = false;
+    if let Some(new) = f.shards.get(&id) {
+        for (index, end) in new {
+            if !map.contains_key(index) {
+                map.insert(index.clone(), json!(end));
+                changed = true;
+            }
         }
     }
-    if complete.is_empty() {
-        return Ok(complete);
+    let started_at = f.started.get(&id).copied().filter(|_| !cur.started);
+    let mut status = cur.status.clone();
+    if started_at.is_some() && cur.status == "queued" {
+        status = "running".to_owned();
+        changed = true;
     }
-    let rows: Vec<Value> = complete
-        .iter()
-        .map(|e| json!({"run_id": e.run_id, "status": wire_name(e.status), "reason": e.reason}))
-        .collect();
-    let moved = db
-        .query_all(stmt(
-            "UPDATE runs SET status = x.status, reason = x.reason, finished_at = now(), updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, status text, reason text)
-             WHERE runs.id = x.run_id AND runs.status IN ('queued', 'running')
-             RETURNING runs.id",
-            json!(rows),
-        ))
-        .await?;
-    let moved: BTreeSet<Uuid> = moved
-        .into_iter()
-        .filter_map(|r| r.try_get::<Uuid>("", "id").ok())
-        .collect();
-    complete.retain(|e| moved.contains(&e.run_id));
-    Ok(complete)
+    let (mut reason, mut finished_at, mut ended) = (None, None, None);
+    let complete = cur
+        .shards
+        .is_some_and(|n| map.len() >= usize::try_from(n).unwrap_or(usize::MAX));
+    if open && complete {
+        let (s, r) = derive(&map);
+        status = wire_name(s);
+        reason.clone_from(&r);
+        finished_at = Some(Utc::now());
+        changed = true;
+        ended = Some(Ended {
+            run_id: id,
+            status: s,
+            reason: r,
+            created_at: cur.created_at,
+            trigger: cur.trigger.clone(),
+        });
+    } else if open && let Some((s, r, at)) = f.finished.get(&id) {
+        // The api ended it (reaped, cancelled before dispatch): keep that.
+        status = wire_name(*s);
+        reason.clone_from(r);
+        finished_at = Some(*at);
+        changed = true;
+    }
+    changed.then(|| {
+        (
+            json!({"id": id, "status": status, "started_at": started_at, "shards_finished": map,
+                   "reason": reason, "finished_at": finished_at}),
+            ended,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use opsc_proto::events::RunStatus;
+
+    use super::*;
+    use crate::runs::recorder::fold::ShardEnd;
+
+    fn current(status: &str, shards: i32, finished: Value) -> Current {
+        Current {
+            status: status.to_owned(),
+            shards: Some(shards),
+            shards_finished: finished,
+            started: false,
+            created_at: Utc::now(),
+            trigger: "manual".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_run_that_starts_and_ends_in_one_batch_is_written_once_as_ended() {
+        let id = Uuid::now_v7();
+        let mut f = Folded::default();
+        f.started.insert(id, Utc::now());
+        f.shards.entry(id).or_default().insert(
+            "0".into(),
+            ShardEnd {
+                status: "succeeded".into(),
+                reason: None,
+            },
+        );
+        let (row, ended) = next_state(id, &current("queued", 1, json!({})), &f).unwrap();
+        assert_eq!(row["status"], "succeeded");
+        assert!(row["started_at"].is_string());
+        assert_eq!(ended.unwrap().status, RunStatus::Succeeded);
+    }
+
+    #[test]
+    fn a_run_waits_for_its_last_shard_and_ended_runs_stay_ended() {
+        let id = Uuid::now_v7();
+        let mut f = Folded::default();
+        f.shards.entry(id).or_default().insert(
+            "1".into(),
+            ShardEnd {
+                status: "failed".into(),
+                reason: Some("x".into()),
+            },
+        );
+        let (row, ended) = next_state(
+            id,
+            &current("running", 3, json!({"0": {"status": "succeeded"}})),
+            &f,
+        )
+        .unwrap();
+        assert_eq!(row["status"], "running");
+        assert!(ended.is_none());
+        let done = json!({"0": {"status": "succeeded"}, "1": {"status": "failed"}});
+        assert!(next_state(id, &current("failed", 2, done), &f).is_none());
+        let mut again = Folded::default();
+        again
+            .finished
+            .insert(id, (RunStatus::TimedOut, None, Utc::now()));
+        assert!(next_state(id, &current("succeeded", 1, json!({"0": {}})), &again).is_none());
+    }
 }
