@@ -24,6 +24,8 @@ pub struct Sshd {
     dir: tempfile::TempDir,
     child: Option<Child>,
     host_key_generation: u32,
+    max_sessions: u32,
+    ignore_signals: bool,
 }
 
 fn sshd_binary() -> PathBuf {
@@ -50,6 +52,20 @@ fn set_mode(path: &Path, mode: u32) {
 impl Sshd {
     /// Generates keys, writes the configuration and starts sshd.
     pub async fn start() -> Self {
+        Self::start_as(100, false).await
+    }
+
+    /// An sshd that refuses the SSH `signal` request, as OpenSSH does for
+    /// root logins ("session signalling requires privilege separation")
+    /// and for forced commands: every command runs through `ForceCommand`,
+    /// which `eval`s the requested command in the login shell, so commands
+    /// behave as usual but SFTP is not available. At most `max_sessions`
+    /// open channels per connection (`MaxSessions`).
+    pub async fn start_ignoring_signals(max_sessions: u32) -> Self {
+        Self::start_as(max_sessions, true).await
+    }
+
+    async fn start_as(max_sessions: u32, ignore_signals: bool) -> Self {
         let user = std::env::var("OPSC_TEST_SSH_USER").unwrap_or_else(|_| "opsc-test".to_owned());
         let password = std::env::var("OPSC_TEST_SSH_PASSWORD")
             .expect("OPSC_TEST_SSH_PASSWORD (run the suite with deploy/test.sh)");
@@ -81,6 +97,8 @@ impl Sshd {
             dir,
             child: None,
             host_key_generation: 0,
+            max_sessions,
+            ignore_signals,
         };
         sshd.new_host_key();
         sshd.resume().await;
@@ -162,12 +180,18 @@ impl Sshd {
             "ListenAddress 127.0.0.1\nPort {port}\nHostKey {host}\nPidFile none\nUsePAM no\n\
              PasswordAuthentication yes\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              AuthorizedKeysFile {keys}\nStrictModes no\nPermitRootLogin no\nAllowUsers {user}\n\
-             Subsystem sftp internal-sftp\nMaxStartups 500:30:1000\nMaxSessions 100\n\
-             MaxAuthTries 6\nLoginGraceTime 30\nLogLevel VERBOSE\n",
+             Subsystem sftp internal-sftp\nMaxStartups 500:30:1000\nMaxSessions {max_sessions}\n\
+             MaxAuthTries 6\nLoginGraceTime 30\nLogLevel VERBOSE\n{force}",
             port = self.port,
             host = self.host_key_path().display(),
             keys = p.join("authorized_keys").display(),
             user = self.user,
+            max_sessions = self.max_sessions,
+            force = if self.ignore_signals {
+                "ForceCommand eval \"$SSH_ORIGINAL_COMMAND\"\n"
+            } else {
+                ""
+            },
         );
         std::fs::write(p.join("sshd_config"), config).expect("sshd_config");
         let _ = std::fs::create_dir_all("/run/sshd");
@@ -190,6 +214,12 @@ impl Sshd {
             async move { tokio::net::TcpStream::connect(addr).await.is_ok() }
         })
         .await;
+    }
+
+    /// The listening sshd's process id (its connections run in child
+    /// processes of it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// sshd's log so far, for failure messages.

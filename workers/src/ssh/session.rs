@@ -332,7 +332,9 @@ pub async fn connect(
 
 impl Session {
     /// Runs `command` and collects its output, keeping at most `cap` bytes of
-    /// each stream.
+    /// each stream. For short probes: nothing stops it on the target when
+    /// the future is dropped (steps use [`Session::exec_stream`] and
+    /// [`Session::exec_input`]).
     pub async fn exec(&self, command: &str, cap: usize) -> Result<Output, russh::Error> {
         let mut channel = self.handle.channel_open_session().await?;
         channel.exec(true, command).await?;
@@ -349,38 +351,6 @@ impl Session {
         out.stdout = String::from_utf8_lossy(&stdout).into_owned();
         out.stderr = String::from_utf8_lossy(&stderr).into_owned();
         Ok(out)
-    }
-
-    /// Runs `command`, streaming its output into `sink`; on `cancel` the
-    /// remote command is signalled and the channel closed. The exit status,
-    /// when the server sent one.
-    pub async fn exec_stream(
-        &self,
-        command: &str,
-        sink: &crate::exec::output::OutputSink,
-        cancel: &tokio_util::sync::CancellationToken,
-    ) -> Result<Option<u32>, russh::Error> {
-        use opsc_proto::events::OutputStream;
-        let mut channel = self.handle.channel_open_session().await?;
-        channel.exec(true, command).await?;
-        let mut exit = None;
-        loop {
-            tokio::select! {
-                msg = channel.wait() => match msg {
-                    None => break,
-                    Some(ChannelMsg::Data { data }) => sink.chunk(OutputStream::Stdout, &data).await,
-                    Some(ChannelMsg::ExtendedData { data, .. }) => sink.chunk(OutputStream::Stderr, &data).await,
-                    Some(ChannelMsg::ExitStatus { exit_status }) => exit = Some(exit_status),
-                    Some(_) => {}
-                },
-                () = cancel.cancelled() => {
-                    let _ = channel.signal(russh::Sig::KILL).await;
-                    let _ = channel.close().await;
-                    return Ok(None);
-                }
-            }
-        }
-        Ok(exit)
     }
 
     /// Whether the connection is still open.

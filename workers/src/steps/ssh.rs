@@ -4,16 +4,25 @@
 //! `with`: `command` (required; interpolated values are shell-quoted),
 //! `sudo` (bool: run through `sudo -n`), `env` (object, exported before the
 //! command), `cwd`.
+//!
+//! The command runs in a process group of its own on the target; cancel
+//! and timeout stop that group (SIGTERM, then SIGKILL), and a cancelled
+//! step whose group could not be stopped says so in its error and on its
+//! standard error.
+
+use opsc_proto::events::OutputStream;
 
 use super::{StepCall, StepOutcome, StepType, env_of, text};
+use crate::ssh::{Ended, RemoteCommand};
 use crate::template::{Quoting, shell_quote};
 
 /// The `ssh.exec` step.
 #[derive(Debug)]
 pub struct SshExec;
 
-/// The remote command line for `command` with `env`, `cwd` and `sudo`.
-fn command_line(command: &str, env: &[(String, String)], cwd: Option<&str>, sudo: bool) -> String {
+/// The remote command line for `command` with `env` and `cwd` (`sudo` is
+/// applied around it by [`RemoteCommand`]).
+fn command_line(command: &str, env: &[(String, String)], cwd: Option<&str>) -> String {
     let mut line = String::new();
     for (k, v) in env {
         line.push_str(&format!("export {k}={}; ", shell_quote(v)));
@@ -22,11 +31,12 @@ fn command_line(command: &str, env: &[(String, String)], cwd: Option<&str>, sudo
         line.push_str(&format!("cd {} && ", shell_quote(cwd)));
     }
     line.push_str(command);
-    if sudo {
-        format!("sudo -n -- sh -c {}", shell_quote(&line))
-    } else {
-        line
-    }
+    line
+}
+
+/// The error of a cancelled step whose command may still run.
+fn not_stopped(why: &str) -> String {
+    format!("cancelled; the remote command could not be stopped: {why}")
 }
 
 #[async_trait::async_trait]
@@ -59,15 +69,26 @@ impl StepType for SshExec {
             .get("sudo")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
-        let line = command_line(command, &env, text(call.with, "cwd"), sudo);
+        let line = command_line(command, &env, text(call.with, "cwd"));
         let session = match call.connections.ssh(target, call.credentials).await {
             Ok(s) => s,
             Err(e) => return StepOutcome::failed(e, None),
         };
-        match session.exec_stream(&line, call.output, call.cancel).await {
-            Ok(Some(code)) => StepOutcome::from_exit(i32::try_from(code).ok()),
-            Ok(None) if call.cancel.is_cancelled() => StepOutcome::failed("interrupted", None),
-            Ok(None) => StepOutcome::from_exit(None),
+        let remote = RemoteCommand { line: &line, sudo };
+        match session.exec_stream(remote, call.output, call.cancel).await {
+            Ok(Ended::Finished(code)) => {
+                StepOutcome::from_exit(code.and_then(|c| i32::try_from(c).ok()))
+            }
+            Ok(Ended::Stopped) => StepOutcome::failed("interrupted", None),
+            Ok(Ended::NotStopped(why)) => {
+                let error = not_stopped(&why);
+                // Also in the output: a cancelled step's error is replaced
+                // by the run's reason.
+                call.output
+                    .line(OutputStream::Stderr, &format!("opsconductor: {error}"))
+                    .await;
+                StepOutcome::failed(error, None)
+            }
             Err(e) => {
                 call.connections.forget_ssh().await;
                 StepOutcome::failed(format!("SSH: {e}"), None)
@@ -81,15 +102,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn env_cwd_and_sudo_wrap_the_command_quoted() {
+    fn env_and_cwd_prefix_the_command_quoted() {
         let env = vec![("NAME".to_owned(), "a b'c".to_owned())];
         assert_eq!(
-            command_line("echo $NAME", &env, Some("/tmp/x y"), false),
+            command_line("echo $NAME", &env, Some("/tmp/x y")),
             "export NAME='a b'\\''c'; cd '/tmp/x y' && echo $NAME"
         );
-        assert_eq!(
-            command_line("id -u", &[], None, true),
-            "sudo -n -- sh -c 'id -u'"
-        );
+        assert_eq!(command_line("id -u", &[], None), "id -u");
+    }
+
+    #[test]
+    fn sudo_wraps_the_reporting_wrapper() {
+        let text = RemoteCommand {
+            line: "id -u",
+            sudo: true,
+        }
+        .text();
+        assert!(text.starts_with("sudo -n -- sh -c 'opsc_c="), "{text}");
+        let plain = RemoteCommand {
+            line: "id -u",
+            sudo: false,
+        }
+        .text();
+        assert!(plain.starts_with("opsc_c='id -u'\n"), "{plain}");
     }
 }

@@ -6,6 +6,10 @@
 //! else can read it meanwhile); the script then sets the mode (and mtime)
 //! and prints `sha256sum` of it; only when that matches what was sent does
 //! a second command `mv -f` it into place. Every path is shell-quoted.
+//!
+//! Cancel and timeout stop the script's process group on the target; its
+//! `TERM` trap removes the temporary file, and so does a second command
+//! afterwards.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +21,7 @@ use super::hash::{Hashing, parse_sha256sum};
 use super::single::{Opened, elapsed_ms, open_source, remote_dest};
 use super::spec::{self, PutSpec, required};
 use super::{TransferError, paths};
-use crate::ssh::Session;
+use crate::ssh::{Ended, RemoteCommand, Session};
 use crate::steps::StepCall;
 use crate::template::shell_quote;
 
@@ -38,10 +42,11 @@ pub struct Receive<'a> {
 }
 
 impl Receive<'_> {
-    /// The shell text. On any failure the temporary file is removed and the
-    /// failing command's status returned.
+    /// The shell text. On any failure (and when stopped by SIGTERM) the
+    /// temporary file is removed and the failing command's status returned.
     pub fn script(&self) -> String {
         let tmp = shell_quote(self.tmp);
+        let trap = shell_quote(&format!("rm -f -- {tmp}; exit 143"));
         let mut steps = Vec::new();
         if let Some(dir) = self.mkdir {
             steps.push(format!("mkdir -p -- {}", shell_quote(dir)));
@@ -54,7 +59,7 @@ impl Receive<'_> {
         }
         steps.push(format!("sha256sum -- {tmp}"));
         format!(
-            "{} || {{ rc=$?; rm -f -- {tmp}; exit $rc; }}",
+            "trap {trap} TERM HUP\n{} || {{ rc=$?; rm -f -- {tmp}; exit $rc; }}",
             steps.join(" && ")
         )
     }
@@ -66,27 +71,19 @@ pub fn touch_stamp(secs: u32) -> Option<String> {
     Some(t.format("%Y%m%d%H%M.%S").to_string())
 }
 
-/// `command`, through `sudo -n` when asked.
-pub fn as_user(command: &str, sudo: bool) -> String {
-    if sudo {
-        format!("sudo -n -- sh -c {}", shell_quote(command))
-    } else {
-        command.to_owned()
-    }
-}
-
 /// Runs a short command without input; its exit status and standard error.
 async fn short(
-    session: &Session,
-    command: &str,
+    session: &Arc<Session>,
+    command: RemoteCommand<'_>,
     call: &StepCall<'_>,
 ) -> Result<(Option<u32>, String), TransferError> {
     match session
         .exec_input(command, &mut tokio::io::empty(), OUTPUT_CAP, call.cancel)
         .await
     {
-        Ok(Some(out)) => Ok((out.exit_code, out.stderr)),
-        Ok(None) => Err(TransferError::Cancelled),
+        Ok(Ended::Finished(out)) => Ok((out.exit_code, out.stderr)),
+        Ok(Ended::Stopped) => Err(TransferError::Cancelled),
+        Ok(Ended::NotStopped(why)) => Err(TransferError::NotStopped(why)),
         Err(e) => {
             call.connections.forget_ssh().await;
             Err(TransferError::Ssh(e.to_string()))
@@ -99,6 +96,7 @@ async fn short(
 struct CopyTemp {
     session: Arc<Session>,
     command: String,
+    sudo: bool,
     armed: bool,
 }
 
@@ -107,13 +105,18 @@ impl Drop for CopyTemp {
         if !self.armed {
             return;
         }
-        let (session, command) = (self.session.clone(), std::mem::take(&mut self.command));
+        let (session, line, sudo) = (
+            self.session.clone(),
+            std::mem::take(&mut self.command),
+            self.sudo,
+        );
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 let quiet = tokio_util::sync::CancellationToken::new();
+                let command = RemoteCommand { line: &line, sudo };
                 let _ = tokio::time::timeout(
                     Duration::from_secs(5),
-                    session.exec_input(&command, &mut tokio::io::empty(), 0, &quiet),
+                    session.exec_input(command, &mut tokio::io::empty(), 0, &quiet),
                 )
                 .await;
             });
@@ -152,12 +155,12 @@ pub async fn run(call: &StepCall<'_>) -> Result<Value, TransferError> {
     let to = remote_dest(dest, false, name.as_deref())?;
     let session = client::session(call).await?;
     if !spec.overwrite {
-        let (exit, _) = short(
-            &session,
-            &as_user(&format!("test -e {}", shell_quote(&to)), spec.sudo),
-            call,
-        )
-        .await?;
+        let test = format!("test -e {}", shell_quote(&to));
+        let command = RemoteCommand {
+            line: &test,
+            sudo: spec.sudo,
+        };
+        let (exit, _) = short(&session, command, call).await?;
         if exit == Some(0) {
             return Ok(
                 json!({"path": to, "changed": false, "reason": "exists and overwrite is false",
@@ -175,21 +178,23 @@ pub async fn run(call: &StepCall<'_>) -> Result<Value, TransferError> {
     };
     let mut guard = CopyTemp {
         session: session.clone(),
-        command: as_user(&format!("rm -f -- {}", shell_quote(&tmp)), spec.sudo),
+        command: format!("rm -f -- {}", shell_quote(&tmp)),
+        sudo: spec.sudo,
         armed: true,
     };
     let mut input = Hashing::new(reader);
+    let script = receive.script();
+    let command = RemoteCommand {
+        line: &script,
+        sudo: spec.sudo,
+    };
     let sent = session
-        .exec_input(
-            &as_user(&receive.script(), spec.sudo),
-            &mut input,
-            OUTPUT_CAP,
-            call.cancel,
-        )
+        .exec_input(command, &mut input, OUTPUT_CAP, call.cancel)
         .await;
     let out = match sent {
-        Ok(Some(out)) => out,
-        Ok(None) => return Err(TransferError::Cancelled),
+        Ok(Ended::Finished(out)) => out,
+        Ok(Ended::Stopped) => return Err(TransferError::Cancelled),
+        Ok(Ended::NotStopped(why)) => return Err(TransferError::NotStopped(why)),
         Err(e) => {
             if let Some(why) = input.failed.take() {
                 let path = spec.source.as_deref().unwrap_or("(content)");
@@ -227,7 +232,11 @@ pub async fn run(call: &StepCall<'_>) -> Result<Value, TransferError> {
         });
     }
     let mv = format!("mv -f -- {} {}", shell_quote(&tmp), shell_quote(&to));
-    let (exit, stderr) = short(&session, &as_user(&mv, spec.sudo), call).await?;
+    let command = RemoteCommand {
+        line: &mv,
+        sudo: spec.sudo,
+    };
+    let (exit, stderr) = short(&session, command, call).await?;
     if exit != Some(0) {
         return Err(TransferError::remote(
             "rename into place",

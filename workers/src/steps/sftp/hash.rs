@@ -3,6 +3,7 @@
 //! through SFTP where `sha256sum` cannot run.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
@@ -11,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::TransferError;
 use super::client::Sftp;
 use super::pipe::{self, Ends};
-use crate::ssh::Session;
+use crate::ssh::{Ended, RemoteCommand, Session};
 use crate::template::shell_quote;
 
 /// Lower-case hex.
@@ -67,31 +68,28 @@ impl Via {
 /// `sha256sum` of a target file, `None` when it cannot run there (not
 /// installed, no shell access, an SFTP-only account).
 pub async fn by_sha256sum(
-    session: &Session,
+    session: &Arc<Session>,
     path: &str,
     sudo: bool,
     cancel: &CancellationToken,
 ) -> Result<Option<String>, TransferError> {
-    let command = format!("sha256sum -- {}", shell_quote(path));
-    let command = if sudo {
-        format!("sudo -n -- sh -c {}", shell_quote(&command))
-    } else {
-        command
-    };
+    let line = format!("sha256sum -- {}", shell_quote(path));
+    let command = RemoteCommand { line: &line, sudo };
     match session
-        .exec_input(&command, &mut tokio::io::empty(), 4096, cancel)
+        .exec_input(command, &mut tokio::io::empty(), 4096, cancel)
         .await
     {
-        Ok(Some(out)) if out.exit_code == Some(0) => Ok(parse_sha256sum(&out.stdout)),
-        Ok(Some(_)) | Err(_) => Ok(None),
-        Ok(None) => Err(TransferError::Cancelled),
+        Ok(Ended::Finished(out)) if out.exit_code == Some(0) => Ok(parse_sha256sum(&out.stdout)),
+        Ok(Ended::Finished(_)) | Err(_) => Ok(None),
+        Ok(Ended::Stopped) => Err(TransferError::Cancelled),
+        Ok(Ended::NotStopped(why)) => Err(TransferError::NotStopped(why)),
     }
 }
 
 /// SHA-256 of a target file: `sha256sum` when it runs there, else the file
 /// read back through SFTP.
 pub async fn of_remote(
-    session: &Session,
+    session: &Arc<Session>,
     sftp: &Sftp,
     path: &str,
     cancel: &CancellationToken,

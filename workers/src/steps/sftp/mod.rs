@@ -14,6 +14,11 @@
 //! All four are idempotent: copying a fixed source again leaves the same
 //! destination.
 //!
+//! Cancel and timeout stop what runs on the target: the remote commands
+//! (`cat`, `sha256sum`, …) in their own process group, killed over a second
+//! channel; the SFTP channel is closed (which ends the server's SFTP
+//! process) once the temporary file has been removed through it.
+//!
 //! Files: `spec` (settings), `client` (SFTP requests), `pipe` (pipelined
 //! reads and writes), `hash`, `paths`, `file` (one verified file), `single`
 //! (the upload and download steps), `plan`/`tree`/`sync` (`sftp.sync`),
@@ -87,6 +92,10 @@ pub enum TransferError {
     /// The step was cancelled or timed out.
     #[error("interrupted")]
     Cancelled,
+    /// The step was cancelled, but its remote command could not be
+    /// confirmed stopped.
+    #[error("cancelled; the remote command could not be stopped: {0}")]
+    NotStopped(String),
 }
 
 impl TransferError {
@@ -116,7 +125,16 @@ async fn finish(call: &StepCall<'_>, result: Result<Value, TransferError>) -> St
                 .await;
             StepOutcome::ok(None)
         }
-        Err(e) => StepOutcome::failed(e.to_string(), None),
+        Err(e) => {
+            if matches!(e, TransferError::NotStopped(_)) {
+                // Also in the output: a cancelled step's error is replaced
+                // by the run's reason.
+                call.output
+                    .line(OutputStream::Stderr, &format!("opsconductor: {e}"))
+                    .await;
+            }
+            StepOutcome::failed(e.to_string(), None)
+        }
     }
 }
 

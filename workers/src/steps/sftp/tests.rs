@@ -5,12 +5,14 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 
 use super::client::{Kind, Meta};
-use super::copy::{Receive, as_user, touch_stamp};
+use super::copy::{Receive, touch_stamp};
 use super::hash::{Hashing, hex, parse_sha256sum};
 use super::plan::{Plan, Touch, Tree, Why, plan};
 use super::single::remote_dest;
 use super::spec::{Direction, GetSpec, PutSource, PutSpec, SyncSpec, parse, parse_mode};
 use super::{TransferError, paths};
+use crate::ssh::as_user;
+use crate::template::shell_quote;
 
 fn with(v: Value) -> BTreeMap<String, Value> {
     serde_json::from_value(v).unwrap()
@@ -177,8 +179,16 @@ fn the_copy_script_quotes_every_path_and_cleans_up() {
         mode: 0o640,
         mtime: Some(1_700_000_000),
     };
+    let trap = |tmp: &str| {
+        let rm = format!("rm -f -- {}; exit 143", shell_quote(tmp));
+        format!("trap {} TERM HUP\n", shell_quote(&rm))
+    };
+    let script = r.script();
+    let body = script
+        .strip_prefix(&trap(r.tmp))
+        .expect("the TERM trap first");
     assert_eq!(
-        r.script(),
+        body,
         "mkdir -p -- '/srv/it'\\''s' && umask 077 && cat > '/srv/it'\\''s/.a.opsc-1.tmp' \
          && chmod 0640 '/srv/it'\\''s/.a.opsc-1.tmp' \
          && TZ=UTC0 touch -m -t 202311142213.20 '/srv/it'\\''s/.a.opsc-1.tmp' \
@@ -193,7 +203,7 @@ fn the_copy_script_quotes_every_path_and_cleans_up() {
     };
     assert_eq!(
         plain.script(),
-        "umask 077 && cat > 't' && chmod 0600 't' && sha256sum -- 't' || { rc=$?; rm -f -- 't'; exit $rc; }"
+        "trap 'rm -f -- '\\''t'\\''; exit 143' TERM HUP\numask 077 && cat > 't' && chmod 0600 't' && sha256sum -- 't' || { rc=$?; rm -f -- 't'; exit $rc; }"
     );
     assert_eq!(touch_stamp(0).as_deref(), Some("197001010000.00"));
     assert_eq!(as_user("rm -f -- 'a'", false), "rm -f -- 'a'");
