@@ -2,11 +2,12 @@
 //! `OPSC_BOOTSTRAP_ADMIN_PASSWORD` (or its file) on the first start with an
 //! empty user table; `opsconductor dev` generates one and prints it once.
 
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
-use secrecy::SecretString;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::password;
 use crate::store::user::{self, Role};
+use crate::users::{NewUser, UserError};
 
 /// What start-up did about the first admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,18 +32,20 @@ pub enum BootstrapError {
     /// The configured password breaks the policy.
     #[error("security.bootstrap_admin_password (OPSC_BOOTSTRAP_ADMIN_PASSWORD) {0}")]
     Policy(#[from] password::PolicyError),
-    /// Hashing failed.
-    #[error("hashing the bootstrap password failed: {0}")]
-    Hash(String),
+    /// The user name or password is not acceptable.
+    #[error("the first admin (security.bootstrap_admin_username): {0}")]
+    Invalid(String),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
 
-/// Creates the admin `username` when the user table is empty.
+/// Creates the admin `username` when the user table is empty, through the
+/// same domain function as `POST /api/v1/users`.
 ///
 /// Safe when several api replicas start at once: the unique user name lets
-/// exactly one insert win; the others see a conflict and report `UsersExist`.
+/// exactly one insert win; the others see the name taken and report
+/// `UsersExist`.
 pub async fn ensure_admin(
     db: &DatabaseConnection,
     username: &str,
@@ -53,37 +56,30 @@ pub async fn ensure_admin(
     }
     let password = password.ok_or(BootstrapError::NoPassword)?;
     password::check_policy(&password)?;
-    let hash = password::hash(&password).map_err(|e| BootstrapError::Hash(e.to_string()))?;
-    let now = chrono::Utc::now().fixed_offset();
-    let admin = user::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        username: Set(username.trim().to_lowercase()),
-        email: Set(None),
-        display_name: Set("Administrator".to_owned()),
-        password_hash: Set(hash),
-        role: Set(Role::Admin),
-        timezone: Set("UTC".to_owned()),
-        active: Set(true),
-        mfa_secret: Set(None),
-        mfa_enabled: Set(false),
-        mfa_last_step: Set(None),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        password_changed_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    match admin.insert(db).await {
-        Ok(_) => {
-            tracing::info!(username, "Created the first admin.");
+    let created = crate::users::create(
+        db,
+        NewUser {
+            username: username.to_owned(),
+            password: password.expose_secret().to_owned(),
+            role: Role::Admin,
+            email: None,
+            display_name: Some("Administrator".to_owned()),
+            timezone: None,
+        },
+    )
+    .await;
+    match created {
+        Ok(admin) => {
+            tracing::info!(username = %admin.username, "Created the first admin.");
             Ok(BootstrapOutcome::Created {
-                username: username.to_owned(),
+                username: admin.username,
             })
         }
-        Err(e) if user::Entity::find().count(db).await.unwrap_or(0) > 0 => {
-            tracing::debug!(error = %e, "Another replica created the first admin.");
+        Err(UserError::Taken(_)) => {
+            tracing::debug!("Another replica created the first admin.");
             Ok(BootstrapOutcome::UsersExist)
         }
-        Err(e) => Err(e.into()),
+        Err(UserError::Db(e)) => Err(e.into()),
+        Err(e) => Err(BootstrapError::Invalid(e.to_string())),
     }
 }

@@ -231,8 +231,8 @@ impl Topology {
             ConsumerSpec {
                 stream: names.events.clone(),
                 name: consumer::RECORDER.to_owned(),
-                description: "api: events into PostgreSQL",
-                filter_subject: subjects.events_all(),
+                description: "api: run events into PostgreSQL",
+                filter_subject: subjects.run_events_all(),
                 ack_wait: 30 * Duration::from_secs(1),
                 max_deliver: 20,
                 max_ack_pending: 5000,

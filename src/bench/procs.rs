@@ -1,10 +1,12 @@
 //! What the benchmarks read of the machine: CPU time and memory of the
 //! processes under load (`/proc`, Linux), so a report names its bottleneck.
 //!
-//! The server is every process named `opsconductor` but this one (all roles,
-//! however they are split); PostgreSQL every `postgres` process, NATS every
-//! `nats-server`. CPU is user plus system time, in clock ticks of 1/100 s
-//! (`USER_HZ`, fixed on Linux).
+//! The server is every process started as `<binary> server …` or
+//! `<binary> dev` but this one (all roles, however they are split, whatever
+//! the binary is called); PostgreSQL every `postgres` process, NATS every
+//! `nats-server`; the benchmark itself is reported too, as the load it adds
+//! to the same machine. CPU is user plus system time, in clock ticks of
+//! 1/100 s (`USER_HZ`, fixed on Linux).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,24 +17,50 @@ use tokio_util::sync::CancellationToken;
 /// Clock ticks per second of `/proc/<pid>/stat` times.
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// The process groups measured, by their `comm` name.
-const GROUPS: [(&str, &str); 3] = [
-    ("opsconductor", "opsconductor"),
-    ("postgres", "postgres"),
-    ("nats-server", "nats_server"),
-];
+/// The process groups measured.
+const GROUPS: [&str; 4] = ["opsconductor", "postgres", "nats_server", "bench_client"];
 
-fn pids_named(name: &str) -> Vec<u32> {
-    let me = std::process::id();
+fn all_pids() -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me)
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
-        })
         .collect()
+}
+
+fn comm_is(pid: u32, name: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+}
+
+/// Whether `pid` runs OpsConductor's roles: `<binary> server …` or `<binary> dev`.
+fn is_server(pid: u32) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let mut args = cmdline.split(|b| *b == 0);
+    let exe = args.next().unwrap_or_default();
+    let first = args.next().unwrap_or_default();
+    let named = String::from_utf8_lossy(exe).contains("ops");
+    named && (first == b"server" || first == b"dev")
+}
+
+fn pids_of(group: &str) -> Vec<u32> {
+    let me = std::process::id();
+    match group {
+        "bench_client" => vec![me],
+        "opsconductor" => all_pids()
+            .into_iter()
+            .filter(|p| *p != me && is_server(*p))
+            .collect(),
+        "postgres" => all_pids()
+            .into_iter()
+            .filter(|p| comm_is(*p, "postgres"))
+            .collect(),
+        _ => all_pids()
+            .into_iter()
+            .filter(|p| comm_is(*p, "nats-server"))
+            .collect(),
+    }
 }
 
 fn ticks(pid: u32) -> u64 {
@@ -74,13 +102,10 @@ impl Cpu {
         Self(
             GROUPS
                 .iter()
-                .map(|(comm, key)| {
+                .map(|key| {
                     (
                         *key,
-                        pids_named(comm)
-                            .into_iter()
-                            .map(|p| (p, ticks(p)))
-                            .collect(),
+                        pids_of(key).into_iter().map(|p| (p, ticks(p))).collect(),
                     )
                 })
                 .collect(),
@@ -93,6 +118,7 @@ impl Cpu {
         let mut out = serde_json::Map::new();
         let mut total = 0.0;
         for (key, procs) in &later.0 {
+            let is_client = *key == "bench_client";
             let before = self.0.get(key);
             let t: u64 = procs
                 .iter()
@@ -101,7 +127,9 @@ impl Cpu {
                 })
                 .sum();
             let secs = t as f64 / TICKS_PER_SEC;
-            total += secs;
+            if !is_client {
+                total += secs;
+            }
             out.insert(
                 (*key).to_owned(),
                 json!({
@@ -111,6 +139,7 @@ impl Cpu {
                 }),
             );
         }
+        // The benchmark's own load is shown beside, not in, the total.
         out.insert("total_cpu_s".to_owned(), json!(round(total)));
         out.insert(
             "total_cpu_ms_per_run".to_owned(),
@@ -123,7 +152,7 @@ impl Cpu {
 /// Resident memory of the server processes, in MiB: now, and the largest
 /// seen by [`RssWatch`].
 pub fn server_rss_mb() -> f64 {
-    pids_named("opsconductor")
+    pids_of("opsconductor")
         .into_iter()
         .map(|p| status_kb(p, "VmRSS:"))
         .sum::<u64>() as f64

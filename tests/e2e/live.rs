@@ -249,7 +249,12 @@ async fn a_live_websocket_subscriber_sees_lines_before_the_run_ends() {
             None,
         )
         .await;
-    assert_eq!(now["status"], "running", "the line came live: {now}");
+    // Live: the run has not ended (the recorder may not have projected its
+    // start yet, but its end cannot precede the step's last line).
+    assert!(
+        matches!(now["status"].as_str(), Some("queued" | "running")),
+        "the line came live: {now}"
+    );
 
     let (rest, close) = until_close(&mut ws).await;
     assert_eq!(close.unwrap().code, CloseCode::Normal);

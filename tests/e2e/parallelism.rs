@@ -43,7 +43,12 @@ async fn parallelism_holds_across_the_shards_and_workers_of_a_run() {
                         "os_type": "linux", "tags": ["fleet"]}))
         .collect();
     let (s, imported) = api
-        .call(Method::POST, "/api/v1/targets/import", Some(&admin), Some(Value::Array(rows)))
+        .call(
+            Method::POST,
+            "/api/v1/targets/import",
+            Some(&admin),
+            Some(Value::Array(rows)),
+        )
         .await;
     assert_eq!(s, 201, "{imported}");
     let job = create_job(&api, &admin, json!({
@@ -67,10 +72,18 @@ async fn parallelism_holds_across_the_shards_and_workers_of_a_run() {
     let most = max_overlap(intervals);
     eprintln!("parallelism 20, 250 targets: at most {most} ran at once");
     assert!(most <= 20, "{most} targets ran at once; the limit is 20");
-    assert!(most >= 14, "only {most} at once: the limit should be used, not serialized");
+    assert!(
+        most >= 14,
+        "only {most} at once: the limit should be used, not serialized"
+    );
 
     let (_, rows) = api
-        .call(Method::GET, &format!("/api/v1/runs/{run}"), Some(&admin), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs/{run}"),
+            Some(&admin),
+            None,
+        )
         .await;
     assert_eq!(rows["status"], "succeeded");
     let workers: std::collections::BTreeSet<String> = worker_ids(&api, &run).await;
@@ -80,7 +93,9 @@ async fn parallelism_holds_across_the_shards_and_workers_of_a_run() {
 /// The workers that ran a run's steps, from the run's `started` events.
 async fn worker_ids(api: &ApiServer, run: &str) -> std::collections::BTreeSet<String> {
     use futures::StreamExt as _;
-    let client = async_nats::connect(crate::harness::shared_nats_url()).await.unwrap();
+    let client = async_nats::connect(crate::harness::shared_nats_url())
+        .await
+        .unwrap();
     let js = async_nats::jetstream::new(client);
     let subjects = opsc_proto::Subjects::new(api.prefix.clone());
     let names = opsc_proto::topology::StreamNames::new(&api.prefix);

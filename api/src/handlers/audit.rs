@@ -9,11 +9,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::handlers::users::{Page, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiQuery, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{ADMIN, Route};
 use crate::store::audit;
+use crate::store::paging::{Page, Paging};
+use axum::http::Method;
+use axum::routing;
 
 /// Filters (all optional) and paging.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -140,11 +143,13 @@ pub async fn list(
     if q.format.is_some() {
         return Err(Problem::invalid("format applies to /api/v1/audit/export"));
     }
-    let page: Page<AuditView> = paged(
+    let page: Page<AuditView> = crate::store::paging::paged_within(
         state.store.db(),
         filtered(&q),
-        q.limit.unwrap_or(100),
-        q.offset.unwrap_or(0),
+        Paging {
+            limit: q.limit.unwrap_or(100),
+            offset: q.offset.unwrap_or(0),
+        },
         1000,
     )
     .await?;
@@ -231,6 +236,29 @@ fn csv_field(f: &str) -> String {
     } else {
         f
     }
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/audit",
+            ADMIN,
+            "Search the audit trail",
+            routing::get(list),
+        )
+        .query::<AuditQuery>()
+        .ok::<Page<AuditView>>(200),
+        Route::new(
+            Method::GET,
+            "/api/v1/audit/export",
+            ADMIN,
+            "Export the audit trail as CSV or JSON",
+            routing::get(export),
+        )
+        .query::<AuditQuery>(),
+    ]
 }
 
 #[cfg(test)]

@@ -16,14 +16,19 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
+use crate::auth::Access;
 use crate::auth::{Credential, Principal, throttle, totp};
-use crate::handlers::users::{NewUser, UserView, create_user};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{Route, SELF};
+use crate::sessions::TokenPair;
 use crate::sessions::{self, Rotation};
 use crate::store::user::{self, Role};
+use crate::users::{NewUser, UserView};
 use crate::{password, store::recovery_code};
+use axum::http::Method;
+use axum::routing;
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -456,8 +461,8 @@ pub async fn register(
     if !state.settings.security().await.self_registration {
         return Err(Problem::forbidden("Self-registration is turned off."));
     }
-    let created: UserView = create_user(
-        &state,
+    let created: UserView = crate::users::create(
+        state.db(),
         NewUser {
             username: body.username,
             password: body.password,
@@ -471,4 +476,64 @@ pub async fn register(
     let detail = AuditDetail::new("user.register", "user", created.id)
         .summary(json!({ "username": created.username, "role": "viewer" }));
     Ok(with_audit(reply(StatusCode::CREATED, &created), detail))
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/api/v1/auth/login",
+            Access::Public,
+            "Log in; returns an access and a refresh token",
+            routing::post(login),
+        )
+        .body::<LoginRequest>()
+        .ok::<TokenPair>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            Access::Public,
+            "Rotate a refresh token; reuse revokes the session",
+            routing::post(refresh),
+        )
+        .body::<RefreshRequest>()
+        .ok::<TokenPair>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Access::Public,
+            "End the session of a refresh token",
+            routing::post(logout),
+        )
+        .body::<RefreshRequest>()
+        .no_content(),
+        Route::new(
+            Method::POST,
+            "/api/v1/auth/register",
+            Access::Public,
+            "Self-registration as a viewer (off by default)",
+            routing::post(register),
+        )
+        .body::<RegisterRequest>()
+        .ok::<crate::users::UserView>(201),
+        Route::new(
+            Method::POST,
+            "/api/v1/auth/revoke-all",
+            SELF,
+            "Revoke all sessions of yourself, or (admins) of a user",
+            routing::post(revoke_all),
+        )
+        .body::<RevokeAllRequest>()
+        .session_only()
+        .no_content(),
+        Route::new(
+            Method::GET,
+            "/api/v1/auth/verify",
+            SELF,
+            "Who this token belongs to",
+            routing::get(verify),
+        )
+        .ok::<VerifyResponse>(200),
+    ]
 }

@@ -13,14 +13,19 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
+use crate::auth::Access;
 use crate::auth::Principal;
 use crate::credentials::CredentialSpec;
-use crate::handlers::users::{Page, Paging, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{ADMIN, Route};
 use crate::store::credential;
+use crate::store::paging::{Page, Paging, paged};
+use crate::store::user::Role;
 use crate::vault;
+use axum::http::Method;
+use axum::routing;
 
 /// A credential as the API shows it: metadata only.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -112,7 +117,7 @@ pub async fn list(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
     let query = credential::Entity::find().order_by_asc(credential::Column::Name);
-    let page: Page<CredentialView> = paged(state.store.db(), query, p.limit, p.offset, 500).await?;
+    let page: Page<CredentialView> = paged(state.store.db(), query, p).await?;
     Ok(reply(StatusCode::OK, &page))
 }
 
@@ -264,4 +269,53 @@ pub async fn delete(
     res.extensions_mut()
         .insert(AuditDetail::new("credential.delete", "credential", id));
     Ok(res)
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/credentials",
+            Access::Role(Role::Operator),
+            "List credentials (metadata only)",
+            routing::get(list),
+        )
+        .query::<Paging>()
+        .ok::<Page<CredentialView>>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/credentials",
+            ADMIN,
+            "Store a credential (secrets sealed, never shown again)",
+            routing::post(create),
+        )
+        .body::<NewCredential>()
+        .ok::<CredentialView>(201),
+        Route::new(
+            Method::GET,
+            "/api/v1/credentials/{id}",
+            Access::Role(Role::Operator),
+            "Get a credential's metadata",
+            routing::get(get),
+        )
+        .ok::<CredentialView>(200),
+        Route::new(
+            Method::PUT,
+            "/api/v1/credentials/{id}",
+            ADMIN,
+            "Change a credential",
+            routing::put(update),
+        )
+        .body::<CredentialUpdate>()
+        .ok::<CredentialView>(200),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/credentials/{id}",
+            ADMIN,
+            "Delete a credential",
+            routing::delete(delete),
+        )
+        .no_content(),
+    ]
 }

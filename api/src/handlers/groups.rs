@@ -14,13 +14,16 @@ use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::handlers::targets::TargetView;
-use crate::handlers::users::{Page, Paging, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{OPERATOR, Route, VIEWER};
+use crate::store::paging::{Page, Paging, paged};
 use crate::store::{target, target_group};
 use crate::targets::OsType;
 use crate::targets::group_member_ids;
+use axum::http::Method;
+use axum::routing;
 
 /// A dynamic selector: targets carrying all these tags (and of this OS type).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -147,7 +150,7 @@ pub async fn list(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> Result<Response, Problem> {
     let query = target_group::Entity::find().order_by_asc(target_group::Column::Name);
-    let page: Page<GroupView> = paged(state.store.db(), query, p.limit, p.offset, 500).await?;
+    let page: Page<GroupView> = paged(state.store.db(), query, p).await?;
     Ok(reply(StatusCode::OK, &page))
 }
 
@@ -226,4 +229,60 @@ pub async fn members(
         .map(TargetView::from)
         .collect();
     Ok(reply(StatusCode::OK, &json!({ "items": items })))
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/target-groups",
+            VIEWER,
+            "List target groups",
+            routing::get(list),
+        )
+        .query::<Paging>()
+        .ok::<Page<GroupView>>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/target-groups",
+            OPERATOR,
+            "Create a target group",
+            routing::post(create),
+        )
+        .body::<GroupSpec>()
+        .ok::<GroupView>(201),
+        Route::new(
+            Method::GET,
+            "/api/v1/target-groups/{id}",
+            VIEWER,
+            "Get a target group",
+            routing::get(get),
+        )
+        .ok::<GroupView>(200),
+        Route::new(
+            Method::PUT,
+            "/api/v1/target-groups/{id}",
+            OPERATOR,
+            "Replace a target group",
+            routing::put(update),
+        )
+        .body::<GroupSpec>()
+        .ok::<GroupView>(200),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/target-groups/{id}",
+            OPERATOR,
+            "Delete a target group",
+            routing::delete(delete),
+        )
+        .no_content(),
+        Route::new(
+            Method::GET,
+            "/api/v1/target-groups/{id}/targets",
+            VIEWER,
+            "The group's current members",
+            routing::get(members),
+        ),
+    ]
 }

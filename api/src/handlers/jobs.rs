@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing;
 use opsc_proto::job::JobDefinition;
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
@@ -19,13 +19,13 @@ use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::auth::Principal;
-use crate::handlers::users::{Page, Paging, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::jobs::store::{self, JobSummary, JobView, Saved, VersionSummary, VersionView};
 use crate::jobs::{self, Format};
+use crate::store::paging::{Page, Paging, paged};
 use crate::store::{job, job_version};
 
 /// Filters and paging for `GET /api/v1/jobs`.
@@ -157,9 +157,7 @@ pub async fn list(
     let page: Page<JobSummary> = paged(
         state.store.db(),
         s.order_by_asc(job::Column::Name),
-        q.limit.unwrap_or(50),
-        q.offset.unwrap_or(0),
-        500,
+        Paging::of(q.limit, q.offset),
     )
     .await?;
     Ok(reply(StatusCode::OK, &page))
@@ -250,7 +248,7 @@ pub async fn versions(
     let query = job_version::Entity::find()
         .filter(job_version::Column::JobId.eq(id))
         .order_by_desc(job_version::Column::Version);
-    let page: Page<VersionSummary> = paged(db, query, p.limit, p.offset, 500).await?;
+    let page: Page<VersionSummary> = paged(db, query, p).await?;
     Ok(reply(StatusCode::OK, &page))
 }
 
@@ -351,7 +349,7 @@ pub async fn import(
 pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
-        Route::new(M::GET, "/api/v1/jobs", VIEWER, "List jobs (filters: name, active)", get(list))
+        Route::new(M::GET, "/api/v1/jobs", VIEWER, "List jobs (filters: name, active)", routing::get(list))
             .query::<JobQuery>()
             .ok::<Page<JobSummary>>(200),
         Route::new(
@@ -359,7 +357,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/jobs",
             OPERATOR,
             "Create a job from a definition (JSON, or YAML by Content-Type)",
-            post(create),
+            routing::post(create),
         )
         .body::<JobDefinition>()
         .ok::<JobView>(201),
@@ -368,28 +366,28 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/jobs/import",
             OPERATOR,
             "Import a definition (JSON or YAML); ?replace=true adds a version to a job of that name",
-            post(import),
+            routing::post(import),
         )
         .body::<JobDefinition>()
         .query::<ImportQuery>()
         .ok::<JobView>(201),
-        Route::new(M::GET, "/api/v1/jobs/{id}", VIEWER, "Get a job and its current definition", get(get_one))
+        Route::new(M::GET, "/api/v1/jobs/{id}", VIEWER, "Get a job and its current definition", routing::get(get_one))
             .ok::<JobView>(200),
         Route::new(
             M::PUT,
             "/api/v1/jobs/{id}",
             OPERATOR,
             "Store a new version of a job (an unchanged definition stores nothing)",
-            put(update),
+            routing::put(update),
         )
         .body::<JobDefinition>()
         .ok::<JobView>(200),
-        Route::new(M::PATCH, "/api/v1/jobs/{id}", OPERATOR, "Activate or deactivate a job", patch(set_active))
+        Route::new(M::PATCH, "/api/v1/jobs/{id}", OPERATOR, "Activate or deactivate a job", routing::patch(set_active))
             .body::<ActiveChange>()
             .ok::<JobView>(200),
-        Route::new(M::DELETE, "/api/v1/jobs/{id}", OPERATOR, "Delete a job and its versions (runs stay)", delete(remove))
+        Route::new(M::DELETE, "/api/v1/jobs/{id}", OPERATOR, "Delete a job and its versions (runs stay)", routing::delete(remove))
             .no_content(),
-        Route::new(M::GET, "/api/v1/jobs/{id}/versions", VIEWER, "A job's versions, newest first", get(versions))
+        Route::new(M::GET, "/api/v1/jobs/{id}/versions", VIEWER, "A job's versions, newest first", routing::get(versions))
             .query::<Paging>()
             .ok::<Page<VersionSummary>>(200),
         Route::new(
@@ -397,10 +395,10 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/jobs/{id}/versions/{version}",
             VIEWER,
             "One version of a job",
-            get(version),
+            routing::get(version),
         )
         .ok::<VersionView>(200),
-        Route::new(M::POST, "/api/v1/jobs/{id}/clone", OPERATOR, "A new job from a job's current definition", post(clone))
+        Route::new(M::POST, "/api/v1/jobs/{id}/clone", OPERATOR, "A new job from a job's current definition", routing::post(clone))
             .body::<CloneRequest>()
             .ok::<JobView>(201),
         Route::new(
@@ -408,7 +406,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/jobs/{id}/export",
             VIEWER,
             "Download the current definition as JSON or YAML",
-            get(export),
+            routing::get(export),
         )
         .query::<ExportQuery>()
         .ok::<JobDefinition>(200),

@@ -13,12 +13,14 @@ use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::auth::{Principal, secret, totp};
-use crate::handlers::me::me_row;
 use crate::http::AppState;
 use crate::http::json::{ApiJson, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{Route, SELF};
 use crate::password;
 use crate::store::recovery_code;
+use axum::http::Method;
+use axum::routing;
 
 /// Enrolment: scan the URI (as a QR code) or type the secret, then confirm.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -57,7 +59,7 @@ pub async fn enroll(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
 ) -> Result<Response, Problem> {
-    let u = me_row(&state, &me).await?;
+    let u = crate::users::get(&state, me.user_id).await?;
     if u.mfa_enabled {
         return Err(Problem::conflict(
             "MFA is already enabled; disable it first",
@@ -86,7 +88,7 @@ pub async fn confirm(
     Extension(me): Extension<Principal>,
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<Response, Problem> {
-    let u = me_row(&state, &me).await?;
+    let u = crate::users::get(&state, me.user_id).await?;
     let secret = u
         .mfa_secret
         .as_deref()
@@ -138,7 +140,7 @@ pub async fn disable(
     Extension(me): Extension<Principal>,
     ApiJson(body): ApiJson<DisableRequest>,
 ) -> Result<Response, Problem> {
-    let u = me_row(&state, &me).await?;
+    let u = crate::users::get(&state, me.user_id).await?;
     if !password::verify_blocking(SecretString::from(body.password), u.password_hash.clone()).await
     {
         return Err(Problem::forbidden("the password is wrong"));
@@ -157,4 +159,38 @@ pub async fn disable(
     res.extensions_mut()
         .insert(AuditDetail::new("mfa.disable", "user", me.user_id));
     Ok(res)
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/api/v1/me/mfa/enroll",
+            SELF,
+            "Start TOTP enrolment",
+            routing::post(enroll),
+        )
+        .session_only()
+        .ok::<Enrolment>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/me/mfa/confirm",
+            SELF,
+            "Confirm TOTP with a code; returns recovery codes",
+            routing::post(confirm),
+        )
+        .body::<CodeRequest>()
+        .session_only()
+        .ok::<RecoveryCodes>(200),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/me/mfa",
+            SELF,
+            "Turn TOTP off (needs your password)",
+            routing::delete(disable),
+        )
+        .body::<DisableRequest>()
+        .session_only(),
+    ]
 }

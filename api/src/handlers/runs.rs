@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing;
 use opsc_proto::commands::{TargetSelection, Trigger, TriggerKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/jobs/{id}/run",
             OPERATOR,
             "Run a job (202 once the bus has the run; Idempotency-Key supported)",
-            post(run_job),
+            routing::post(run_job),
         )
         .body::<RunBody>()
         .ok::<Accepted>(202),
@@ -42,7 +42,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/runs",
             VIEWER,
             "List runs (filters: job_id, status, trigger, target_id, since, until)",
-            get(list),
+            routing::get(list),
         )
         .query::<RunQuery>()
         .ok::<Page<RunView>>(200),
@@ -51,7 +51,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/runs/{id}",
             VIEWER,
             "Get a run",
-            get(get_run),
+            routing::get(get_run),
         )
         .ok::<RunView>(200),
         Route::new(
@@ -59,7 +59,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/runs/{id}/steps",
             VIEWER,
             "Steps of a run per target, with captured output",
-            get(steps),
+            routing::get(steps),
         )
         .ok::<StepsView>(200),
         Route::new(
@@ -67,7 +67,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/runs/{id}/cancel",
             OPERATOR,
             "Cancel a run",
-            post(cancel),
+            routing::post(cancel),
         )
         .ok::<RunView>(202),
         Route::new(
@@ -75,24 +75,9 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/runs/{id}/rerun",
             OPERATOR,
             "Run the same job version again with the same parameters and targets",
-            post(rerun),
+            routing::post(rerun),
         )
         .ok::<Accepted>(202),
-        Route::new(
-            M::GET,
-            "/api/v1/runs/{id}/stream",
-            VIEWER,
-            "Live run output and status as Server-Sent Events (replays from the start)",
-            get(super::run_stream::sse::handler),
-        ),
-        Route::new(
-            M::GET,
-            "/api/v1/runs/{id}/ws",
-            VIEWER,
-            "Live run output and status over a WebSocket (the stream's frames as JSON text)",
-            get(super::run_stream::ws::handler),
-        )
-        .websocket(),
     ]
 }
 

@@ -9,7 +9,10 @@ use crate::audit::AuditDetail;
 use crate::http::AppState;
 use crate::http::json::{ApiJson, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{ADMIN, Route};
 use crate::settings::SecuritySettings;
+use axum::http::Method;
+use axum::routing;
 
 /// `GET /api/v1/settings/security`.
 pub async fn get(State(state): State<AppState>) -> Response {
@@ -29,4 +32,27 @@ pub async fn put(
             .summary(json!({ "before": before, "after": s })),
     );
     Ok(res)
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/settings/security",
+            ADMIN,
+            "Security settings",
+            routing::get(get),
+        )
+        .ok::<crate::settings::SecuritySettings>(200),
+        Route::new(
+            Method::PUT,
+            "/api/v1/settings/security",
+            ADMIN,
+            "Change security settings",
+            routing::put(put),
+        )
+        .body::<crate::settings::SecuritySettings>()
+        .ok::<crate::settings::SecuritySettings>(200),
+    ]
 }

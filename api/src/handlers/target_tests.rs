@@ -31,10 +31,13 @@ use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{ADMIN, OPERATOR, Route};
 use crate::store::{credential, target, target_group};
 use crate::targets::WinrmScheme;
 use crate::targets::hostkey::HostKeyState;
 use crate::targets::{group_member_ids, spec_of};
+use axum::http::Method;
+use axum::routing;
 
 /// Seconds allowed to a WinRM connection test.
 const WINRM_TIMEOUT_SECS: u32 = 15;
@@ -457,4 +460,45 @@ pub async fn forget_host_key(
         AuditDetail::new("target.host_key.forget", "target", id).summary(json!({"before": before})),
     );
     Ok(res)
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/api/v1/targets/{id}/test",
+            OPERATOR,
+            "Test the connection to a target through a worker of its pool",
+            routing::post(test_target),
+        )
+        .query::<TestQuery>()
+        .ok::<TestOutcome>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/targets/{id}/host-key/approve",
+            ADMIN,
+            "Trust the pending SSH host key, or pin a given public key",
+            routing::post(approve_host_key),
+        )
+        .body::<ApproveHostKey>()
+        .ok::<crate::targets::hostkey::HostKeyState>(200),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/targets/{id}/host-key",
+            ADMIN,
+            "Forget the pinned and pending SSH host keys",
+            routing::delete(forget_host_key),
+        )
+        .no_content(),
+        Route::new(
+            Method::POST,
+            "/api/v1/target-groups/{id}/test",
+            OPERATOR,
+            "Test every member of a group concurrently",
+            routing::post(test_group),
+        )
+        .query::<TestQuery>()
+        .ok::<GroupOutcome>(200),
+    ]
 }

@@ -17,12 +17,15 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
-use crate::handlers::users::{Page, paged};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::{OPERATOR, Route, VIEWER};
+use crate::store::paging::{Page, Paging, paged};
 use crate::store::{credential, target, target_group};
 use crate::targets::{FieldError, TargetSpec, csv_io};
+use axum::http::Method;
+use axum::routing;
 
 /// A target as the API shows it.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -173,14 +176,8 @@ pub async fn list(
         return Err(Problem::invalid("format applies to /api/v1/targets/export"));
     }
     let query = filtered(&state, &q).await?;
-    let page: Page<TargetView> = paged(
-        state.store.db(),
-        query,
-        q.limit.unwrap_or(50),
-        q.offset.unwrap_or(0),
-        500,
-    )
-    .await?;
+    let page: Page<TargetView> =
+        paged(state.store.db(), query, Paging::of(q.limit, q.offset)).await?;
     Ok(reply(StatusCode::OK, &page))
 }
 
@@ -450,4 +447,68 @@ pub async fn export(
         )
             .into_response()
     })
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/targets",
+            VIEWER,
+            "List targets (filters: name, tag, os_type, group, pool)",
+            routing::get(list),
+        )
+        .query::<TargetQuery>()
+        .ok::<Page<TargetView>>(200),
+        Route::new(
+            Method::POST,
+            "/api/v1/targets",
+            OPERATOR,
+            "Create a target",
+            routing::post(create),
+        )
+        .body::<crate::targets::TargetSpec>()
+        .ok::<TargetView>(201),
+        Route::new(
+            Method::POST,
+            "/api/v1/targets/import",
+            OPERATOR,
+            "Import targets (JSON array or text/csv); all or nothing",
+            routing::post(import),
+        ),
+        Route::new(
+            Method::GET,
+            "/api/v1/targets/export",
+            VIEWER,
+            "Export targets as JSON or CSV",
+            routing::get(export),
+        )
+        .query::<TargetQuery>(),
+        Route::new(
+            Method::GET,
+            "/api/v1/targets/{id}",
+            VIEWER,
+            "Get a target",
+            routing::get(get),
+        )
+        .ok::<TargetView>(200),
+        Route::new(
+            Method::PUT,
+            "/api/v1/targets/{id}",
+            OPERATOR,
+            "Replace a target",
+            routing::put(update),
+        )
+        .body::<crate::targets::TargetSpec>()
+        .ok::<TargetView>(200),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/targets/{id}",
+            OPERATOR,
+            "Delete a target",
+            routing::delete(delete),
+        )
+        .no_content(),
+    ]
 }

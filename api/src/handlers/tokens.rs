@@ -12,12 +12,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
+use crate::auth::Access;
 use crate::auth::{Principal, secret};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, reply};
 use crate::http::problem::Problem;
+use crate::http::routes::Route;
 use crate::store::api_token;
 use crate::store::user::Role;
+use axum::http::Method;
+use axum::routing;
 
 /// An API token without its secret.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -167,4 +171,35 @@ pub async fn revoke(
     res.extensions_mut()
         .insert(AuditDetail::new("api_token.revoke", "api_token", id));
     Ok(res)
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/api-tokens",
+            Access::Role(Role::Viewer),
+            "Your API tokens",
+            routing::get(list),
+        ),
+        Route::new(
+            Method::POST,
+            "/api/v1/api-tokens",
+            Access::Role(Role::Viewer),
+            "Create an API token (secret shown once)",
+            routing::post(create),
+        )
+        .body::<NewToken>()
+        .session_only()
+        .ok::<CreatedToken>(201),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/api-tokens/{id}",
+            Access::Role(Role::Viewer),
+            "Revoke an API token",
+            routing::delete(revoke),
+        )
+        .no_content(),
+    ]
 }

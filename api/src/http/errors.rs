@@ -11,6 +11,7 @@ use crate::runs::AdmitError;
 use crate::runs::lifecycle::CancelError;
 use crate::runs::queries::RunError;
 use crate::sessions::SessionError;
+use crate::users::UserError;
 
 /// 503: a dependency (the bus) is away; nothing was done.
 pub fn unavailable(detail: impl Into<String>) -> Problem {
@@ -78,6 +79,21 @@ impl From<SessionError> for Problem {
                     .detail("The refresh token is invalid, expired or revoked.")
             }
             SessionError::Db(e) => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<UserError> for Problem {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound => Problem::not_found_entity("user"),
+            UserError::Invalid(detail) => Problem::invalid(detail),
+            UserError::Taken(_) | UserError::LastAdmin | UserError::SelfDelete => {
+                Problem::conflict(e.to_string())
+            }
+            UserError::WrongPassword => Problem::forbidden(e.to_string()),
+            UserError::Hash(cause) => Problem::internal(&cause),
+            UserError::Db(e) => Problem::internal(&e),
         }
     }
 }

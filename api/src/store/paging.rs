@@ -70,7 +70,21 @@ where
     E: EntityTrait,
     E::Model: Into<V> + Send + Sync,
 {
-    let limit = paging.limit.clamp(1, MAX_LIMIT);
+    paged_within(db, query, paging, MAX_LIMIT).await
+}
+
+/// [`paged`] with another largest page (the audit trail allows 1000).
+pub async fn paged_within<E, V>(
+    db: &sea_orm::DatabaseConnection,
+    query: sea_orm::Select<E>,
+    paging: Paging,
+    max: u64,
+) -> Result<Page<V>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: Into<V> + Send + Sync,
+{
+    let limit = paging.limit.clamp(1, max);
     let total = query.clone().count(db).await?;
     let items = query
         .limit(limit)

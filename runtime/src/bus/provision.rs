@@ -141,24 +141,99 @@ async fn ensure_consumer(
         name: spec.name.clone(),
         reason,
     };
-    let config = consumer::pull::Config {
-        durable_name: Some(spec.name.clone()),
-        description: Some(spec.description.to_owned()),
-        filter_subject: spec.filter_subject.clone(),
-        ack_policy: consumer::AckPolicy::Explicit,
-        ack_wait: spec.ack_wait,
-        max_deliver: spec.max_deliver,
-        max_ack_pending: spec.max_ack_pending,
-        deliver_policy: consumer::DeliverPolicy::All,
-        ..Default::default()
-    };
+    let config = consumer_config(spec, consumer::DeliverPolicy::All);
     let stream = js
         .get_stream_no_info(&spec.stream)
         .await
         .map_err(|e| err(e.to_string()))?;
-    stream
-        .create_consumer(config)
-        .await
-        .map(|_| ())
-        .map_err(|e| err(e.to_string()))
+    let existing = match stream.consumer_info(&spec.name).await {
+        Ok(info) => Some(info),
+        Err(e)
+            if matches!(
+                e.kind(),
+                jetstream::context::ConsumerInfoErrorKind::NotFound
+            ) || matches!(e.kind(), jetstream::context::ConsumerInfoErrorKind::JetStream(inner)
+                    if inner.error_code() == jetstream::ErrorCode::CONSUMER_NOT_FOUND) =>
+        {
+            None
+        }
+        Err(e) => return Err(err(e.to_string())),
+    };
+    let Some(info) = existing else {
+        return create_or_accept(&stream, config, spec).await;
+    };
+    let current = &info.config;
+    let same_shape =
+        current.filter_subject == spec.filter_subject && current.ack_policy == ACK_POLICY;
+    if !same_shape {
+        // Filter and acknowledgement policy cannot change in place (NATS
+        // 2.9): make the consumer anew, starting after what the old one
+        // acknowledged, so nothing is skipped and little is repeated (its
+        // handlers are idempotent).
+        let start = info.ack_floor.stream_sequence + 1;
+        tracing::info!(consumer = %spec.name, start, "Consumer settings changed; recreating it from where it stood.");
+        let _ = stream.delete_consumer(&spec.name).await;
+        let from = consumer_config(
+            spec,
+            consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: start,
+            },
+        );
+        return create_or_accept(&stream, from, spec).await;
+    }
+    let tuned = current.ack_wait == spec.ack_wait
+        && current.max_deliver == spec.max_deliver
+        && current.max_ack_pending == spec.max_ack_pending;
+    if !tuned {
+        let mut update = config;
+        update.deliver_policy = current.deliver_policy;
+        if let Err(e) = stream.update_consumer(update).await {
+            tracing::warn!(consumer = %spec.name, error = %e, "Consumer limits not updated; the old ones stay.");
+        }
+    }
+    Ok(())
+}
+
+/// Creates the consumer; a concurrent creation of the same shape is fine.
+async fn create_or_accept(
+    stream: &jetstream::stream::Stream<()>,
+    config: consumer::pull::Config,
+    spec: &ConsumerSpec,
+) -> Result<(), ProvisionError> {
+    match stream.create_consumer(config).await {
+        Ok(_) => Ok(()),
+        Err(e) => match stream.consumer_info(&spec.name).await {
+            Ok(info)
+                if info.config.filter_subject == spec.filter_subject
+                    && info.config.ack_policy == ACK_POLICY =>
+            {
+                Ok(())
+            }
+            _ => Err(ProvisionError::Consumer {
+                stream: spec.stream.clone(),
+                name: spec.name.clone(),
+                reason: e.to_string(),
+            }),
+        },
+    }
+}
+
+/// Every consumer acknowledges each message on its own.
+const ACK_POLICY: consumer::AckPolicy = consumer::AckPolicy::Explicit;
+
+fn consumer_config(
+    spec: &ConsumerSpec,
+    deliver: consumer::DeliverPolicy,
+) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(spec.name.clone()),
+        description: Some(spec.description.to_owned()),
+        filter_subject: spec.filter_subject.clone(),
+        ack_policy: ACK_POLICY,
+        ack_wait: spec.ack_wait,
+        max_deliver: spec.max_deliver,
+        max_ack_pending: spec.max_ack_pending,
+        deliver_policy: deliver,
+        ..Default::default()
+    }
 }

@@ -79,7 +79,9 @@ pub async fn consume(ex: Executor, shutdown: CancellationToken) -> anyhow::Resul
         Options::new(spec)
             .concurrency(concurrency)
             .batch(concurrency)
-            .ack(AckMode::Double),
+            // A lost acknowledgement only means a redelivery, which resumes
+            // a shard whose every step is recorded as done: nothing runs twice.
+            .ack(AckMode::Single),
         Arc::new(worker),
         shutdown,
     )

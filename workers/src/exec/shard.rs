@@ -401,18 +401,14 @@ impl Shard {
                 output: &sink,
                 cancel: &step_cancel,
             };
-            let outcome = tokio::select! {
-                o = kind.run(call) => o,
-                () = tokio::time::sleep(timeout) => {
-                    step_cancel.cancel();
-                    StepOutcome { status: StepStatus::TimedOut, exit_code: None, error: Some(format!("timed out after {}s", timeout.as_secs())) }
-                }
-            };
-            let outcome = if self.cancel.is_cancelled() && outcome.status != StepStatus::Succeeded {
+            let outcome = run_within(kind.run(call), timeout, &step_cancel).await;
+            let outcome = if self.cancel.is_cancelled()
+                && !matches!(outcome.status, StepStatus::Succeeded | StepStatus::TimedOut)
+            {
                 StepOutcome {
                     status: StepStatus::Cancelled,
                     exit_code: outcome.exit_code,
-                    error: Some("the run was stopped".to_owned()),
+                    error: Some(stopped_because("the run was stopped", outcome.error)),
                 }
             } else {
                 outcome
@@ -466,6 +462,50 @@ impl Shard {
                 None,
             )
             .await;
+    }
+}
+
+/// How long a step that timed out may take to stop its work (and say
+/// whether it could) before it is abandoned.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs a step with its timeout. On timeout the step is told to stop
+/// (`cancel`) and given [`STOP_GRACE`] to stop its remote work and report,
+/// so what it says about that (a command it could not stop) is kept.
+async fn run_within(
+    step: impl std::future::Future<Output = StepOutcome>,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> StepOutcome {
+    tokio::pin!(step);
+    tokio::select! {
+        o = &mut step => return o,
+        () = tokio::time::sleep(timeout) => cancel.cancel(),
+    }
+    let why = format!("timed out after {}s", timeout.as_secs());
+    match tokio::time::timeout(STOP_GRACE, &mut step).await {
+        Ok(o) => StepOutcome {
+            status: StepStatus::TimedOut,
+            exit_code: o.exit_code,
+            error: Some(stopped_because(&why, o.error)),
+        },
+        Err(_) => StepOutcome {
+            status: StepStatus::TimedOut,
+            exit_code: None,
+            error: Some(format!(
+                "{why}; the step did not stop within {}s and was abandoned",
+                STOP_GRACE.as_secs()
+            )),
+        },
+    }
+}
+
+/// `why`, with what the step said when it matters: that its remote work
+/// could not be stopped.
+fn stopped_because(why: &str, said: Option<String>) -> String {
+    match said {
+        Some(e) if e.contains("could not be stopped") => format!("{why}; {e}"),
+        _ => why.to_owned(),
     }
 }
 

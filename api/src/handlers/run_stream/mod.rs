@@ -12,6 +12,32 @@ pub mod source;
 pub mod sse;
 pub mod ws;
 
+use axum::http::Method;
+use axum::routing::get;
+
+use crate::http::routes::{Route, VIEWER};
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/api/v1/runs/{id}/stream",
+            VIEWER,
+            "Live run output and status as Server-Sent Events (replays from the start)",
+            get(sse::handler),
+        ),
+        Route::new(
+            Method::GET,
+            "/api/v1/runs/{id}/ws",
+            VIEWER,
+            "Live run output and status over a WebSocket (the stream's frames as JSON text)",
+            get(ws::handler),
+        )
+        .websocket(),
+    ]
+}
+
 use std::pin::Pin;
 
 use futures::Stream;

@@ -48,7 +48,14 @@ impl BatchHandler<CloudEvent<OutputLine>> for Output {
                        "line_no": l.line_no, "stream": l.stream, "text": l.text, "at": d.message.time})
             })
             .collect();
-        // Lines of a run that does not exist (withdrawn) are dropped by the join.
+        let runs = super::project::uuid_array(
+            &batch
+                .iter()
+                .map(|d| d.message.data.run_id)
+                .collect::<std::collections::BTreeSet<_>>(),
+        );
+        // Lines of a run that does not exist (withdrawn) are dropped by the
+        // join; the ids let it look the runs up by key.
         let result = self
             .core
             .db()
@@ -58,9 +65,9 @@ impl BatchHandler<CloudEvent<OutputLine>> for Output {
                  SELECT x.run_id, x.step_id, x.target_key, x.line_no, x.stream, x.text, x.at
                  FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, step_id text, target_key uuid,
                       line_no bigint, stream text, text text, at timestamptz)
-                 JOIN runs r ON r.id = x.run_id
+                 JOIN runs r ON r.id = x.run_id AND r.id = ANY($2::uuid[])
                  ON CONFLICT DO NOTHING",
-                vec![json!(rows).into()],
+                vec![json!(rows).into(), runs.into()],
             ))
             .await;
         let outcome = match result {

@@ -22,6 +22,23 @@ fn stmt(sql: &str, rows: Value) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, vec![rows.into()])
 }
 
+/// A statement over a batch (`$1`, JSON rows) whose rows name runs (`$2`,
+/// their ids). The ids let the planner look the runs up by key: it cannot
+/// see how few rows the JSON holds and would otherwise scan the table.
+fn stmt_for_runs(sql: &str, rows: Value, runs: &str) -> Statement {
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        vec![rows.into(), runs.to_owned().into()],
+    )
+}
+
+/// Ids as a PostgreSQL array literal, for a `$n::uuid[]` parameter.
+pub(super) fn uuid_array<'a>(ids: impl IntoIterator<Item = &'a Uuid>) -> String {
+    let inner: Vec<String> = ids.into_iter().map(Uuid::to_string).collect();
+    format!("{{{}}}", inner.join(","))
+}
+
 /// Stores the events; the ids of those not stored before.
 pub async fn insert_events(
     db: &impl ConnectionTrait,
@@ -62,23 +79,25 @@ pub struct Ended {
 pub async fn apply(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr> {
     let (running, ended): (Vec<_>, Vec<_>) =
         f.steps.values().partition(|s| s.finished_at.is_none());
+    let step_runs = uuid_array(f.steps.keys().map(|(run, _, _)| run));
     if !running.is_empty() {
-        db.execute(stmt(
+        db.execute(stmt_for_runs(
             "INSERT INTO run_steps (run_id, step_id, target_key, target_id, position, attempt, status, worker_id, started_at)
              SELECT x.run_id, x.step_id, x.target_key, x.target_id, 0, x.attempt, 'running', x.worker_id, x.started_at
              FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, step_id text, target_key uuid, target_id uuid,
                   attempt int, worker_id text, started_at timestamptz)
-             JOIN runs r ON r.id = x.run_id
+             JOIN runs r ON r.id = x.run_id AND r.id = ANY($2::uuid[])
              ON CONFLICT (run_id, step_id, target_key) DO UPDATE SET attempt = excluded.attempt, status = 'running',
                worker_id = excluded.worker_id, started_at = excluded.started_at, finished_at = NULL, exit_code = NULL,
                error = NULL, duration_ms = NULL
              WHERE run_steps.attempt < excluded.attempt",
             json!(running),
+            &step_runs,
         ))
         .await?;
     }
     if !ended.is_empty() {
-        db.execute(stmt(
+        db.execute(stmt_for_runs(
             "INSERT INTO run_steps (run_id, step_id, target_key, target_id, position, attempt, status, worker_id,
                exit_code, error, output_truncated, started_at, finished_at, duration_ms)
              SELECT x.run_id, x.step_id, x.target_key, x.target_id, 0, x.attempt, x.status, x.worker_id,
@@ -86,7 +105,7 @@ pub async fn apply(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, 
              FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, step_id text, target_key uuid, target_id uuid,
                   attempt int, status text, worker_id text, exit_code int, error text, output_truncated boolean,
                   started_at timestamptz, finished_at timestamptz, duration_ms bigint)
-             JOIN runs r ON r.id = x.run_id
+             JOIN runs r ON r.id = x.run_id AND r.id = ANY($2::uuid[])
              ON CONFLICT (run_id, step_id, target_key) DO UPDATE SET attempt = excluded.attempt, status = excluded.status,
                exit_code = excluded.exit_code, error = excluded.error, output_truncated = excluded.output_truncated,
                finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
@@ -95,6 +114,7 @@ pub async fn apply(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, 
                  THEN COALESCE(run_steps.started_at, excluded.started_at) ELSE excluded.started_at END
              WHERE run_steps.attempt <= excluded.attempt",
             json!(ended),
+            &step_runs,
         ))
         .await?;
     }
@@ -126,12 +146,13 @@ async fn runs(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let id_list = uuid_array(&ids);
     let rows = db
-        .query_all(stmt(
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
             "SELECT id, status, shards, shards_finished, started_at IS NOT NULL AS started, created_at, trigger_kind
-             FROM runs WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text($1::jsonb))
-             ORDER BY id FOR UPDATE",
-            json!(ids),
+             FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+            vec![id_list.clone().into()],
         ))
         .await?;
     let mut updates: Vec<Value> = Vec::new();
@@ -154,14 +175,15 @@ async fn runs(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr
         }
     }
     if !updates.is_empty() {
-        db.execute(stmt(
+        db.execute(stmt_for_runs(
             "UPDATE runs SET status = x.status, started_at = COALESCE(runs.started_at, x.started_at),
                shards_finished = x.shards_finished, reason = COALESCE(x.reason, runs.reason),
                finished_at = COALESCE(runs.finished_at, x.finished_at), updated_at = now()
              FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, started_at timestamptz,
                   shards_finished jsonb, reason text, finished_at timestamptz)
-             WHERE runs.id = x.id",
+             WHERE runs.id = x.id AND runs.id = ANY($2::uuid[])",
             json!(updates),
+            &id_list,
         ))
         .await?;
     }
