@@ -25,6 +25,7 @@ pub mod settings;
 pub mod store;
 pub mod strict;
 pub mod targets;
+pub mod tokens;
 pub mod users;
 pub mod vault;
 pub mod workers;

@@ -1,5 +1,9 @@
 //! Domain errors as problem+json, in one place: every domain module returns
-//! its own error type, and this is where each becomes an HTTP answer.
+//! its own error type, and this folder is where each becomes an HTTP
+//! answer — one file per group of domains.
+
+mod identity;
+mod inventory;
 
 use axum::http::StatusCode;
 use serde_json::json;

@@ -1,0 +1,1 @@
+//! Identity domains (logins, MFA, API tokens, audit queries) as problem+json.

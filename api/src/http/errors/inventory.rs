@@ -1,0 +1,1 @@
+//! Inventory domains (credentials, targets, groups, connection tests) as problem+json.
