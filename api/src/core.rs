@@ -47,6 +47,8 @@ pub struct Core {
     pub principals: crate::auth::PrincipalCache,
     /// The api's pipeline metrics.
     pub metrics: ApiMetrics,
+    /// Group insert of admitted runs.
+    pub runs_writer: crate::store::batch::Batcher,
 }
 
 impl Core {
@@ -76,6 +78,7 @@ impl Core {
             .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
         Ok(Self {
             settings: Settings::new(store.db().clone()),
+            runs_writer: crate::runs::admit::writer(store.db().clone()),
             store,
             bus,
             keys: Arc::new(keys),

@@ -109,7 +109,7 @@ fn read(
             .detail(r.body_text())
             .for_request(headers)
     })?;
-    let def = jobs::accept(&body, format).map_err(|p| p.for_request(headers))?;
+    let def = jobs::accept(&body, format).map_err(|e| Problem::from(e).for_request(headers))?;
     Ok((def, format))
 }
 
@@ -274,7 +274,7 @@ pub async fn clone(
     def.name = req.name;
     let errors = jobs::validate(&def);
     if !errors.is_empty() {
-        return Err(jobs::invalid(&errors));
+        return Err(jobs::invalid(&errors).into());
     }
     let saved = store::create(db, &def, me.user_id).await?;
     let detail = AuditDetail::new("job.clone", "job", saved.job.id).summary(json!({

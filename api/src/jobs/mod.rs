@@ -14,9 +14,7 @@ use opsc_proto::job::{JobDefinition, ParamType, STEP_TYPES};
 use opsc_proto::job_check::{PathError, check};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-use crate::http::problem::Problem;
+use serde_json::Value;
 
 /// Why a `default` on a `secret` parameter is refused.
 pub const SECRET_DEFAULT: &str =
@@ -120,18 +118,36 @@ pub fn validate(def: &JobDefinition) -> Vec<PathError> {
     errors
 }
 
-/// 422 naming every problem, with `errors: [{path, message}]`.
-pub fn invalid(errors: &[PathError]) -> Problem {
-    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    Problem::invalid(format!(
-        "the job definition is invalid: {}",
-        listed.join("; ")
-    ))
-    .errors(json!(errors))
+/// Why a job request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// No such job (or version).
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// The name is taken by another job.
+    #[error("a job named {0:?} exists")]
+    Taken(String),
+    /// The document is not a valid definition; every problem, located.
+    #[error("the job definition is invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<PathError>),
+    /// An import collides with an existing job.
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored data cannot be read back.
+    #[error("{0}")]
+    Broken(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
 }
 
-/// Reads and validates a definition: 422 on any problem.
-pub fn accept(body: &[u8], format: Format) -> Result<JobDefinition, Problem> {
+/// The refusal naming every problem.
+pub fn invalid(errors: &[PathError]) -> JobError {
+    JobError::Invalid(errors.to_vec())
+}
+
+/// Reads and validates a definition.
+pub fn accept(body: &[u8], format: Format) -> Result<JobDefinition, JobError> {
     let def = parse(body, format).map_err(|e| invalid(&[e]))?;
     let errors = validate(&def);
     if errors.is_empty() {
@@ -153,8 +169,11 @@ pub fn redact(mut def: JobDefinition) -> JobDefinition {
 }
 
 /// The document for export, without the keys left unset.
-pub fn render(def: &JobDefinition, format: Format) -> Result<String, Problem> {
-    let mut doc = serde_json::to_value(def).map_err(|e| Problem::internal(&e))?;
+pub fn render(def: &JobDefinition, format: Format) -> Result<String, JobError> {
+    let broken = |e: &dyn std::fmt::Display| {
+        JobError::Broken(format!("the definition cannot be written out: {e}"))
+    };
+    let mut doc = serde_json::to_value(def).map_err(|e| broken(&e))?;
     drop_nulls(&mut doc);
     if let Some(steps) = doc.get_mut("steps").and_then(Value::as_array_mut) {
         steps.iter_mut().for_each(drop_nulls);
@@ -163,8 +182,8 @@ pub fn render(def: &JobDefinition, format: Format) -> Result<String, Problem> {
         params.values_mut().for_each(drop_nulls);
     }
     match format {
-        Format::Json => serde_json::to_string_pretty(&doc).map_err(|e| Problem::internal(&e)),
-        Format::Yaml => serde_norway::to_string(&doc).map_err(|e| Problem::internal(&e)),
+        Format::Json => serde_json::to_string_pretty(&doc).map_err(|e| broken(&e)),
+        Format::Yaml => serde_norway::to_string(&doc).map_err(|e| broken(&e)),
     }
 }
 

@@ -13,8 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::redact;
-use crate::http::problem::Problem;
+use super::{JobError, redact};
 use crate::store::{job, job_version};
 
 /// A job in a list (without its definition).
@@ -94,13 +93,14 @@ pub struct VersionView {
 }
 
 /// The definition stored in a version row.
-pub fn definition_of(v: &job_version::Model) -> Result<JobDefinition, Problem> {
-    serde_json::from_value(v.definition.clone()).map_err(|e| Problem::internal(&e))
+pub fn definition_of(v: &job_version::Model) -> Result<JobDefinition, JobError> {
+    serde_json::from_value(v.definition.clone())
+        .map_err(|e| JobError::Broken(format!("the stored definition is unreadable: {e}")))
 }
 
 impl JobView {
     /// The view of a job and its current version.
-    pub fn of(j: job::Model, v: &job_version::Model) -> Result<Self, Problem> {
+    pub fn of(j: job::Model, v: &job_version::Model) -> Result<Self, JobError> {
         Ok(Self {
             job: j.into(),
             definition: redact(definition_of(v)?),
@@ -110,7 +110,7 @@ impl JobView {
 
 impl VersionView {
     /// The view of one version.
-    pub fn of(v: job_version::Model) -> Result<Self, Problem> {
+    pub fn of(v: job_version::Model) -> Result<Self, JobError> {
         let definition = redact(definition_of(&v)?);
         Ok(Self {
             job_id: v.job_id,
@@ -133,36 +133,36 @@ pub struct Saved {
 
 impl Saved {
     /// The view of the result.
-    pub fn view(self) -> Result<JobView, Problem> {
+    pub fn view(self) -> Result<JobView, JobError> {
         JobView::of(self.job, &self.version)
     }
 }
 
-fn taken(name: &str) -> Problem {
-    Problem::conflict(format!("a job named {name:?} exists"))
+fn taken(name: &str) -> JobError {
+    JobError::Taken(name.to_owned())
 }
 
-/// Turns a unique violation (a concurrent write took the name) into 409.
-fn unique(name: &str) -> impl FnOnce(DbErr) -> Problem + '_ {
+/// Turns a unique violation (a concurrent write took the name) into `Taken`.
+fn unique(name: &str) -> impl FnOnce(DbErr) -> JobError + '_ {
     move |e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => taken(name),
-        _ => Problem::from(e),
+        _ => JobError::Db(e),
     }
 }
 
 /// The job with this id.
-pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<job::Model, Problem> {
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<job::Model, JobError> {
     job::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| Problem::not_found_entity("job"))
+        .ok_or(JobError::NotFound("job"))
 }
 
 /// The job named `name`, if any.
 pub async fn find_by_name(
     db: &impl ConnectionTrait,
     name: &str,
-) -> Result<Option<job::Model>, Problem> {
+) -> Result<Option<job::Model>, JobError> {
     Ok(job::Entity::find()
         .filter(job::Column::Name.eq(name))
         .one(db)
@@ -174,18 +174,18 @@ pub async fn version(
     db: &impl ConnectionTrait,
     id: Uuid,
     version: i32,
-) -> Result<job_version::Model, Problem> {
+) -> Result<job_version::Model, JobError> {
     job_version::Entity::find_by_id((id, version))
         .one(db)
         .await?
-        .ok_or_else(|| Problem::not_found_entity("job version"))
+        .ok_or(JobError::NotFound("job version"))
 }
 
 /// The job and its current version.
 pub async fn current(
     db: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<(job::Model, job_version::Model), Problem> {
+) -> Result<(job::Model, job_version::Model), JobError> {
     let j = find(db, id).await?;
     let v = version(db, id, j.current_version).await?;
     Ok((j, v))
@@ -206,7 +206,7 @@ pub async fn create(
     db: &DatabaseConnection,
     def: &JobDefinition,
     actor: Uuid,
-) -> Result<Saved, Problem> {
+) -> Result<Saved, JobError> {
     let txn = db.begin().await?;
     if find_by_name(&txn, &def.name).await?.is_some() {
         return Err(taken(&def.name));
@@ -242,14 +242,14 @@ pub async fn revise(
     id: Uuid,
     def: &JobDefinition,
     actor: Uuid,
-) -> Result<Saved, Problem> {
+) -> Result<Saved, JobError> {
     let txn = db.begin().await?;
     // Locks the row so two writers cannot both create version N+1.
     let current = job::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or_else(|| Problem::not_found_entity("job"))?;
+        .ok_or(JobError::NotFound("job"))?;
     let latest = version(&txn, id, current.current_version).await?;
     if definition_of(&latest).is_ok_and(|d| d == *def) {
         txn.rollback().await?;
@@ -287,7 +287,7 @@ pub async fn set_active(
     db: &DatabaseConnection,
     id: Uuid,
     active: bool,
-) -> Result<job::Model, Problem> {
+) -> Result<job::Model, JobError> {
     let mut row: job::ActiveModel = find(db, id).await?.into();
     row.active = Set(active);
     row.updated_at = Set(Utc::now().fixed_offset());
@@ -295,13 +295,13 @@ pub async fn set_active(
 }
 
 /// Deletes the job and all its versions; its runs keep their history.
-pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<job::Model, Problem> {
+pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<job::Model, JobError> {
     let txn = db.begin().await?;
     let gone = job::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or_else(|| Problem::not_found_entity("job"))?;
+        .ok_or(JobError::NotFound("job"))?;
     job_version::Entity::delete_many()
         .filter(job_version::Column::JobId.eq(id))
         .exec(&txn)

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use opsc_proto::commands::{TargetSelection, Trigger};
 use opsc_proto::job::{JobDefinition, ParamType};
 use opsc_proto::job_check::PathError;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -464,45 +464,55 @@ async fn insert(core: &Core, r: Row<'_>) -> Result<bool, AdmitError> {
         let bytes = serde_json::to_vec(&r.params.secret).unwrap_or_default();
         vault::seal(&core.vault, r.run_id, SECRET_KIND, &bytes)
     });
+    let hex = |b: &[u8]| format!("\\x{}", data_encoding::HEXLOWER.encode(b));
     let a = r.a;
-    let at = r.accepted_at.fixed_offset();
-    let shards = i32::try_from(r.prepared.dispatches.len()).unwrap_or(i32::MAX);
-    let inserted = core
-        .db()
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO runs (id, job_id, job_name, job_version, status, trigger_kind, trigger_actor,
-               trigger_origin, cause_run_id, parameters, secret_parameters, secret_dek, secret_kek_id,
-               targets, target_ids, shards, deadline, idempotency_key, intent_id, rerun_of, created_by,
-               created_at, updated_at)
-             VALUES ($1,$2,$3,$4,'queued',$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$21)
-             ON CONFLICT (intent_id) WHERE intent_id IS NOT NULL DO NOTHING RETURNING id",
-            vec![
-                r.run_id.into(),
-                r.job.id.into(),
-                r.job.name.clone().into(),
-                r.version.into(),
-                wire_name(a.trigger.kind).into(),
-                a.trigger.actor.clone().into(),
-                a.trigger.origin.clone().into(),
-                a.trigger.cause_run_id.into(),
-                json!(r.params.public).into(),
-                sealed.as_ref().map(|s| s.sealed.clone()).into(),
-                sealed.as_ref().map(|s| s.wrapped_dek.clone()).into(),
-                sealed.as_ref().map(|s| s.kek_id.clone()).into(),
-                a.targets.as_ref().map(|t| json!(t)).into(),
-                json!(r.prepared.target_ids).into(),
-                shards.into(),
-                r.deadline.fixed_offset().into(),
-                a.idempotency_key.clone().into(),
-                a.intent_id.clone().into(),
-                a.rerun_of.into(),
-                a.created_by.into(),
-                at.into(),
-            ],
-        ))
-        .await?;
-    Ok(inserted.is_some())
+    let row = json!({
+        "id": r.run_id,
+        "job_id": r.job.id,
+        "job_name": r.job.name,
+        "job_version": r.version,
+        "trigger_kind": wire_name(a.trigger.kind),
+        "trigger_actor": a.trigger.actor,
+        "trigger_origin": a.trigger.origin,
+        "cause_run_id": a.trigger.cause_run_id,
+        "parameters": r.params.public,
+        "secret_parameters": sealed.as_ref().map(|s| hex(&s.sealed)),
+        "secret_dek": sealed.as_ref().map(|s| hex(&s.wrapped_dek)),
+        "secret_kek_id": sealed.as_ref().map(|s| s.kek_id.clone()),
+        "targets": a.targets,
+        "target_ids": r.prepared.target_ids,
+        "shards": r.prepared.dispatches.len(),
+        "deadline": r.deadline,
+        "idempotency_key": a.idempotency_key,
+        "intent_id": a.intent_id,
+        "rerun_of": a.rerun_of,
+        "created_by": a.created_by,
+        "created_at": r.accepted_at,
+    });
+    Ok(core.runs_writer.insert(row, r.run_id.to_string()).await?)
+}
+
+/// The group insert of run rows (see [`crate::store::batch`]): a run whose
+/// intent was admitted before is skipped.
+pub fn writer(db: sea_orm::DatabaseConnection) -> crate::store::batch::Batcher {
+    crate::store::batch::Batcher::start(
+        db,
+        "INSERT INTO runs (id, job_id, job_name, job_version, status, trigger_kind, trigger_actor,
+           trigger_origin, cause_run_id, parameters, secret_parameters, secret_dek, secret_kek_id,
+           targets, target_ids, shards, deadline, idempotency_key, intent_id, rerun_of, created_by,
+           created_at, updated_at)
+         SELECT x.id, x.job_id, x.job_name, x.job_version, 'queued', x.trigger_kind, x.trigger_actor,
+           x.trigger_origin, x.cause_run_id, x.parameters, x.secret_parameters, x.secret_dek, x.secret_kek_id,
+           x.targets, x.target_ids, x.shards, x.deadline, x.idempotency_key, x.intent_id, x.rerun_of,
+           x.created_by, x.created_at, x.created_at
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, job_id uuid, job_name text, job_version int,
+           trigger_kind text, trigger_actor text, trigger_origin text, cause_run_id uuid, parameters jsonb,
+           secret_parameters bytea, secret_dek bytea, secret_kek_id text, targets jsonb, target_ids jsonb,
+           shards int, deadline timestamptz, idempotency_key text, intent_id text, rerun_of uuid,
+           created_by uuid, created_at timestamptz)
+         ON CONFLICT (intent_id) WHERE intent_id IS NOT NULL DO NOTHING RETURNING id::text AS id",
+        "id",
+    )
 }
 
 /// The secret parameters stored with a run, opened (for a re-run).

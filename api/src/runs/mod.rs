@@ -11,6 +11,7 @@ pub mod admit;
 pub mod dispatch;
 pub mod intake;
 pub mod lifecycle;
+pub mod live;
 pub mod plan;
 pub mod queries;
 pub mod recorder;

@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod audit;
+pub mod batch;
 pub mod credential;
 pub mod job;
 pub mod job_version;

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 use uuid::Uuid;
 
-use super::{Frame, source};
 use crate::http::AppState;
 use crate::http::json::ApiPath;
 use crate::http::problem::Problem;
+use crate::runs::live::{self as source, Frame};
 
 /// Idle time after which a keep-alive comment is sent.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -19,10 +19,10 @@ use axum::response::Response;
 use futures::{SinkExt as _, StreamExt as _};
 use uuid::Uuid;
 
-use super::{FrameKind, Frames, source};
 use crate::http::AppState;
 use crate::http::json::ApiPath;
 use crate::http::problem::Problem;
+use crate::runs::live::{self as source, FrameKind, Frames};
 
 /// The subprotocol the server speaks (and selects when offered).
 pub const PROTOCOL: &str = "opsconductor.v1";

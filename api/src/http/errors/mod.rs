@@ -10,9 +10,11 @@ use serde_json::json;
 
 use super::AppState;
 use super::problem::Problem;
+use crate::jobs::JobError;
 use crate::metrics::labels;
 use crate::runs::AdmitError;
 use crate::runs::lifecycle::CancelError;
+use crate::runs::live::LiveError;
 use crate::runs::queries::RunError;
 use crate::sessions::SessionError;
 use crate::users::UserError;
@@ -98,6 +100,28 @@ impl From<UserError> for Problem {
             UserError::WrongPassword => Problem::forbidden(e.to_string()),
             UserError::Hash(cause) => Problem::internal(&cause),
             UserError::Db(e) => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<JobError> for Problem {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::NotFound(what) => Problem::not_found_entity(what),
+            JobError::Taken(_) | JobError::Conflict(_) => Problem::conflict(e.to_string()),
+            JobError::Invalid(ref errors) => Problem::invalid(e.to_string()).errors(json!(errors)),
+            JobError::Broken(cause) => Problem::internal(&cause),
+            JobError::Db(e) => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<LiveError> for Problem {
+    fn from(e: LiveError) -> Self {
+        match e {
+            LiveError::NotFound => Problem::not_found_entity("run"),
+            LiveError::Unavailable(detail) => unavailable(detail),
+            LiveError::Db(e) => Problem::internal(&e),
         }
     }
 }

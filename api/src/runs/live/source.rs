@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
-use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset};
 use futures::{FutureExt as _, StreamExt as _};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
@@ -20,9 +19,22 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Frame, FrameKind, Frames};
-use crate::http::AppState;
-use crate::http::problem::Problem;
+use crate::core::Core;
 use crate::store::run;
+
+/// Why a run cannot be followed.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// No such run.
+    #[error("no such run")]
+    NotFound,
+    /// The bus did not open the run's streams.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
 
 /// How long output is still read after the run ended (lines and the end
 /// travel on different streams).
@@ -35,16 +47,16 @@ fn terminal(status: &str) -> bool {
     !matches!(status, "queued" | "running")
 }
 
-/// The run, or 404.
-pub async fn load(state: &AppState, id: Uuid) -> Result<run::Model, Problem> {
+/// The run to follow.
+pub async fn load(state: &Core, id: Uuid) -> Result<run::Model, LiveError> {
     run::Entity::find_by_id(id)
-        .one(state.store.db())
+        .one(state.db())
         .await?
-        .ok_or_else(|| Problem::not_found_entity("run"))
+        .ok_or(LiveError::NotFound)
 }
 
 /// Every frame of `run` from its start; live until it ends when it has not.
-pub async fn open(state: &AppState, run: &run::Model) -> Result<Frames, Problem> {
+pub async fn open(state: &Core, run: &run::Model) -> Result<Frames, LiveError> {
     if terminal(&run.status) {
         Ok(Box::pin(replay(state, run.id, &run.status).await?))
     } else {
@@ -145,11 +157,11 @@ fn end(id: Uuid, status: &Value) -> Frame {
 }
 
 async fn replay(
-    state: &AppState,
+    state: &Core,
     id: Uuid,
     status: &str,
-) -> Result<impl futures::Stream<Item = Frame> + use<>, Problem> {
-    let db = state.store.db();
+) -> Result<impl futures::Stream<Item = Frame> + use<>, LiveError> {
+    let db = state.db();
     let events = db
         .query_all(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -202,16 +214,11 @@ async fn replay(
     Ok(futures::stream::iter(out))
 }
 
-fn unavailable(e: &dyn std::fmt::Display) -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "bus-unavailable",
-        "The bus is unavailable",
-    )
-    .detail(e.to_string())
+fn unavailable(e: &dyn std::fmt::Display) -> LiveError {
+    LiveError::Unavailable(e.to_string())
 }
 
-async fn ordered(state: &AppState, stream: &str, filter: String) -> Result<Ordered, Problem> {
+async fn ordered(state: &Core, stream: &str, filter: String) -> Result<Ordered, LiveError> {
     let config = OrderedConfig {
         filter_subject: filter,
         deliver_policy: DeliverPolicy::All,
@@ -266,7 +273,7 @@ impl Source {
     }
 }
 
-async fn live(state: &AppState, id: Uuid) -> Result<Frames, Problem> {
+async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
     let bus = &state.bus;
     let mut events = Source {
         messages: ordered(
