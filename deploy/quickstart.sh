@@ -11,7 +11,8 @@ ensure_rust
 ensure_nats
 ensure_postgres
 ensure_db_access
-export OPSC_DATABASE_URL="${OPSC_DATABASE_URL:-$OPSCONDUCTOR_PG_URL/opsconductor}"
+# The local server: TLS on loopback protects nothing and costs CPU per statement.
+export OPSC_DATABASE_URL="${OPSC_DATABASE_URL:-$OPSCONDUCTOR_PG_URL/opsconductor?sslmode=disable}"
 
 say "building opsconductor (release; first build takes several minutes)"
 cargo build --release --locked --bin opsconductor

@@ -91,8 +91,9 @@ pub enum Command {
     /// status tells how the run ended (0 succeeded, 1 failed, 130 cancelled).
     Runs(crate::client::RunsArgs),
     /// Benchmarks against a running installation, printing JSON:
-    /// `bench pipeline`, `bench steps`, `bench fanout --targets N --host H
-    /// --port P --user U --key FILE`.
+    /// `bench pipeline` (with the CPU each process spent), `bench steps`,
+    /// `bench fanout --targets N --host H --port P --user U --key FILE`
+    /// (against OpenSSH and, when installed, Ansible).
     Bench(crate::bench::BenchArgs),
 }
 
