@@ -19,6 +19,64 @@ pub struct Metrics {
     pub ready: Family<Vec<(String, String)>, Gauge>,
     /// The bus's consumer and dead-letter families.
     pub bus: BusMetrics,
+    process: ProcessMetrics,
+}
+
+/// This process's own CPU time and memory, read from `/proc/self` when the
+/// metrics are rendered (Linux; zero elsewhere).
+#[derive(Clone, Debug, Default)]
+struct ProcessMetrics {
+    cpu_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    resident_bytes: Gauge,
+    resident_max_bytes: Gauge,
+}
+
+impl ProcessMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        registry.register(
+            "process_cpu_seconds",
+            "User and system CPU time this process spent, in seconds",
+            m.cpu_seconds.clone(),
+        );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of this process",
+            m.resident_bytes.clone(),
+        );
+        registry.register(
+            "process_resident_memory_max_bytes",
+            "Largest resident memory this process had since it started",
+            m.resident_max_bytes.clone(),
+        );
+        m
+    }
+
+    fn refresh(&self) {
+        if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+            // utime and stime, fields 14 and 15, in 1/100 s; after the ')'
+            // that ends the command name they are the 12th and 13th.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0))
+                .collect();
+            let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+            self.cpu_seconds.set(ticks as f64 / 100.0);
+        }
+        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+            let kb = |key: &str| -> i64 {
+                status
+                    .lines()
+                    .find(|l| l.starts_with(key))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            self.resident_bytes.set(kb("VmRSS:") * 1024);
+            self.resident_max_bytes.set(kb("VmHWM:") * 1024);
+        }
+    }
 }
 
 /// Labels of a metric family: a few low-cardinality name/value pairs.
@@ -107,11 +165,13 @@ impl Metrics {
         let ready = Family::default();
         registry.register("ready", "Readiness per dependency check", ready.clone());
         let bus = BusMetrics::register(&mut registry);
+        let process = ProcessMetrics::register(&mut registry);
         Self {
             registry: Arc::new(Mutex::new(registry)),
             nats_connected,
             ready,
             bus,
+            process,
         }
     }
 
@@ -124,6 +184,7 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
+        self.process.refresh();
         let mut out = String::new();
         if let Ok(r) = self.registry.lock() {
             // Writing into a String cannot fail.

@@ -109,6 +109,30 @@ impl Load {
         Ok(v)
     }
 
+    /// The server's own figures from its `/metrics`: CPU seconds, resident
+    /// bytes, and the largest resident bytes since it started.
+    pub async fn process(&self) -> anyhow::Result<ServerProcess> {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        Ok(ServerProcess {
+            cpu_seconds: value("opsc_process_cpu_seconds"),
+            resident_bytes: value("opsc_process_resident_memory_bytes"),
+            resident_max_bytes: value("opsc_process_resident_memory_max_bytes"),
+        })
+    }
+
     /// Deletes, ignoring failures (clean-up).
     pub async fn delete(&self, path: &str) {
         let _ = self.call(Method::DELETE, path, None).await;
@@ -179,6 +203,17 @@ impl Load {
         let v = self.get(&format!("/api/v1/runs/{run}/steps")).await?;
         Ok(v["items"].as_array().cloned().unwrap_or_default())
     }
+}
+
+/// What the server process reports of itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerProcess {
+    /// CPU seconds spent since it started.
+    pub cpu_seconds: f64,
+    /// Resident memory now.
+    pub resident_bytes: f64,
+    /// Largest resident memory since it started.
+    pub resident_max_bytes: f64,
 }
 
 /// The `id` of an answer.

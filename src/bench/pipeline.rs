@@ -18,7 +18,7 @@ use futures::StreamExt as _;
 use serde_json::{Value, json};
 
 use super::client::{Load, ms, time};
-use super::procs::{Cpu, RssWatch, server_rss_mb};
+use super::procs::Cpu;
 use super::stats::summary;
 
 /// `bench pipeline` arguments.
@@ -72,17 +72,20 @@ async fn measure(load: &Load, job: &str, a: &PipelineArgs) -> anyhow::Result<Val
     let mut expected = warm.len() as u64;
 
     // 1. Throughput, with the CPU each process spent and the server's memory.
-    let rss_idle_mb = server_rss_mb();
+    let server_before = load.process().await.unwrap_or_default();
     let cpu_before = Cpu::now();
-    let rss = RssWatch::start();
     let started = Instant::now();
     let (ids, refused) = burst(load, job, a.runs, a.concurrency).await;
     let submit_secs = started.elapsed().as_secs_f64();
     expected += ids.len() as u64;
     load.wait_done(job, expected).await?;
     let wall_secs = started.elapsed().as_secs_f64();
-    let cpu = cpu_before.report(&Cpu::now(), ids.len());
-    let rss_peak_mb = rss.peak().await;
+    let server_after = load.process().await.unwrap_or_default();
+    let cpu = cpu_before.report(
+        &Cpu::now(),
+        ids.len(),
+        server_after.cpu_seconds - server_before.cpu_seconds,
+    );
     let runs = load.runs_of(job).await?;
     let measured: Vec<&Value> = runs
         .iter()
@@ -122,8 +125,9 @@ async fn measure(load: &Load, job: &str, a: &PipelineArgs) -> anyhow::Result<Val
         },
         "cpu_during_throughput": cpu,
         "memory_mb": {
-            "opsconductor_rss_idle": round(rss_idle_mb),
-            "opsconductor_rss_peak": round(rss_peak_mb),
+            "opsconductor_rss_idle": round(server_before.resident_bytes / 1_048_576.0),
+            "opsconductor_rss_after": round(server_after.resident_bytes / 1_048_576.0),
+            "opsconductor_rss_peak_since_start": round(server_after.resident_max_bytes / 1_048_576.0),
         },
         "latency_at_half_rate": latency,
     }))

@@ -149,6 +149,62 @@ async fn a_stream_with_old_limits_is_updated_in_place() {
 }
 
 #[tokio::test]
+async fn a_consumer_whose_filter_changed_is_recreated_from_where_it_stood() {
+    use futures::StreamExt as _;
+    let prefix = unique_prefix();
+    let rt = test_bus(&shared_nats_url(), &prefix).await;
+    let bus = &rt.bus;
+    let topology = Topology::for_prefix(&prefix, crate::harness::TEST_STREAM_BYTES);
+    let spec = topology
+        .consumers
+        .iter()
+        .find(|c| c.name == opsc_proto::topology::consumer::RECORDER)
+        .unwrap()
+        .clone();
+    // An older release's recorder: every event, three of them handled.
+    let stream = bus.js.get_stream(&bus.streams.events).await.unwrap();
+    stream.delete_consumer(&spec.name).await.unwrap();
+    stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some(spec.name.clone()),
+            filter_subject: bus.subjects.events_all(),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let subject = bus.subjects.run_event(&format!("r{i}"), "started");
+        bus.js
+            .publish(subject, "{}".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let old: async_nats::jetstream::consumer::PullConsumer =
+        stream.get_consumer(&spec.name).await.unwrap();
+    let mut batch = old.fetch().max_messages(3).messages().await.unwrap();
+    while let Some(m) = batch.next().await {
+        m.unwrap().double_ack().await.unwrap();
+    }
+
+    opsc_runtime::bus::provision(bus, &topology).await.unwrap();
+    let mut now: async_nats::jetstream::consumer::PullConsumer =
+        stream.get_consumer(&spec.name).await.unwrap();
+    let info = now.info().await.unwrap();
+    assert_eq!(info.config.filter_subject, spec.filter_subject);
+    assert_eq!(
+        info.num_pending, 2,
+        "the two unhandled events remain, the three handled do not come back"
+    );
+    // Provisioning again changes nothing.
+    opsc_runtime::bus::provision(bus, &topology).await.unwrap();
+    assert_eq!(now.info().await.unwrap().num_pending, 2);
+    cleanup_prefix(&bus.js, &prefix).await;
+}
+
+#[tokio::test]
 async fn kv_buckets_work_on_this_server_version() {
     let prefix = unique_prefix();
     let rt = test_bus(&shared_nats_url(), &prefix).await;
