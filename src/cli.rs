@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use opsc_runtime::config::{Config, Sources};
-use opsc_runtime::{ConfigError, Role};
+use opsc_runtime::Role;
 
 use crate::client::ClientEnv;
+use crate::dev::DevArgs;
+use crate::schemas::SchemasAction;
+use crate::settings::{GlobalArgs, load_config};
 
 /// OpsConductor: operations automation on a NATS JetStream bus.
 ///
@@ -21,29 +23,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Settings every command accepts.
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
-    /// TOML configuration file (see deploy/opsconductor.example.toml).
-    #[arg(long, global = true, env = "OPSC_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// NATS server URL [setting nats.url, env OPSC_NATS_URL].
-    #[arg(long, global = true, value_name = "URL")]
-    pub nats_url: Option<String>,
-    /// Installation prefix for every subject, stream and bucket [nats.prefix, OPSC_NATS_PREFIX].
-    #[arg(long, global = true, value_name = "PREFIX")]
-    pub nats_prefix: Option<String>,
-    /// PostgreSQL URL (api role) [database.url, OPSC_DATABASE_URL].
-    #[arg(long, global = true, value_name = "URL")]
-    pub database_url: Option<String>,
-    /// Log format: json or text [log.format, OPSC_LOG_FORMAT].
-    #[arg(long, global = true, value_name = "FORMAT")]
-    pub log_format: Option<String>,
-    /// Log filter, e.g. info or debug [log.level, OPSC_LOG_LEVEL].
-    #[arg(long, global = true, value_name = "FILTER")]
-    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,17 +117,6 @@ impl RoleArg {
     }
 }
 
-/// `dev` arguments.
-#[derive(Debug, Args)]
-pub struct DevArgs {
-    /// Where dev keeps its generated master key.
-    #[arg(long, default_value = ".opsconductor", value_name = "DIR")]
-    pub data_dir: PathBuf,
-    /// Listen address [http.addr, OPSC_HTTP_ADDR].
-    #[arg(long, value_name = "ADDR")]
-    pub http_addr: Option<String>,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum KeysAction {
     /// Re-wrap every credential's data key under the current master key.
@@ -186,46 +154,6 @@ pub enum KeysAction {
         #[arg(long)]
         context: String,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SchemasAction {
-    /// Write every schema (removing stale ones) into the folder.
-    Write {
-        /// The schemas folder.
-        #[arg(long, default_value = "schemas")]
-        dir: PathBuf,
-    },
-    /// Exit non-zero when the folder differs from the code.
-    Check {
-        /// The schemas folder.
-        #[arg(long, default_value = "schemas")]
-        dir: PathBuf,
-    },
-}
-
-/// Loads the layered configuration with these flag overrides.
-pub fn load_config(
-    global: &GlobalArgs,
-    mut flags: Vec<(&'static str, String)>,
-) -> Result<Config, ConfigError> {
-    let global_flags = [
-        ("nats.url", &global.nats_url),
-        ("nats.prefix", &global.nats_prefix),
-        ("database.url", &global.database_url),
-        ("log.format", &global.log_format),
-        ("log.level", &global.log_level),
-    ];
-    for (key, value) in global_flags {
-        if let Some(v) = value {
-            flags.push((key, v.clone()));
-        }
-    }
-    Config::load(&Sources {
-        file: global.config.as_deref(),
-        env: std::env::vars().collect(),
-        flags,
-    })
 }
 
 /// Runs the chosen command; the exit status on success: 0, except for the

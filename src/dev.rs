@@ -1,6 +1,6 @@
 //! `opsconductor dev`: every role against local defaults, ready to try.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -8,7 +8,18 @@ use opsc_api::{BootstrapOutcome, Store};
 use opsc_runtime::Role;
 use secrecy::ExposeSecret;
 
-use crate::cli::{DevArgs, GlobalArgs, load_config};
+use crate::settings::{GlobalArgs, load_config};
+
+/// `dev` arguments.
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Where dev keeps its generated master key.
+    #[arg(long, default_value = ".opsconductor", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Listen address [http.addr, OPSC_HTTP_ADDR].
+    #[arg(long, value_name = "ADDR")]
+    pub http_addr: Option<String>,
+}
 
 /// The database dev uses when none is configured. On loopback TLS protects
 /// nothing and costs both ends CPU on every statement, so it is off.

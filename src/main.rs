@@ -8,6 +8,7 @@ mod keys;
 mod migrate;
 mod schemas;
 mod server;
+mod settings;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,23 @@
 //! `opsconductor schemas write|check`.
 
-use crate::cli::SchemasAction;
+use std::path::PathBuf;
+
+/// `schemas` actions.
+#[derive(Debug, clap::Subcommand)]
+pub enum SchemasAction {
+    /// Write every schema (removing stale ones) into the folder.
+    Write {
+        /// The schemas folder.
+        #[arg(long, default_value = "schemas")]
+        dir: PathBuf,
+    },
+    /// Exit non-zero when the folder differs from the code.
+    Check {
+        /// The schemas folder.
+        #[arg(long, default_value = "schemas")]
+        dir: PathBuf,
+    },
+}
 
 #[allow(clippy::print_stdout, reason = "command output")]
 pub fn run(action: SchemasAction) -> anyhow::Result<()> {

@@ -281,4 +281,29 @@ async fn intents_on_the_bus_make_one_run_each_and_bad_ones_are_dead_lettered() {
     assert_eq!(all["total"], 3, "{all}");
     let captured: Value = json!(letters);
     assert!(!captured.to_string().contains(canary));
+
+    // And the pipeline's metrics say so.
+    let metrics = crate::harness::http()
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"opsc_runs_admitted_total{trigger="integration"} 3"#,
+        r#"opsc_run_intents_refused_total{origin="bus"} 6"#,
+        r#"opsc_dead_letters_total{origin="dispatcher"} 7"#,
+        r#"opsc_runs_finished_total{trigger="integration",status="succeeded"} 3"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
+    assert!(
+        metrics.contains(
+            r#"opsc_step_duration_seconds_count{step_type="local.exec",status="succeeded"} 3"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"opsc_consumer_lag_seconds_count{durable="dispatcher"}"#));
 }

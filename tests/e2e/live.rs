@@ -319,3 +319,69 @@ async fn the_websocket_refuses_strangers_unknown_runs_and_plain_requests() {
     assert_eq!(body["status"], 426, "problem+json: {body}");
     api.stop().await;
 }
+
+#[tokio::test]
+async fn live_frames_come_in_the_order_they_happened() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    let job = create_job(
+        &api,
+        &admin,
+        json!({"name": "chatty", "steps": [
+            {"id": "one", "type": "local.exec", "with": {"command": "seq 1 300"}},
+            {"id": "two", "type": "local.exec", "with": {"command": "seq 1 50; echo done >&2"}}
+        ]}),
+    )
+    .await;
+    // No worker yet: the run waits, and the subscriber is there before
+    // anything happens, so every frame comes live.
+    let run = run_job(&api, &admin, &job, json!({})).await;
+    let (mut ws, _) = connect(&api, &run, Auth::Header(&admin)).await.unwrap();
+    let _worker = api.start_worker("default").await;
+    let (frames, close) = until_close(&mut ws).await;
+    assert_eq!(close.unwrap().code, CloseCode::Normal);
+
+    let kinds: Vec<String> = frames
+        .iter()
+        .map(|f| match f["event"].as_str() {
+            Some("run") => f["data"]["type"].as_str().unwrap_or_default().to_owned(),
+            other => other.unwrap_or_default().to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("accepted"),
+        "{kinds:?}"
+    );
+    let at = |kind: &str, step: &str| {
+        frames
+            .iter()
+            .position(|f| f["data"]["type"] == kind && f["data"]["data"]["step_id"] == step)
+            .unwrap_or_else(|| panic!("no {kind} of {step}: {kinds:?}"))
+    };
+    let started = kinds.iter().position(|k| k == "started").unwrap();
+    assert!(started < at("step_started", "one"));
+    for step in ["one", "two"] {
+        let (begin, end) = (at("step_started", step), at("step_finished", step));
+        let lines: Vec<usize> = frames
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f["event"] == "output" && f["data"]["step_id"] == step)
+            .map(|(i, _)| i)
+            .collect();
+        assert!(!lines.is_empty());
+        assert!(
+            lines.iter().all(|i| *i > begin && *i < end),
+            "every line of {step} between its start ({begin}) and end ({end}): {lines:?}"
+        );
+        assert_eq!(
+            frames[end]["data"]["data"]["output_lines"],
+            json!(lines.len()),
+            "the end says how many lines came"
+        );
+    }
+    assert!(at("step_finished", "one") < at("step_started", "two"));
+    assert_eq!(kinds[kinds.len() - 2], "finished", "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("end"));
+    api.stop().await;
+}

@@ -4,11 +4,18 @@
 //! `http::routes`); the guard middleware wrapped around each route
 //! (`http::guard`) authenticates the caller ([`authenticate()`]) and
 //! enforces it, so a handler cannot forget.
+//!
+//! How one becomes a caller lives here too: logging in ([`login`]), ending
+//! sessions and registering ([`account`]), and the second factor ([`mfa`],
+//! on [`totp`]). None of it knows HTTP.
 
+pub mod account;
 mod authenticate;
 mod cache;
 pub mod jwt;
 pub mod keys;
+pub mod login;
+pub mod mfa;
 pub mod secret;
 pub mod throttle;
 pub mod totp;

@@ -1,9 +1,13 @@
-//! Credential types: what each holds, how it is validated on write, and
-//! which fields are secret (sealed in the vault) or public (shown).
+//! Credentials: what each type holds, how it is validated on write, which
+//! fields are secret (sealed in the vault) or public (shown), and the stored
+//! credentials themselves ([`crud`]).
 
 mod certificate;
+pub mod crud;
 pub mod material;
 mod ssh;
+
+pub use crud::{Changed, CredentialError, CredentialUpdate, CredentialView, NewCredential};
 
 use std::collections::BTreeMap;
 

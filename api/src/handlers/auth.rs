@@ -1,4 +1,6 @@
-//! `/api/v1/auth/*`: login, refresh, logout, revoke-all, verify, register.
+//! `/api/v1/auth/*`: the HTTP side of [`crate::auth::login`] and
+//! [`crate::auth::account`] — login, refresh, logout, revoke-all, verify,
+//! register.
 
 use std::net::SocketAddr;
 
@@ -8,25 +10,22 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use schemars::JsonSchema;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
-use crate::auth::Access;
-use crate::auth::{Credential, Principal, throttle, totp};
+use crate::auth::account::{self, RegisterRequest};
+use crate::auth::login::{self, Attempt, Attempted};
+use crate::auth::{Access, Credential, Principal};
 use crate::http::AppState;
 use crate::http::json::{ApiJson, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{Route, SELF};
 use crate::sessions::TokenPair;
 use crate::sessions::{self, Rotation};
-use crate::store::user::{self, Role};
-use crate::users::{NewUser, UserView};
-use crate::{password, store::recovery_code};
+use crate::store::user::Role;
 use axum::http::Method;
 use axum::routing;
 
@@ -78,55 +77,19 @@ pub struct VerifyResponse {
     pub expires_at: Option<chrono::DateTime<Utc>>,
 }
 
-/// `POST /api/v1/auth/register` (when self-registration is on).
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    /// User name.
-    pub username: String,
-    /// Password (at least 12 characters, not a common one).
-    pub password: String,
-    /// Contact address.
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-fn bad_credentials() -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid-credentials",
-        "Unauthorized",
-    )
-    .detail("Invalid user name or password.")
-}
-
-fn too_many(retry_after: u64) -> Response {
-    let mut res = Problem::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too-many-attempts",
-        "Too Many Requests",
-    )
-    .detail("Too many failed logins; try again later.")
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-        res.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    res
-}
-
 fn with_audit(mut res: Response, detail: AuditDetail) -> Response {
     res.extensions_mut().insert(detail);
     res
 }
 
-fn login_detail(username: &str, user_id: Option<Uuid>, reason: &str) -> AuditDetail {
+fn login_detail(who: &Attempted, result: &str) -> AuditDetail {
     AuditDetail {
         action: Some("auth.login".into()),
         entity_type: Some("user"),
-        entity_id: user_id.map(|u| u.to_string()),
-        summary: json!({ "result": reason }),
-        actor_name: Some(username.to_owned()),
-        actor_id: user_id,
+        entity_id: who.user_id.map(|u| u.to_string()),
+        summary: json!({ "result": result }),
+        actor_name: Some(who.name.clone()),
+        actor_id: who.user_id,
     }
 }
 
@@ -138,219 +101,32 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Response {
-    let name = body.username.trim().to_lowercase();
-    let addr = peer.ip();
-    if let Some(wait) = state.throttle.address_blocked(addr) {
-        return with_audit(
-            too_many(wait),
-            login_detail(&name, None, "address throttled"),
-        );
-    }
-    let found = match user::Entity::find()
-        .filter(user::Column::Username.eq(&name))
-        .one(state.store.db())
-        .await
-    {
-        Ok(u) => u,
-        Err(e) => return Problem::from(e).into_response(),
+    let attempt = Attempt {
+        username: body.username,
+        password: SecretString::from(body.password),
+        totp_code: body.totp_code,
+        recovery_code: body.recovery_code,
+        addr: peer.ip(),
     };
-    let pw = SecretString::from(body.password);
-    let Some(u) = found else {
-        // Same work as for a real user: one Argon2 verification.
-        let _ = password::verify_blocking(pw, state.dummy_hash.to_string()).await;
-        state.throttle.address_failed(addr);
-        if let Some(wait) = state.throttle.unknown_locked(&name) {
-            return with_audit(too_many(wait), login_detail(&name, None, "locked"));
-        }
-        let failures = state.throttle.unknown_failed(&name);
-        tokio::time::sleep(throttle::slowdown(failures)).await;
-        return with_audit(
-            bad_credentials().into_response(),
-            login_detail(&name, None, "unknown user"),
-        );
-    };
-    let now = Utc::now();
-    if let Some(until) = u.locked_until.filter(|t| t.to_utc() > now) {
-        let _ = password::verify_blocking(pw, state.dummy_hash.to_string()).await;
-        let wait = u64::try_from((until.to_utc() - now).num_seconds())
-            .unwrap_or(1)
-            .max(1);
-        return with_audit(too_many(wait), login_detail(&name, Some(u.id), "locked"));
-    }
-    if !password::verify_blocking(pw, u.password_hash.clone()).await || !u.active {
-        let reason = if u.active {
-            "wrong password"
-        } else {
-            "inactive user"
-        };
-        return failed(&state, addr, &u, bad_credentials().into_response(), reason).await;
-    }
-    let mut mfa = false;
-    if u.mfa_enabled {
-        match second_factor(
-            &state,
-            &u,
-            body.totp_code.as_deref(),
-            body.recovery_code.as_deref(),
-            now,
-        )
-        .await
-        {
-            Ok(()) => mfa = true,
-            Err(SecondFactor::Missing(res)) => {
-                return with_audit(
-                    res,
-                    login_detail(&name, Some(u.id), "second factor required"),
-                );
-            }
-            Err(SecondFactor::Wrong(res)) => {
-                return failed(&state, addr, &u, res, "second factor wrong").await;
-            }
-        }
-    }
-    let reset = user::Entity::update_many()
-        .col_expr(user::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            user::Column::LockedUntil,
-            Expr::value(Option::<chrono::DateTime<chrono::FixedOffset>>::None),
-        )
-        .filter(user::Column::Id.eq(u.id))
-        .exec(state.store.db())
-        .await;
-    if let Err(e) = reset {
-        return Problem::from(e).into_response();
-    }
-    match sessions::issue(&state, &u, Uuid::now_v7(), mfa, Some(addr.to_string())).await {
-        Ok(pair) => with_audit(
-            reply(StatusCode::OK, &pair),
-            login_detail(&name, Some(u.id), "success"),
+    match login::login(&state, attempt).await {
+        Ok(done) => with_audit(
+            reply(StatusCode::OK, &done.pair),
+            login_detail(&done.who, "success"),
         ),
-        Err(e) => Problem::from(e).into_response(),
-    }
-}
-
-/// Counts a failed login atomically (concurrent guesses all count), locks
-/// the account at the threshold, slows the answer down, and audits it.
-async fn failed(
-    state: &AppState,
-    addr: std::net::IpAddr,
-    u: &user::Model,
-    answer: Response,
-    reason: &str,
-) -> Response {
-    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
-    state.throttle.address_failed(addr);
-    let limits = state.throttle.limits();
-    let db = state.store.db();
-    let counted = db
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-            [u.id.into()],
-        ))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|row| row.try_get::<i32>("", "failed_logins").ok())
-        .unwrap_or(1);
-    let failures = u32::try_from(counted).unwrap_or(1);
-    if failures >= limits.lockout_threshold {
-        let until = Utc::now()
-            + chrono::Duration::seconds(i64::try_from(limits.lockout.as_secs()).unwrap_or(900));
-        let locked = user::Entity::update_many()
-            .col_expr(user::Column::FailedLogins, Expr::value(0))
-            .col_expr(user::Column::LockedUntil, Expr::value(until.fixed_offset()))
-            .filter(user::Column::Id.eq(u.id))
-            .exec(db)
-            .await;
-        if let Err(e) = locked {
-            return Problem::from(e).into_response();
+        Err(e) => {
+            let detail = e.attempt().map(|(who, reason)| login_detail(who, reason));
+            let retry_after = e.retry_after();
+            let mut res = Problem::from(e).into_response();
+            if let Some(wait) = retry_after
+                && let Ok(v) = HeaderValue::from_str(&wait.to_string())
+            {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            match detail {
+                Some(detail) => with_audit(res, detail),
+                None => res,
+            }
         }
-        tracing::warn!(user_id = %u.id, "Account locked after repeated failed logins.");
-    }
-    tokio::time::sleep(throttle::slowdown(failures)).await;
-    with_audit(answer, login_detail(&u.username, Some(u.id), reason))
-}
-
-/// Why the second factor did not pass.
-enum SecondFactor {
-    /// None was sent: ask for it (not a failure).
-    Missing(Response),
-    /// A wrong, reused or unknown code (a failure).
-    Wrong(Response),
-}
-
-async fn second_factor(
-    state: &AppState,
-    u: &user::Model,
-    code: Option<&str>,
-    recovery: Option<&str>,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), SecondFactor> {
-    let wrong = || {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid-credentials",
-            "Unauthorized",
-        )
-        .detail("The second-factor code is wrong or was already used.")
-        .into_response()
-    };
-    let internal = |e: sea_orm::DbErr| SecondFactor::Wrong(Problem::from(e).into_response());
-    let db = state.store.db();
-    if let Some(rc) = recovery {
-        let hash = crate::auth::secret::hash(&rc.trim().to_lowercase());
-        let used = recovery_code::Entity::update_many()
-            .col_expr(
-                recovery_code::Column::UsedAt,
-                Expr::value(now.fixed_offset()),
-            )
-            .filter(recovery_code::Column::UserId.eq(u.id))
-            .filter(recovery_code::Column::CodeHash.eq(hash))
-            .filter(recovery_code::Column::UsedAt.is_null())
-            .exec(db)
-            .await
-            .map_err(internal)?;
-        return if used.rows_affected == 1 {
-            Ok(())
-        } else {
-            Err(SecondFactor::Wrong(wrong()))
-        };
-    }
-    let Some(code) = code else {
-        return Err(SecondFactor::Missing(
-            Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "mfa-required",
-                "Second Factor Required",
-            )
-            .detail("Send totp_code (or recovery_code) with the login.")
-            .into_response(),
-        ));
-    };
-    let secret = u
-        .mfa_secret
-        .as_deref()
-        .and_then(|sealed| totp::open(&state.keys.mfa, u.id, sealed))
-        .ok_or_else(|| SecondFactor::Wrong(wrong()))?;
-    let step = totp::check(&secret, code.trim(), now.timestamp(), u.mfa_last_step)
-        .ok_or_else(|| SecondFactor::Wrong(wrong()))?;
-    // Record the step only if no concurrent login used it first.
-    let claimed = user::Entity::update_many()
-        .col_expr(user::Column::MfaLastStep, Expr::value(step))
-        .filter(user::Column::Id.eq(u.id))
-        .filter(
-            user::Column::MfaLastStep
-                .is_null()
-                .or(user::Column::MfaLastStep.lt(step)),
-        )
-        .exec(db)
-        .await
-        .map_err(internal)?;
-    if claimed.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(SecondFactor::Wrong(wrong()))
     }
 }
 
@@ -392,20 +168,12 @@ pub async fn refresh(
 pub async fn logout(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Response {
-    match sessions::family_of(&state, &body.refresh_token).await {
-        Ok(Some(family)) => match sessions::revoke_family(&state, family).await {
-            Ok(()) => with_audit(
-                StatusCode::NO_CONTENT.into_response(),
-                AuditDetail::new("auth.logout", "session", family),
-            ),
-            Err(e) => Problem::from(e).into_response(),
-        },
-        Ok(None) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
-            .detail("Unknown refresh token.")
-            .into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Response, Problem> {
+    let family = account::logout(&state, &body.refresh_token).await?;
+    Ok(with_audit(
+        StatusCode::NO_CONTENT.into_response(),
+        AuditDetail::new("auth.logout", "session", family),
+    ))
 }
 
 /// Revokes every session of the caller, or (admins) of another user.
@@ -414,24 +182,11 @@ pub async fn revoke_all(
     Extension(me): Extension<Principal>,
     ApiJson(body): ApiJson<RevokeAllRequest>,
 ) -> Result<Response, Problem> {
-    let target = body.user_id.unwrap_or(me.user_id);
-    let mfa_missing = matches!(me.credential, Credential::Session { mfa: false, .. })
-        && state.settings.security().await.require_mfa_for_admins;
-    if target != me.user_id && mfa_missing {
-        return Err(Problem::forbidden(
-            "Revoking another user's sessions needs an MFA session.",
-        ));
-    }
-    if target != me.user_id && !me.has(Role::Admin) {
-        return Err(Problem::forbidden(
-            "Only admins may revoke another user's sessions.",
-        ));
-    }
-    let revoked = sessions::revoke_user(&state, target).await?;
+    let revoked = account::revoke_all(&state, &me, body.user_id).await?;
     Ok(with_audit(
         StatusCode::NO_CONTENT.into_response(),
-        AuditDetail::new("auth.revoke_all", "user", target)
-            .summary(json!({ "sessions_ended": revoked })),
+        AuditDetail::new("auth.revoke_all", "user", revoked.user_id)
+            .summary(json!({ "sessions_ended": revoked.sessions_ended })),
     ))
 }
 
@@ -458,21 +213,7 @@ pub async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<Response, Problem> {
-    if !state.settings.security().await.self_registration {
-        return Err(Problem::forbidden("Self-registration is turned off."));
-    }
-    let created: UserView = crate::users::create(
-        state.db(),
-        NewUser {
-            username: body.username,
-            password: body.password,
-            role: Role::Viewer,
-            email: body.email,
-            display_name: None,
-            timezone: None,
-        },
-    )
-    .await?;
+    let created = account::register(&state, body).await?;
     let detail = AuditDetail::new("user.register", "user", created.id)
         .summary(json!({ "username": created.username, "role": "viewer" }));
     Ok(with_audit(reply(StatusCode::CREATED, &created), detail))

@@ -1,11 +1,22 @@
-//! Targets: what a target document holds and how it is validated, shared by
-//! the CRUD handlers and bulk import.
+//! Targets: what a target document holds and how it is validated, the
+//! inventory's rows ([`crud`]), bulk import and export ([`import`]), groups
+//! ([`groups`]), connection tests ([`probe`]) and host-key trust
+//! ([`hostkey`], [`approval`]).
 
+pub mod approval;
+pub mod crud;
 pub mod csv_io;
+pub mod groups;
 pub mod hostkey;
+pub mod import;
 mod members;
+pub mod probe;
 
+pub use approval::HostKeyError;
+pub use crud::{TargetError, TargetQuery, TargetView};
+pub use groups::{GroupError, GroupSpec, GroupView};
 pub use members::{group_member_ids, resolve, spec_of, unknown_in};
+pub use probe::ProbeError;
 
 use std::collections::BTreeMap;
 

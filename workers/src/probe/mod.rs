@@ -61,7 +61,7 @@ pub async fn serve(p: Prober<'_>) -> anyhow::Result<()> {
                     let reply = answer(&bus, &seal, &msg.subject, &msg.payload).await;
                     let reply = ProbeReply { worker_id, ..reply };
                     let event = CloudEvent::new(bus.source.clone(), reply);
-                    if let Err(e) = bus.client.publish(reply_to, event.encode().into()).await {
+                    if let Err(e) = bus.publish_core(reply_to.to_string(), &event).await {
                         tracing::warn!(error = %e, "Connection test reply not sent.");
                     }
                 });

@@ -6,6 +6,10 @@
 //! (`http::audit_layer`), so no handler can skip it; handlers add the
 //! domain detail (entity, a summary of the change) as an [`AuditDetail`]
 //! response extension.
+//!
+//! Reading the trail back — search, page, export — is [`query`].
+
+pub mod query;
 
 use opsc_proto::CloudEvent;
 use opsc_proto::events::AuditRecorded;
