@@ -49,6 +49,8 @@ pub struct Core {
     pub metrics: ApiMetrics,
     /// Group insert of admitted runs.
     pub runs_writer: crate::store::batch::Batcher,
+    /// Group insert of audit records.
+    pub audit_writer: crate::store::batch::Batcher,
 }
 
 impl Core {
@@ -79,6 +81,7 @@ impl Core {
         Ok(Self {
             settings: Settings::new(store.db().clone()),
             runs_writer: crate::runs::admit::writer(store.db().clone()),
+            audit_writer: crate::audit::writer(store.db().clone()),
             store,
             bus,
             keys: Arc::new(keys),

@@ -13,12 +13,10 @@ pub mod query;
 
 use opsc_proto::CloudEvent;
 use opsc_proto::events::AuditRecorded;
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::core::Core;
-use crate::store::audit;
 
 /// What a handler says about the request, for the record.
 #[derive(Debug, Clone, Default)]
@@ -120,27 +118,44 @@ impl Entry {
     }
 }
 
+/// The group insert of audit records (see [`crate::store::batch`]): a busy
+/// API writes the records of many requests in one statement and commit.
+pub fn writer(db: sea_orm::DatabaseConnection) -> crate::store::batch::Batcher {
+    crate::store::batch::Batcher::start(
+        db,
+        "INSERT INTO audit_log (id, at, actor_id, actor_name, actor_kind, action, entity_type, entity_id,
+           outcome, summary, client_addr, request_id)
+         SELECT x.id, x.at, x.actor_id, x.actor_name, x.actor_kind, x.action, x.entity_type, x.entity_id,
+           x.outcome, x.summary, x.client_addr, x.request_id
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, at timestamptz, actor_id uuid, actor_name text,
+           actor_kind text, action text, entity_type text, entity_id text, outcome text, summary jsonb,
+           client_addr text, request_id text)
+         RETURNING id::text AS id",
+        "id",
+    )
+}
+
 /// Writes the record, then publishes it as `<p>.evt.audit.<id>.recorded`.
 /// The database row is the record of truth; a failed publish is logged.
 pub async fn write(core: &Core, mut entry: Entry) {
     redact(&mut entry.summary);
     let id = Uuid::now_v7();
     let at = chrono::Utc::now();
-    let row = audit::ActiveModel {
-        id: Set(id),
-        at: Set(at.fixed_offset()),
-        actor_id: Set(entry.actor_id),
-        actor_name: Set(entry.actor_name.clone()),
-        actor_kind: Set(entry.actor_kind.clone()),
-        action: Set(entry.action.clone()),
-        entity_type: Set(entry.entity_type.clone()),
-        entity_id: Set(entry.entity_id.clone()),
-        outcome: Set(entry.outcome.to_owned()),
-        summary: Set(entry.summary.clone()),
-        client_addr: Set(entry.client_addr.clone()),
-        request_id: Set(entry.request_id.clone()),
-    };
-    if let Err(e) = row.insert(core.db()).await {
+    let row = serde_json::json!({
+        "id": id,
+        "at": at,
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "actor_kind": entry.actor_kind,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "outcome": entry.outcome,
+        "summary": entry.summary,
+        "client_addr": entry.client_addr,
+        "request_id": entry.request_id,
+    });
+    if let Err(e) = core.audit_writer.insert(row, id.to_string()).await {
         tracing::error!(error = %e, action = %entry.action, "Audit record not stored.");
         return;
     }
