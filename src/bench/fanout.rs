@@ -91,8 +91,14 @@ pub async fn run(load: &Load, a: &FanoutArgs) -> anyhow::Result<Value> {
             None => json!({"skipped": baselines::NO_ANSIBLE}),
         };
         let round = |d: std::time::Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
+        let server = load.process().await.unwrap_or_default();
+        let mb = |b: f64| (b / 1_048_576.0 * 10.0).round() / 10.0;
         Ok(json!({
             "bench": "fanout",
+            "memory_mb": {
+                "opsconductor_rss_after": mb(server.resident_bytes),
+                "opsconductor_rss_peak_since_start": mb(server.resident_max_bytes),
+            },
             "targets": a.targets,
             "concurrency": a.concurrency,
             "command": a.command,

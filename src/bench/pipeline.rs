@@ -7,9 +7,11 @@
 //!    `--latency-secs`; accept-to-first-step is the time from a run's
 //!    acceptance to its first step's start, p50/p99.
 //!
-//! During the throughput phase it also reads, from `/proc`, the CPU seconds
-//! the server, PostgreSQL and NATS spent (in all and per run), and the
-//! server's resident memory before (idle) and at its peak.
+//! During the throughput phase it also reads the CPU seconds the server
+//! (from its `/metrics`), PostgreSQL and NATS (from `/proc`) spent, in all
+//! and per run, and the server's resident memory before and after the
+//! burst and at its peak since it started. Resident memory at rest is
+//! `opsc_process_resident_memory_bytes` on a server left idle.
 
 use std::time::{Duration, Instant};
 
@@ -125,8 +127,8 @@ async fn measure(load: &Load, job: &str, a: &PipelineArgs) -> anyhow::Result<Val
         },
         "cpu_during_throughput": cpu,
         "memory_mb": {
-            "opsconductor_rss_idle": round(server_before.resident_bytes / 1_048_576.0),
-            "opsconductor_rss_after": round(server_after.resident_bytes / 1_048_576.0),
+            "opsconductor_rss_before_burst": round(server_before.resident_bytes / 1_048_576.0),
+            "opsconductor_rss_after_burst": round(server_after.resident_bytes / 1_048_576.0),
             "opsconductor_rss_peak_since_start": round(server_after.resident_max_bytes / 1_048_576.0),
         },
         "latency_at_half_rate": latency,
