@@ -31,11 +31,6 @@ pub use output::run as output;
 /// Events written in one transaction at most.
 const BATCH: usize = 512;
 
-/// The run id in `<p>.evt.run.<run_id>.<token>`.
-fn run_of_subject(subject: &str) -> &str {
-    subject.split('.').nth(3).unwrap_or(subject)
-}
-
 /// Records run events until shutdown.
 pub async fn events(core: Core, shutdown: CancellationToken) {
     let Some(spec) = Topology::shared_consumer(core.bus.prefix(), consumer::RECORDER) else {
@@ -45,9 +40,8 @@ pub async fn events(core: Core, shutdown: CancellationToken) {
     let announcer = super::lifecycle::Announcer::start(core.clone(), shutdown.clone());
     consume::run_batches(
         core.bus.clone(),
-        // Two lanes by run: batches side by side never wait on each other's
-        // row locks (which, unsplit, cost more than a second lane gained).
-        Options::new(spec).concurrency(2).batch(BATCH).lanes_by(run_of_subject),
+        // One batch at a time: two would wait on each other's row locks.
+        Options::new(spec).concurrency(1).batch(BATCH),
         Arc::new(Recorder { core, announcer }),
         shutdown,
     )

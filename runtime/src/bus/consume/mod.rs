@@ -122,12 +122,6 @@ pub struct Options {
     pub progress_every: Duration,
     /// How acknowledgements are sent.
     pub ack: AckMode,
-    /// Batches only ([`run_batches`]): what in a subject decides its lane.
-    /// Messages with the same key always go to the same lane, which handles
-    /// one batch at a time, in order; `concurrency` lanes work at once. So
-    /// batches that run side by side never touch the same keys (a run's
-    /// rows). `None`: any batch may run beside any other.
-    pub lane_key: Option<fn(&str) -> &str>,
 }
 
 impl Options {
@@ -139,7 +133,6 @@ impl Options {
             batch: 256,
             progress_every: Duration::from_secs(10),
             ack: AckMode::Single,
-            lane_key: None,
         }
     }
 
@@ -152,13 +145,6 @@ impl Options {
     /// Sets the batch size.
     pub fn batch(mut self, n: usize) -> Self {
         self.batch = n.max(1);
-        self
-    }
-
-    /// Sends messages with the same subject key to the same lane (see
-    /// [`Options::lane_key`]).
-    pub fn lanes_by(mut self, key: fn(&str) -> &str) -> Self {
-        self.lane_key = Some(key);
         self
     }
 
