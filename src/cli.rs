@@ -136,18 +136,19 @@ pub enum KeysAction {
         /// The pool.
         #[arg(long, default_value = "default", conflicts_with = "intake")]
         pool: String,
-        /// Print the api's intake key instead: producers of run intents
-        /// seal secret parameters with it (`keys seal`), only the api opens.
+        /// Print the api's public intake key instead: producers of run
+        /// intents seal secret parameters with it (`keys seal`); it cannot
+        /// open them, only the api can.
         #[arg(long)]
         intake: bool,
     },
-    /// Seal standard input with a seal key, for a message on the bus: for
-    /// example a run intent's `sealed_parameters` (a JSON object of secret
-    /// parameters) with the intake key and the context
-    /// `run-intent/job:<job id>` (or `run-intent/name:<job name>`).
-    /// Prints the sealed value (base64). Needs no master key.
+    /// Seal standard input for the api with its public intake key: a run
+    /// intent's `sealed_parameters` (a JSON object of secret parameters)
+    /// with the context `run-intent/job:<job id>` (or
+    /// `run-intent/name:<job name>`). Prints the sealed value (base64).
+    /// Needs no master key, and what it seals only the api can open.
     Seal {
-        /// A file holding the seal key (base64), e.g. the intake key.
+        /// A file holding the public intake key (base64).
         #[arg(long, value_name = "FILE")]
         key_file: PathBuf,
         /// What the sealed value is bound to; it opens only for this.

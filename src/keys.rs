@@ -35,25 +35,32 @@ pub async fn rotate(config: &Config) -> anyhow::Result<()> {
 pub fn seal_key(config: &Config, pool: &str, intake: bool) -> anyhow::Result<()> {
     let master = config.master_key()?;
     let key = if intake {
-        opsc_runtime::keys::SealKey::intake(&master)
+        opsc_runtime::keys::IntakeKey::derive(&master)
+            .public()
+            .to_base64()
     } else {
         if !opsc_proto::subjects::is_valid_token(pool) {
             anyhow::bail!("--pool: must be 1-64 letters, digits, '-' or '_'");
         }
-        opsc_runtime::keys::SealKey::for_pool(&master, pool)
+        opsc_runtime::keys::SealKey::for_pool(&master, pool).to_base64()
     };
-    println!("{}", key.to_base64());
+    println!("{key}");
     Ok(())
 }
 
-/// Seals standard input with the key in `key_file`, bound to `context`.
+/// Seals standard input for the api with the public intake key in
+/// `key_file`, bound to `context`.
 #[allow(clippy::print_stdout, reason = "command output")]
 pub fn seal(key_file: &std::path::Path, context: &str) -> anyhow::Result<()> {
     use std::io::Read as _;
     let text = std::fs::read_to_string(key_file)
         .with_context(|| format!("reading {}", key_file.display()))?;
-    let key = opsc_runtime::keys::SealKey::from_base64(&text)
-        .with_context(|| format!("{}: not a seal key (32 bytes, base64)", key_file.display()))?;
+    let key = opsc_runtime::keys::IntakePublicKey::from_base64(&text).with_context(|| {
+        format!(
+            "{}: not an intake key (32 bytes, base64, from `keys seal-key --intake`)",
+            key_file.display()
+        )
+    })?;
     let mut plain = Vec::new();
     std::io::stdin()
         .read_to_end(&mut plain)

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use opsc_proto::CloudEvent;
 use opsc_proto::commands::{RunIntent, TargetSelection, Trigger, TriggerKind};
-use opsc_proto::events::{DeadLetter, RunEvent};
+use opsc_proto::events::RunEvent;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::harness::letters::{dead_letters, letter, more_dead_letters_than};
 use crate::harness::runs::{create_job, steps, wait_end};
 use crate::harness::{ApiServer, Opsc, TEST_MASTER_KEY, env_of, test_bus, wait_until};
 
@@ -227,21 +228,15 @@ async fn intents_on_the_bus_make_one_run_each_and_bad_ones_are_dead_lettered() {
     }
 
     // Seven dead letters, each with its reason; the clear secret is not kept.
-    let dlq = bus.js.get_stream(&bus.streams.dead_letters).await.unwrap();
-    let mut letters: Vec<DeadLetter> = Vec::new();
-    for seq in 1..=7 {
-        let m = dlq.get_raw_message(seq).await.unwrap();
-        letters.push(CloudEvent::<DeadLetter>::decode(&m.payload).unwrap().data);
-    }
+    let letters = dead_letters(bus, 7).await;
     assert!(
-        dlq.get_raw_message(8).await.is_err(),
+        !more_dead_letters_than(bus, 7).await,
         "exactly seven dead letters"
     );
-    let reason_of = |needle: &str| -> &DeadLetter {
-        letters
-            .iter()
-            .find(|l| l.payload.contains(needle))
-            .unwrap_or_else(|| panic!("no dead letter for {needle}: {letters:?}"))
+    let reason_of = |needle: &str| {
+        letter(&letters, &format!("for {needle}"), |l| {
+            l.payload.contains(needle)
+        })
     };
     assert!(
         reason_of("bad-job").reason.contains("no job"),
@@ -252,6 +247,14 @@ async fn intents_on_the_bus_make_one_run_each_and_bad_ones_are_dead_lettered() {
     assert!(reason_of("bad-target").reason.contains(&ghost.to_string()));
     assert!(reason_of("bad-kind").reason.contains("set by the api only"));
     assert!(reason_of("bad-seal").reason.contains("sealed_parameters"));
+    let bad_seal = reason_of("bad-seal");
+    assert!(
+        bad_seal
+            .payload
+            .contains(r#""sealed_parameters":"[sealed]""#),
+        "sealed values are not kept: {}",
+        bad_seal.payload
+    );
     let clear = reason_of("bad-secret");
     assert!(
         clear.reason.contains("\"token\" is secret"),
@@ -306,4 +309,85 @@ async fn intents_on_the_bus_make_one_run_each_and_bad_ones_are_dead_lettered() {
         "{metrics}"
     );
     assert!(metrics.contains(r#"opsc_consumer_lag_seconds_count{durable="dispatcher"}"#));
+}
+
+#[tokio::test]
+async fn a_reused_key_and_a_sealed_plain_parameter_are_refused_and_nothing_is_kept() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    let job = create_job(
+        &api,
+        &admin,
+        json!({
+            "name": "reuse",
+            "parameters": {"who": {"type": "string"}, "token": {"type": "secret"}},
+            "steps": [{"id": "hi", "type": "local.exec", "with": {"command": "echo {{ who }}"}}]
+        }),
+    )
+    .await;
+    let rt = test_bus(&crate::harness::shared_nats_url(), &api.prefix).await;
+    let bus = &rt.bus;
+    let runs_of_job = || async {
+        let (_, page) = api
+            .call(
+                Method::GET,
+                &format!("/api/v1/runs?job_id={job}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        page["total"].as_u64().unwrap_or(0)
+    };
+
+    bus.publish(&CloudEvent::new(
+        "/e2e",
+        intent(&job, Some("first"), Some("k-1")),
+    ))
+    .await
+    .unwrap();
+    wait_until("the first run", Duration::from_secs(30), || async {
+        runs_of_job().await == 1
+    })
+    .await;
+
+    // Another producer reusing the key for other parameters gets no run,
+    // and in particular not the first producer's.
+    bus.publish(&CloudEvent::new(
+        "/e2e",
+        intent(&job, Some("second-canary"), Some("k-1")),
+    ))
+    .await
+    .unwrap();
+    // A value sealed for a parameter that is not secret would be stored in
+    // the clear: refused.
+    let mut plain = intent(&job, None, Some("sealed-plain"));
+    let sealed = seal_for_intake(&plain.seal_context(), r#"{"who": "sealed-canary"}"#).await;
+    plain.sealed_parameters = Some(sealed.clone());
+    bus.publish(&CloudEvent::new("/e2e", plain)).await.unwrap();
+
+    let letters = dead_letters(bus, 2).await;
+    let reused = letter(&letters, "for the reused key", |l| {
+        l.payload.contains("k-1")
+    });
+    for (said, needle) in [
+        (&reused.reason, "idempotency key was used before"),
+        (&reused.payload, "[redacted]"),
+    ] {
+        assert!(said.contains(needle), "{needle} in {said}");
+    }
+    assert!(
+        !reused.payload.contains("second-canary"),
+        "{}",
+        reused.payload
+    );
+    let plain = letter(&letters, "for the sealed plain parameter", |l| {
+        l.payload.contains("sealed-plain")
+    });
+    assert!(
+        plain.reason.contains("not a secret parameter"),
+        "{}",
+        plain.reason
+    );
+    assert!(!plain.payload.contains(&sealed), "{}", plain.payload);
+    assert_eq!(runs_of_job().await, 1, "nothing else was started");
 }

@@ -37,6 +37,7 @@ mod live_cli;
 mod migrate;
 mod parallelism;
 mod readiness;
+mod recorder_faults;
 mod remote_cancel;
 mod runs;
 mod sftp_steps;

@@ -329,6 +329,30 @@ async fn failures_continue_on_error_retries_timeouts_cancel_and_idempotency() {
     let a: Value = send().await.unwrap().json().await.unwrap();
     let b: Value = send().await.unwrap().json().await.unwrap();
     assert_eq!(a["run_id"], b["run_id"]);
+    // The same key for a different request is refused, not answered with
+    // the run another request made.
+    let reused = api
+        .req(
+            Method::POST,
+            &format!("/api/v1/jobs/{tolerant}/run"),
+            Some(&admin),
+        )
+        .header("Idempotency-Key", "abc-123")
+        .json(&json!({"parameters": {"nope": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status().as_u16(), 409);
+    assert_eq!(reused.headers()["content-type"], "application/problem+json");
+    let problem: Value = reused.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("idempotency key was used before"),
+        "{problem}"
+    );
+    assert!(problem.get("run_id").is_none(), "{problem}");
     // Bad parameters change nothing.
     let (s, e) = api
         .call(

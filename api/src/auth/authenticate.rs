@@ -29,8 +29,8 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Principal, AuthErr
         if let Some(p) = core.principals.get(&digest) {
             return Ok(p);
         }
-        let p = api_token_principal(core, token).await?;
-        core.principals.put(digest, p.clone());
+        let (p, expires) = api_token_principal(core, token).await?;
+        core.principals.put(digest, p.clone(), expires);
         return Ok(p);
     }
     let claims =
@@ -64,11 +64,15 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Principal, AuthErr
             expires_at,
         },
     };
-    core.principals.put(digest, p.clone());
+    core.principals.put(digest, p.clone(), Some(expires_at));
     Ok(p)
 }
 
-async fn api_token_principal(core: &Core, token: &str) -> Result<Principal, AuthError> {
+/// The principal of an API token, and when the token expires.
+async fn api_token_principal(
+    core: &Core,
+    token: &str,
+) -> Result<(Principal, Option<chrono::DateTime<Utc>>), AuthError> {
     let db = core.db();
     let now = Utc::now();
     let (tok, owner) = api_token::Entity::find()
@@ -94,12 +98,13 @@ async fn api_token_principal(core: &Core, token: &str) -> Result<Principal, Auth
             .exec(db)
             .await;
     }
-    Ok(Principal {
+    let principal = Principal {
         user_id: owner.id,
         username: owner.username,
         role: tok.role.min(owner.role),
         credential: Credential::ApiToken { token_id: tok.id },
-    })
+    };
+    Ok((principal, tok.expires_at.map(|e| e.to_utc())))
 }
 
 /// Forgets what was remembered about `user`'s tokens, here and (over core

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Principal;
@@ -55,9 +56,15 @@ impl PrincipalCache {
         }
     }
 
-    /// Remembers what the token with this digest authenticated as.
-    pub fn put(&self, digest: [u8; 32], principal: Principal) {
-        if self.ttl.is_zero() {
+    /// Remembers what the token with this digest authenticated as, no
+    /// longer than until the token `expires` (when it does).
+    pub fn put(&self, digest: [u8; 32], principal: Principal, expires: Option<DateTime<Utc>>) {
+        let mut keep = self.ttl;
+        if let Some(at) = expires {
+            let left = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            keep = keep.min(left);
+        }
+        if keep.is_zero() {
             return;
         }
         if let Ok(mut map) = self.entries.lock() {
@@ -68,7 +75,7 @@ impl PrincipalCache {
                 digest,
                 Entry {
                     principal,
-                    until: Instant::now() + self.ttl,
+                    until: Instant::now() + keep,
                 },
             );
         }
@@ -103,15 +110,38 @@ mod tests {
     fn entries_expire_and_are_forgotten_per_user() {
         let cache = PrincipalCache::new(Duration::from_secs(60));
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        cache.put([1; 32], principal(a));
-        cache.put([2; 32], principal(b));
+        cache.put([1; 32], principal(a), None);
+        cache.put([2; 32], principal(b), None);
         assert_eq!(cache.get(&[1; 32]).map(|p| p.user_id), Some(a));
         cache.forget_user(a);
         assert!(cache.get(&[1; 32]).is_none());
         assert!(cache.get(&[2; 32]).is_some());
 
         let off = PrincipalCache::new(Duration::ZERO);
-        off.put([1; 32], principal(a));
+        off.put([1; 32], principal(a), None);
         assert!(off.get(&[1; 32]).is_none());
+    }
+
+    #[test]
+    fn entries_end_no_later_than_their_token() {
+        let cache = PrincipalCache::new(Duration::from_secs(60));
+        let a = Uuid::now_v7();
+        let soon = Utc::now() + chrono::Duration::milliseconds(50);
+        cache.put([1; 32], principal(a), Some(soon));
+        cache.put(
+            [2; 32],
+            principal(a),
+            Some(Utc::now() - chrono::Duration::seconds(1)),
+        );
+        cache.put(
+            [3; 32],
+            principal(a),
+            Some(Utc::now() + chrono::Duration::hours(1)),
+        );
+        assert!(cache.get(&[1; 32]).is_some());
+        assert!(cache.get(&[2; 32]).is_none());
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(cache.get(&[1; 32]).is_none());
+        assert!(cache.get(&[3; 32]).is_some());
     }
 }

@@ -116,6 +116,12 @@ pub enum AdmitError {
         /// Each problem, located.
         errors: Vec<PathError>,
     },
+    /// The idempotency key was used before, by an intent for another job,
+    /// other targets or other parameters.
+    #[error(
+        "the idempotency key was used before for another job, other targets or other parameters"
+    )]
+    KeyReused,
     /// A secret parameter arrived in the clear where it must be sealed.
     #[error("parameter {0:?} is secret: send it sealed, in sealed_parameters")]
     ClearSecret(String),
@@ -232,6 +238,22 @@ fn parameters(
     {
         return Err(AdmitError::ClearSecret(name.clone()));
     }
+    // A sealed value is only ever accepted for a secret parameter: naming
+    // a version where it is a plain string would store it in the clear.
+    if let Some(sealed) = sealed
+        && let Some(name) = sealed.iter().find(|name| {
+            def.parameters
+                .get(*name)
+                .is_none_or(|p| p.kind != ParamType::Secret)
+        })
+    {
+        return Err(AdmitError::invalid(
+            &format!("/sealed_parameters/{name}"),
+            format!(
+                "parameter {name:?} arrived sealed but is not a secret parameter of this version"
+            ),
+        ));
+    }
     let resolved =
         opsc_proto::job_check::check_params(def, given).map_err(|errors| AdmitError::Invalid {
             detail: format!(
@@ -343,14 +365,19 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
         let run = existing(core.db(), key)
             .await?
             .ok_or_else(|| AdmitError::Broken("a run of this intent vanished".to_owned()))?;
+        same_intent(&a, &run)?;
         return Ok(Admitted {
             run_id: run.id,
             replayed: true,
         });
     }
     if let Err(e) = publish(core, &prepared).await {
-        // Not stored on the bus: the run does not exist.
+        // Not acknowledged: the run does not exist. Some of its messages may
+        // have been stored all the same (an acknowledgement lost or late):
+        // a cancel makes any worker that takes such a dispatch stop before
+        // its first step.
         let _ = run::Entity::delete_by_id(run_id).exec(core.db()).await;
+        super::lifecycle::withdraw(core, run_id).await;
         tracing::warn!(error = %e, %run_id, "Run messages not acknowledged; run withdrawn.");
         return Err(AdmitError::Unavailable(
             "the run was not acknowledged by JetStream; nothing was started, retry".to_owned(),
@@ -369,6 +396,7 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
 /// An intent admitted before: its run, with its messages published again
 /// when its first admission may have died between the row and the bus.
 async fn replay(core: &Core, a: &Admission, run: run::Model) -> Result<Admitted, AdmitError> {
+    same_intent(a, &run)?;
     let young = Utc::now() - run.created_at.to_utc() < REPUBLISH_WITHIN;
     if run.status == "queued" && run.started_at.is_none() && young {
         match republish(core, a, &run).await {
@@ -383,6 +411,40 @@ async fn replay(core: &Core, a: &Admission, run: run::Model) -> Result<Admitted,
         run_id: run.id,
         replayed: true,
     })
+}
+
+/// Whether a repeated key asks for the run it made: the same job, targets
+/// and (shown) parameters. Anything else is another intent reusing the
+/// key, which must not be answered with someone else's run.
+fn same_intent(a: &Admission, run: &run::Model) -> Result<(), AdmitError> {
+    let job_differs = match &a.job {
+        JobName::Id(id) | JobName::Both(id, _) => *id != run.job_id,
+        JobName::Name(name) => *name != run.job_name,
+    };
+    let version_differs = a
+        .version
+        .is_some_and(|v| i32::try_from(v).ok() != Some(run.job_version));
+    let targets_differ = a.targets.as_ref().map(|t| json!(t)) != run.targets;
+    let stored = run.parameters.as_object();
+    let parameters_differ = a.parameters.iter().any(|(k, v)| {
+        let sealed = a.sealed.as_ref().is_some_and(|s| s.contains(k));
+        match stored.and_then(|m| m.get(k)) {
+            Some(Value::String(shown)) if shown == "***" => false,
+            // Given as "5" or "true", stored normalised as 5 or true.
+            Some(shown) => {
+                !sealed
+                    && shown != v
+                    && v.as_str().is_none_or(|given| {
+                        serde_json::to_string(shown).ok().as_deref() != Some(given)
+                    })
+            }
+            None => true,
+        }
+    });
+    if job_differs || version_differs || targets_differ || parameters_differ {
+        return Err(AdmitError::KeyReused);
+    }
+    Ok(())
 }
 
 async fn republish(core: &Core, a: &Admission, run: &run::Model) -> Result<(), AdmitError> {

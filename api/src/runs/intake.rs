@@ -7,15 +7,13 @@
 //! reason, and nothing else changes. A transient failure (the database or
 //! the bus away) is retried.
 
-use std::time::Duration;
-
 use opsc_proto::CloudEvent;
 use opsc_proto::commands::RunIntent;
 use opsc_runtime::bus::consume::{self, Delivery, Handler, Options, Outcome};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::admit::{Admission, AdmitError, JobName, admit};
+use super::admit::{Admission, JobName, admit};
 use crate::core::Core;
 use crate::metrics::labels;
 
@@ -40,7 +38,8 @@ pub async fn run(core: Core, shutdown: CancellationToken) {
         bus,
         Options::new(spec)
             .concurrency(CONCURRENCY)
-            .batch(CONCURRENCY),
+            .batch(CONCURRENCY)
+            .redact(redact_intent),
         std::sync::Arc::new(Intake { core }),
         shutdown,
     )
@@ -76,13 +75,8 @@ impl Handler<CloudEvent<RunIntent>> for Intake {
                 }
                 Outcome::Ack
             }
-            Err(e) if e.is_transient() => Outcome::retry(Duration::from_secs(1), e.to_string()),
-            Err(e @ AdmitError::ClearSecret(_)) => {
-                self.count_refusal();
-                Outcome::DeadLetterRedacted {
-                    reason: format!("run intent refused: {e}; its parameter values are not kept"),
-                    payload: redacted(&d.message),
-                }
+            Err(e) if e.is_transient() => {
+                Outcome::retry(consume::backoff(d.deliveries), e.to_string())
             }
             Err(e) => self.refuse(&e.to_string()),
         }
@@ -104,13 +98,26 @@ impl Intake {
     }
 }
 
-/// The intent with every parameter value replaced, for a dead letter.
-fn redacted(event: &CloudEvent<RunIntent>) -> Vec<u8> {
-    let mut copy = event.clone();
-    for value in copy.data.parameters.values_mut() {
-        *value = json!("[redacted]");
+/// What a dead letter keeps of an intent: every parameter value replaced
+/// and the sealed parameters dropped, since any of them may be a secret
+/// (sent in the clear by mistake, or sealed to a key that a later leak of
+/// the dead-letter stream should not meet). A payload that is not an
+/// intent at all holds no parameters we could tell apart and is kept.
+fn redact_intent(payload: &[u8]) -> Vec<u8> {
+    let Ok(mut event) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return payload.to_vec();
+    };
+    if let Some(data) = event.get_mut("data").and_then(|d| d.as_object_mut()) {
+        if let Some(params) = data.get_mut("parameters").and_then(|p| p.as_object_mut()) {
+            for value in params.values_mut() {
+                *value = json!("[redacted]");
+            }
+        }
+        if data.contains_key("sealed_parameters") {
+            data.insert("sealed_parameters".to_owned(), json!("[sealed]"));
+        }
     }
-    copy.encode()
+    serde_json::to_vec(&event).unwrap_or_else(|_| payload.to_vec())
 }
 
 /// The admission an intent asks for, or why it cannot be one.

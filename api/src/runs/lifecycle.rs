@@ -195,6 +195,29 @@ pub async fn cancel(
     Ok(())
 }
 
+/// Tells workers to stop a run that was withdrawn at admission (its row is
+/// gone, but a dispatch may have reached the bus): best effort, kept as an
+/// event for a worker that takes the dispatch later.
+pub async fn withdraw(core: &Core, run_id: Uuid) {
+    let request = RunCancel {
+        run_id,
+        requested_by: "api".to_owned(),
+        reason: Some("withdrawn: the bus did not acknowledge the run".to_owned()),
+    };
+    let event = CloudEvent::new(core.bus.source.clone(), request.clone())
+        .with_subject(run_id.to_string())
+        .with_id(format!("{run_id}.cancel_requested"));
+    let kept = tokio::time::timeout(Duration::from_secs(2), core.bus.publish(&event)).await;
+    if !matches!(kept, Ok(Ok(_))) {
+        tracing::warn!(%run_id, "The withdrawal of a run was not stored; a dispatch that did reach the bus would run.");
+    }
+    let now = CloudEvent::new(core.bus.source.clone(), request);
+    let _ = core
+        .bus
+        .publish_core(core.bus.subjects.run_cancel(&run_id.to_string()), &now)
+        .await;
+}
+
 /// Seconds between reaper passes.
 const REAPER_EVERY: Duration = Duration::from_secs(15);
 

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod credential;
 pub mod job;
 pub mod job_version;
+pub mod jsonb;
 pub mod paging;
 pub mod recovery_code;
 pub mod run;

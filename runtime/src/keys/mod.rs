@@ -1,15 +1,19 @@
 //! Key material, side by side: the master key (the vault's key-encryption
-//! key, held only by the api), and the seal keys derived from it that let a
-//! secret cross the bus for one receiver only ([`seal`]).
+//! key, held only by the api), the seal keys derived from it that let a
+//! secret cross the bus for one worker pool only ([`seal`]), and the api's
+//! intake key, whose public half producers seal for the api with
+//! ([`intake`]).
 //!
 //! This module parses and derives keys; where their text comes from (a
 //! setting or a file) is the configuration's business (`config::secret`).
 
+pub mod intake;
 pub mod seal;
 
 use base64::Engine as _;
 use secrecy::ExposeSecret;
 
+pub use intake::{IntakeKey, IntakePublicKey};
 pub use seal::{PoolSealer, SealError, SealKey};
 
 /// The key-encryption key; its bytes never leave this wrapper by accident.

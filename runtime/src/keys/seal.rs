@@ -48,14 +48,7 @@ impl SealKey {
         Self::derive(master, &format!("pool:{pool}"))
     }
 
-    /// The key that seals run intents' secret parameters for the api
-    /// (`opsconductor keys seal-key --intake`): producers on the bus hold
-    /// it, and only the api, which holds the master key, opens with it.
-    pub fn intake(master: &MasterKey) -> Self {
-        Self::derive(master, "intake")
-    }
-
-    fn derive(master: &MasterKey, purpose: &str) -> Self {
+    pub(super) fn derive(master: &MasterKey, purpose: &str) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(b"opsconductor-seal"), master.expose());
         let mut key = [0_u8; 32];
         // 32 bytes is far below HKDF-SHA256's output limit.
@@ -139,15 +132,9 @@ impl PoolSealer {
         SealKey::for_pool(&self.master, pool).seal(plaintext, context)
     }
 
-    /// Opens what a producer sealed for the api with the intake key.
+    /// Opens what a producer sealed for the api with the intake's public key.
     pub fn open_intake(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SealError> {
-        SealKey::intake(&self.master).open(sealed, context)
-    }
-
-    /// Seals for the api's own intake (what the api hands to producers that
-    /// pass secrets back to it, such as schedules).
-    pub fn seal_intake(&self, plaintext: &[u8], context: &str) -> String {
-        SealKey::intake(&self.master).seal(plaintext, context)
+        super::intake::IntakeKey::derive(&self.master).open(sealed, context)
     }
 }
 
@@ -180,22 +167,6 @@ mod tests {
             dmz.open("not base64!", "probe-1"),
             Err(SealError::Malformed)
         ));
-    }
-
-    #[test]
-    fn the_intake_key_is_neither_a_pool_key_nor_the_master() {
-        let sealer = PoolSealer::new(master(4));
-        let sealed = SealKey::intake(&master(4)).seal(b"p", "run-intent/job:x");
-        assert_eq!(
-            sealer.open_intake(&sealed, "run-intent/job:x").unwrap(),
-            b"p"
-        );
-        assert!(sealer.open_intake(&sealed, "run-intent/job:y").is_err());
-        assert!(
-            SealKey::for_pool(&master(4), "intake")
-                .open(&sealed, "run-intent/job:x")
-                .is_err()
-        );
     }
 
     #[test]

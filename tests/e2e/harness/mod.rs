@@ -2,6 +2,7 @@
 
 mod api;
 mod db;
+pub mod letters;
 mod nats;
 mod process;
 pub mod runs;

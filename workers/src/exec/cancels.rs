@@ -6,7 +6,7 @@
 //! accepted has seen every cancel of it, so only a dispatch older than the
 //! subscription (or a redelivery) needs to look the event up in the stream.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,11 @@ use uuid::Uuid;
 /// How long a cancel is remembered for a dispatch that may still arrive.
 const REMEMBER: Duration = Duration::from_secs(600);
 
+/// Cancels remembered at most: past it the oldest are forgotten (their
+/// runs still find the request in the event stream), so a flood of cancels
+/// for runs that do not exist cannot grow the worker's memory.
+const REMEMBER_AT_MOST: usize = 10_000;
+
 #[derive(Debug, Default)]
 struct State {
     /// Shards running now, per run, by watch number.
@@ -27,8 +32,30 @@ struct State {
     next: u64,
     /// Runs cancelled lately, and when.
     cancelled: HashMap<Uuid, Instant>,
+    /// The same, oldest first, to forget them in order.
+    cancel_order: VecDeque<(Uuid, Instant)>,
     /// Cancels are seen for runs accepted after this (none: not subscribed).
     since: Option<(DateTime<Utc>, u64)>,
+}
+
+impl State {
+    /// Remembers that `run` was cancelled `now`, forgetting what is too old
+    /// or too many.
+    fn remember(&mut self, run: Uuid, now: Instant) {
+        self.cancelled.insert(run, now);
+        self.cancel_order.push_back((run, now));
+        while let Some(&(old, at)) = self.cancel_order.front() {
+            let expired = now.duration_since(at) >= REMEMBER;
+            if !expired && self.cancel_order.len() <= REMEMBER_AT_MOST {
+                break;
+            }
+            self.cancel_order.pop_front();
+            // A later cancel of the same run stays remembered.
+            if self.cancelled.get(&old) == Some(&at) {
+                self.cancelled.remove(&old);
+            }
+        }
+    }
 }
 
 /// The worker's cancel requests; cheap to clone.
@@ -98,9 +125,7 @@ impl Cancels {
     fn cancel(&self, run: Uuid) {
         let Ok(mut s) = self.state.lock() else { return };
         let now = Instant::now();
-        s.cancelled
-            .retain(|_, at| now.duration_since(*at) < REMEMBER);
-        s.cancelled.insert(run, now);
+        s.remember(run, now);
         if let Some(tokens) = s.running.get(&run) {
             tracing::info!(run_id = %run, "Cancel requested.");
             for (_, t) in tokens {
@@ -200,5 +225,38 @@ impl Watch {
 impl Drop for Watch {
     fn drop(&mut self) {
         self.cancels.release(self.run, self.number);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_at_most_the_newest_cancels() {
+        let mut s = State::default();
+        let now = Instant::now();
+        let first = Uuid::new_v4();
+        s.remember(first, now);
+        for _ in 0..REMEMBER_AT_MOST {
+            s.remember(Uuid::new_v4(), now);
+        }
+        assert_eq!(s.cancelled.len(), REMEMBER_AT_MOST);
+        assert_eq!(s.cancel_order.len(), REMEMBER_AT_MOST);
+        assert!(!s.cancelled.contains_key(&first));
+    }
+
+    #[test]
+    fn forgets_old_cancels_but_not_a_repeated_one() {
+        let mut s = State::default();
+        let start = Instant::now();
+        let (old, again) = (Uuid::new_v4(), Uuid::new_v4());
+        s.remember(old, start);
+        s.remember(again, start);
+        s.remember(again, start + Duration::from_secs(300));
+        s.remember(Uuid::new_v4(), start + REMEMBER);
+        assert!(!s.cancelled.contains_key(&old));
+        assert!(s.cancelled.contains_key(&again));
+        assert_eq!(s.cancelled.len(), 2);
     }
 }

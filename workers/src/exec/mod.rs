@@ -113,7 +113,7 @@ impl Worker {
             worker_id: ex.worker_id.clone(),
         };
         let finished_id = Some(format!("{run_id}.{}.shard_finished", shard.index));
-        if dispatch.pool != ex.pool && !dispatch.pool.is_empty() {
+        if dispatch.pool != ex.pool {
             let reason = format!(
                 "dispatched to pool {:?} but received by a worker of {:?}",
                 dispatch.pool, ex.pool

@@ -161,7 +161,8 @@ impl OutputSink {
     /// Emits a line, or a piece of a long line (`ends` false), which is
     /// published on its own but captured without a line end.
     async fn piece(&self, stream: OutputStream, text: &str, ends: bool) {
-        let text = self.redact(text);
+        // NUL (binary output) cannot be stored as text: it shows as U+FFFD.
+        let text = self.redact(text).replace('\0', "\u{FFFD}");
         let (line_no, marker) = {
             let Ok(mut s) = self.state.lock() else { return };
             if s.truncated {

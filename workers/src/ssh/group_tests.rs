@@ -175,7 +175,9 @@ fn the_wrappers_variables_do_not_reach_the_command() {
     }
 }
 
-/// Starts the wrapped `line` as a group leader; the child and its group.
+/// Starts the wrapped `line` as a group leader and waits until it has
+/// printed `ready` (so whatever it set up before, such as a trap, is in
+/// place before a test signals it); the child and its group.
 fn start_group(line: &str) -> (std::process::Child, u32) {
     let mut child = Command::new("sh")
         .arg("-c")
@@ -189,10 +191,11 @@ fn start_group(line: &str) -> (std::process::Child, u32) {
     let mut stdout = child.stdout.take().unwrap();
     let mut m = Marker::default();
     let mut buf = [0_u8; 256];
-    while m.group() == Group::Pending {
+    let mut passed = Vec::new();
+    while m.group() == Group::Pending || !passed.ends_with(b"ready\n") {
         let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
-        assert!(n > 0, "no report");
-        drop(m.feed(&buf[..n]));
+        assert!(n > 0, "no report or no ready line");
+        passed.extend(m.feed(&buf[..n]));
     }
     let Group::Known(pgid) = m.group() else {
         panic!("no group: {:?}", m.group());
@@ -224,7 +227,7 @@ fn kill_group(child: &mut std::process::Child, pgid: u32) -> (Option<i32>, Strin
 
 #[test]
 fn the_kill_script_ends_the_group_with_term_then_kill() {
-    let (mut child, pgid) = start_group("sleep 60 & sleep 60");
+    let (mut child, pgid) = start_group("echo ready; sleep 60 & sleep 60");
     assert_eq!(
         kill_group(&mut child, pgid),
         (Some(0), String::new(), Some(15)),
@@ -237,7 +240,7 @@ fn the_kill_script_ends_the_group_with_term_then_kill() {
         .unwrap();
     assert_eq!(again.code(), Some(0), "a group already gone is fine");
 
-    let (mut child, pgid) = start_group("trap '' TERM; sleep 60 & sleep 60");
+    let (mut child, pgid) = start_group("trap '' TERM; echo ready; sleep 60 & sleep 60");
     let started = Instant::now();
     assert_eq!(
         kill_group(&mut child, pgid),

@@ -45,7 +45,7 @@ impl From<AdmitError> for Problem {
     fn from(e: AdmitError) -> Self {
         match e {
             AdmitError::UnknownJob(_) => Problem::not_found_entity("job"),
-            AdmitError::Inactive => Problem::conflict(e.to_string()),
+            AdmitError::Inactive | AdmitError::KeyReused => Problem::conflict(e.to_string()),
             AdmitError::UnknownVersion(_) | AdmitError::ClearSecret(_) => {
                 Problem::invalid(e.to_string())
             }

@@ -115,6 +115,21 @@ pub struct Timing {
     pub seconds: f64,
 }
 
+/// An attempt number as `run_steps` keeps it (an `integer`).
+fn attempt(n: u32) -> i64 {
+    i64::from(n.min(i32::MAX.unsigned_abs()))
+}
+
+/// The `step_type` label of a step's metrics: a known step type, or
+/// `other`, so a worker cannot grow the metric's label set at will.
+fn step_type_label(said: Option<&str>) -> String {
+    match said {
+        Some(t) if opsc_proto::job::STEP_TYPES.contains(&t) => t.to_owned(),
+        Some(_) => "other".to_owned(),
+        None => "unknown".to_owned(),
+    }
+}
+
 /// What a batch changes.
 #[derive(Debug, Default)]
 pub struct Folded {
@@ -152,7 +167,7 @@ impl Folded {
                 step_id: d.step_id.clone(),
                 target_key: d.target_id.unwrap_or(Uuid::nil()),
                 target_id: d.target_id,
-                attempt: i64::from(d.attempt),
+                attempt: attempt(d.attempt),
                 status: "running".to_owned(),
                 worker_id: Some(d.worker_id.clone()),
                 exit_code: None,
@@ -163,9 +178,15 @@ impl Folded {
                 duration_ms: None,
             }),
             RunEvent::StepFinished(d) => {
+                // A worker's figures are not trusted to fit: a duration
+                // past any real one is clamped, and a start it would put
+                // before the calendar begins is taken as the end.
                 let ms = i64::try_from(d.duration_ms).unwrap_or(i64::MAX);
+                let started_at = chrono::Duration::try_milliseconds(ms)
+                    .and_then(|took| at.checked_sub_signed(took))
+                    .unwrap_or(at);
                 self.timings.push(Timing {
-                    step_type: d.step_type.clone().unwrap_or_else(|| "unknown".to_owned()),
+                    step_type: step_type_label(d.step_type.as_deref()),
                     status: d.status,
                     seconds: d.duration_ms as f64 / 1000.0,
                 });
@@ -174,13 +195,13 @@ impl Folded {
                     step_id: d.step_id.clone(),
                     target_key: d.target_id.unwrap_or(Uuid::nil()),
                     target_id: d.target_id,
-                    attempt: i64::from(d.attempt),
+                    attempt: attempt(d.attempt),
                     status: wire_name(d.status),
                     worker_id: None,
                     exit_code: d.exit_code,
                     error: d.error.clone(),
                     output_truncated: d.output_truncated,
-                    started_at: at - chrono::Duration::milliseconds(ms),
+                    started_at,
                     finished_at: Some(at),
                     duration_ms: Some(ms),
                 });
@@ -364,5 +385,22 @@ mod tests {
             .0,
             RunStatus::Cancelled
         );
+    }
+
+    #[test]
+    fn figures_a_worker_sends_are_clamped_to_what_can_be_stored() {
+        let run = Uuid::now_v7();
+        let mut d = finished(run, u32::MAX, StepStatus::Succeeded);
+        d.duration_ms = u64::MAX;
+        d.step_type = Some("made-up-type".into());
+        let e = ev(d, 0);
+        let f = Folded::of([&e]);
+        let row = f.steps.values().next().unwrap();
+        assert_eq!(row.attempt, i64::from(i32::MAX));
+        assert_eq!(
+            row.started_at, e.time,
+            "a start before the calendar is the end"
+        );
+        assert_eq!(f.timings[0].step_type, "other");
     }
 }

@@ -8,11 +8,11 @@
 //! derived and `run.finished` published.
 
 mod fold;
+mod isolate;
 mod output;
 mod project;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use opsc_proto::CloudEvent;
 use opsc_proto::events::{RunEvent, RunFinished};
@@ -57,18 +57,18 @@ struct Recorder {
 
 impl BatchHandler<CloudEvent<RunEvent>> for Recorder {
     async fn handle(&self, batch: &[Delivery<CloudEvent<RunEvent>>]) -> Vec<Outcome> {
-        match self.record(batch).await {
-            Ok(ended) => {
-                for e in ended {
-                    self.ended(e).await;
-                }
-                vec![Outcome::Ack; batch.len()]
-            }
+        let (outcomes, ended) = match self.record(batch).await {
+            Ok(ended) => (vec![Outcome::Ack; batch.len()], ended),
             Err(e) => {
-                let outcome = Outcome::retry(Duration::from_secs(1), format!("not recorded: {e}"));
-                vec![outcome; batch.len()]
+                let (outcomes, ended) =
+                    isolate::one_by_one(batch, &e, "not recorded", |one| self.record(one)).await;
+                (outcomes, ended.into_iter().flatten().collect())
             }
+        };
+        for e in ended {
+            self.ended(e).await;
         }
+        outcomes
     }
 }
 

@@ -2,7 +2,6 @@
 //! a batch per statement, idempotent by (run, step, target, line number).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use opsc_proto::CloudEvent;
 use opsc_proto::events::OutputLine;
@@ -12,7 +11,9 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::isolate;
 use crate::core::Core;
+use crate::store::jsonb::storable;
 
 /// Lines written in one statement at most.
 const BATCH: usize = 1024;
@@ -39,6 +40,24 @@ struct Output {
 
 impl BatchHandler<CloudEvent<OutputLine>> for Output {
     async fn handle(&self, batch: &[Delivery<CloudEvent<OutputLine>>]) -> Vec<Outcome> {
+        match self.write(batch).await {
+            Ok(()) => vec![Outcome::Ack; batch.len()],
+            Err(e) => {
+                let what = "output not recorded";
+                isolate::one_by_one(batch, &e, what, |one| self.write(one))
+                    .await
+                    .0
+            }
+        }
+    }
+}
+
+impl Output {
+    /// Writes the lines of `batch` in one statement.
+    async fn write(
+        &self,
+        batch: &[Delivery<CloudEvent<OutputLine>>],
+    ) -> Result<(), sea_orm::DbErr> {
         let rows: Vec<Value> = batch
             .iter()
             .map(|d| {
@@ -56,8 +75,7 @@ impl BatchHandler<CloudEvent<OutputLine>> for Output {
         );
         // Lines of a run that does not exist (withdrawn) are dropped by the
         // join; the ids let it look the runs up by key.
-        let result = self
-            .core
+        self.core
             .db()
             .execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -67,13 +85,9 @@ impl BatchHandler<CloudEvent<OutputLine>> for Output {
                       line_no bigint, stream text, text text, at timestamptz)
                  JOIN runs r ON r.id = x.run_id AND r.id = ANY($2::uuid[])
                  ON CONFLICT DO NOTHING",
-                vec![json!(rows).into(), runs.into()],
+                vec![storable(json!(rows)).into(), runs.into()],
             ))
-            .await;
-        let outcome = match result {
-            Ok(_) => Outcome::Ack,
-            Err(e) => Outcome::retry(Duration::from_secs(1), format!("output not recorded: {e}")),
-        };
-        vec![outcome; batch.len()]
+            .await?;
+        Ok(())
     }
 }

@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 use super::fold::{EventRow, Folded, derive};
 use crate::runs::wire_name;
+use crate::store::jsonb::storable;
 
 fn stmt(sql: &str, rows: Value) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, vec![rows.into()])
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, vec![storable(rows).into()])
 }
 
 /// A statement over a batch (`$1`, JSON rows) whose rows name runs (`$2`,
@@ -29,7 +30,7 @@ fn stmt_for_runs(sql: &str, rows: Value, runs: &str) -> Statement {
     Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
-        vec![rows.into(), runs.to_owned().into()],
+        vec![storable(rows).into(), runs.to_owned().into()],
     )
 }
 
@@ -197,8 +198,14 @@ fn next_state(id: Uuid, cur: &Current, f: &Folded) -> Option<(Value, Option<Ende
     let mut map = cur.shards_finished.as_object().cloned().unwrap_or_default();
     let mut changed = false;
     if let Some(new) = f.shards.get(&id) {
+        // A shard the run does not have (a worker's mistake or a forged
+        // event) must not count towards its end.
+        let exists = |index: &str| {
+            cur.shards
+                .is_none_or(|n| index.parse::<i32>().is_ok_and(|i| (0..n).contains(&i)))
+        };
         for (index, end) in new {
-            if !map.contains_key(index) {
+            if exists(index) && !map.contains_key(index) {
                 map.insert(index.clone(), json!(end));
                 changed = true;
             }
@@ -305,5 +312,28 @@ mod tests {
             .finished
             .insert(id, (RunStatus::TimedOut, None, Utc::now()));
         assert!(next_state(id, &current("succeeded", 1, json!({"0": {}})), &again).is_none());
+    }
+
+    #[test]
+    fn shards_the_run_does_not_have_do_not_end_it() {
+        let id = Uuid::now_v7();
+        let mut f = Folded::default();
+        for index in ["1", "7", "-1", "x"] {
+            f.shards.entry(id).or_default().insert(
+                index.into(),
+                ShardEnd {
+                    status: "succeeded".into(),
+                    reason: None,
+                },
+            );
+        }
+        // Shard 1 of 2 counts; 7, -1 and x are not shards of this run.
+        let (row, ended) = next_state(id, &current("running", 2, json!({})), &f).unwrap();
+        assert_eq!(row["status"], "running");
+        assert_eq!(
+            row["shards_finished"],
+            json!({"1": {"status": "succeeded", "reason": null}})
+        );
+        assert!(ended.is_none());
     }
 }

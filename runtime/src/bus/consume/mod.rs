@@ -52,15 +52,13 @@ pub enum Outcome {
     /// It can never be processed: store it on `<p>.dlq.<durable>` with the
     /// reason, then remove it from the queue.
     DeadLetter(String),
-    /// As [`Outcome::DeadLetter`], but the dead letter keeps this payload
-    /// instead of the original (which held something that must not rest
-    /// anywhere, such as a secret sent in the clear).
-    DeadLetterRedacted {
-        /// Why.
-        reason: String,
-        /// What to keep instead of the original payload.
-        payload: Vec<u8>,
-    },
+}
+
+/// The delay before redelivery number `deliveries + 1`: 1 s, doubling to a
+/// minute, so a consumer's deliveries outlast an outage of minutes (a
+/// database failover) before the message is given up.
+pub fn backoff(deliveries: u64) -> Duration {
+    Duration::from_secs(1_u64 << deliveries.saturating_sub(1).min(6)).min(Duration::from_secs(60))
 }
 
 impl Outcome {
@@ -122,7 +120,14 @@ pub struct Options {
     pub progress_every: Duration,
     /// How acknowledgements are sent.
     pub ack: AckMode,
+    /// What a dead letter keeps of a message instead of its payload, when
+    /// the payload may hold something that must not rest anywhere (a
+    /// secret sent where it should not be); `None` keeps it as it came.
+    pub redact: Option<Redact>,
 }
+
+/// What a dead letter keeps of a payload (see [`Options::redact`]).
+pub type Redact = fn(&[u8]) -> Vec<u8>;
 
 impl Options {
     /// Defaults for `spec`: 16 handlers, batches of 256, progress every 10 s.
@@ -133,6 +138,7 @@ impl Options {
             batch: 256,
             progress_every: Duration::from_secs(10),
             ack: AckMode::Single,
+            redact: None,
         }
     }
 
@@ -145,6 +151,12 @@ impl Options {
     /// Sets the batch size.
     pub fn batch(mut self, n: usize) -> Self {
         self.batch = n.max(1);
+        self
+    }
+
+    /// Sets how dead letters keep payloads (see [`Options::redact`]).
+    pub fn redact(mut self, f: Redact) -> Self {
+        self.redact = Some(f);
         self
     }
 
@@ -242,14 +254,27 @@ async fn decode<M: Decode>(
         }
         Err(reason) => {
             count(bus, opts, "dead_letter");
-            if let Err(e) = bus
-                .dead_letter(&opts.spec.name, &raw, &format!("undecodable: {reason}"))
-                .await
-            {
+            if let Err(e) = dead_letter(bus, opts, &raw, &format!("undecodable: {reason}")).await {
                 tracing::error!(durable = %opts.spec.name, error = %e, "Dead letter not stored; the message will be redelivered.");
             }
             None
         }
+    }
+}
+
+/// Stores `raw` as a dead letter of this consumer, redacted as it says.
+async fn dead_letter(
+    bus: &Bus,
+    opts: &Options,
+    raw: &jetstream::Message,
+    reason: &str,
+) -> Result<(), crate::bus::PublishError> {
+    match opts.redact {
+        Some(redact) => {
+            bus.dead_letter_as(&opts.spec.name, raw, &redact(&raw.payload), reason)
+                .await
+        }
+        None => bus.dead_letter(&opts.spec.name, raw, reason).await,
     }
 }
 
@@ -288,16 +313,7 @@ async fn settle<M>(bus: &Bus, opts: &Options, delivery: &Delivery<M>, outcome: O
         }
         Outcome::DeadLetter(reason) => {
             count(bus, opts, "dead_letter");
-            if let Err(e) = bus.dead_letter(durable, &delivery.raw, &reason).await {
-                tracing::error!(durable = %durable, error = %e, "Dead letter not stored; the message will be redelivered.");
-            }
-        }
-        Outcome::DeadLetterRedacted { reason, payload } => {
-            count(bus, opts, "dead_letter");
-            if let Err(e) = bus
-                .dead_letter_as(durable, &delivery.raw, &payload, &reason)
-                .await
-            {
+            if let Err(e) = dead_letter(bus, opts, &delivery.raw, &reason).await {
                 tracing::error!(durable = %durable, error = %e, "Dead letter not stored; the message will be redelivered.");
             }
         }
