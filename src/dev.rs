@@ -33,9 +33,19 @@ pub async fn run(global: &GlobalArgs, args: DevArgs) -> anyhow::Result<()> {
     if let Some(a) = args.http_addr {
         flags.push(("http.addr", a));
     }
-    let set = |name: &str| std::env::var_os(name).is_some();
+    let set = |name: &str| global.env_has(name);
     if !set("OPSC_DATABASE_URL") && global.database_url.is_none() {
         flags.push(("database.url", DEV_DATABASE_URL.to_owned()));
+    }
+    // The demo's steps run on the worker host: dev lets its default pool
+    // do that, in a working root of its own (see docs/security.md).
+    if !set("OPSC_POOLS_LOCAL_EXEC") {
+        flags.push(("pools.local_exec", "default".to_owned()));
+    }
+    if !set("OPSC_WORKER_WORK_ROOT") {
+        let root =
+            std::path::absolute(args.data_dir.join("work")).context("resolving the work root")?;
+        flags.push(("worker.work_root", root.display().to_string()));
     }
     if !set("OPSC_LOG_FORMAT") && global.log_format.is_none() {
         flags.push(("log.format", "text".to_owned()));
@@ -68,7 +78,10 @@ pub async fn run(global: &GlobalArgs, args: DevArgs) -> anyhow::Result<()> {
     let store = Store::connect(&config).await?;
     let applied = store.migrate().await?;
     let (store, outcome) = opsc_api::prepare(&config).await?;
-    let demo = opsc_api::demo::ensure(store.db())
+    let owner = opsc_api::demo::owner(store.db(), &config.security.bootstrap_admin_username)
+        .await
+        .context("finding the demo job's owner")?;
+    let demo = opsc_api::demo::ensure(store.db(), owner)
         .await
         .context("creating the demo job")?;
     let addr = config.http.addr;

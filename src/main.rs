@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod client;
 mod dev;
+mod handoff;
 mod keys;
 mod migrate;
 mod schemas;
@@ -22,7 +23,16 @@ use opsc_runtime::ConfigError;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let mut cli = cli::Cli::parse();
+    // Before any thread starts: a server keeps no secret in its environment.
+    let long_running = matches!(cli.command, cli::Command::Server(_) | cli::Command::Dev(_));
+    cli.global.env = match handoff::environment(long_running) {
+        Ok(env) => env,
+        Err(reason) => {
+            eprintln!("opsconductor: {reason}");
+            return ExitCode::from(1);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -69,6 +69,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
             config: config.worker.clone(),
             metrics: metrics.clone(),
             seal: config.worker_seal_key()?,
+            host: opsc_workers::host::Host::from_config(&config.worker, &config.pools)?,
             shutdown: shutdown.clone(),
         };
         tasks.spawn(async move { ("worker", opsc_workers::run(ctx).await) });

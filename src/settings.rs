@@ -29,6 +29,16 @@ pub struct GlobalArgs {
     /// Log filter, e.g. info or debug [log.level, OPSC_LOG_LEVEL].
     #[arg(long, global = true, value_name = "FILTER")]
     pub log_level: Option<String>,
+    /// The environment the configuration reads (see `handoff`).
+    #[arg(skip)]
+    pub env: crate::handoff::Environment,
+}
+
+impl GlobalArgs {
+    /// Whether the environment sets `name`.
+    pub fn env_has(&self, name: &str) -> bool {
+        self.env.iter().any(|(k, _)| k == name)
+    }
 }
 
 /// Loads the layered configuration with these flag overrides.
@@ -50,7 +60,7 @@ pub fn load_config(
     }
     Config::load(&Sources {
         file: global.config.as_deref(),
-        env: std::env::vars().collect(),
+        env: global.env.clone(),
         flags,
     })
 }

@@ -39,6 +39,12 @@ pub struct Core {
     pub throttle: Arc<Throttle>,
     /// An Argon2 hash checked for unknown users, so they cost the same time.
     pub dummy_hash: Arc<str>,
+    /// Bounds password verifications and logins per address in flight.
+    pub verifier: Arc<crate::password::Verifier>,
+    /// Live streams each user holds open.
+    pub streams: Arc<crate::slots::Slots<uuid::Uuid>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Live workers, from their heartbeats.
     pub workers: crate::workers::Registry,
     /// Parsed job versions (immutable, so cached without expiry).
@@ -87,6 +93,12 @@ impl Core {
             keys: Arc::new(keys),
             throttle: Arc::new(throttle),
             dummy_hash: dummy.into(),
+            verifier: Arc::new(crate::password::Verifier::new(
+                config.auth.password_check_limit(),
+                config.auth.logins_per_address,
+            )),
+            trusted_proxies: Arc::new(config.http.trusted_networks()),
+            streams: Arc::new(crate::slots::Slots::new(config.http.streams_per_user)),
             vault: Arc::new(vault),
             sealer: Arc::new(PoolSealer::new(master)),
             workers: crate::workers::Registry::new(Duration::from_secs(

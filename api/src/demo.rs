@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, Tran
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::store::{job, job_version};
+use crate::store::{job, job_version, user};
 
 /// Name of the demo job.
 pub const DEMO_JOB: &str = "demo-hello";
@@ -29,14 +29,56 @@ pub fn definition() -> serde_json::Value {
     })
 }
 
-/// Creates the demo job unless a job of that name exists; its id when created.
-pub async fn ensure(db: &sea_orm::DatabaseConnection) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    if job::Entity::find()
+/// The admin who owns the demo: the bootstrap admin when it is one, else
+/// the oldest active admin.
+pub async fn owner(
+    db: &sea_orm::DatabaseConnection,
+    bootstrap_admin: &str,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    use sea_orm::QueryOrder as _;
+    let admins = || {
+        user::Entity::find()
+            .filter(user::Column::Role.eq(user::Role::Admin))
+            .filter(user::Column::Active.eq(true))
+    };
+    if let Some(u) = admins()
+        .filter(user::Column::Username.eq(bootstrap_admin))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(u.id));
+    }
+    Ok(admins()
+        .order_by_asc(user::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|u| u.id))
+}
+
+/// Creates the demo job unless a job of that name exists; its id when
+/// created. Its steps run on the worker host, which a version may do only
+/// when an admin saved it: `owner` is that admin (the bootstrap admin).
+pub async fn ensure(
+    db: &sea_orm::DatabaseConnection,
+    owner: Option<Uuid>,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    if let Some(existing) = job::Entity::find()
         .filter(job::Column::Name.eq(DEMO_JOB))
         .one(db)
         .await?
-        .is_some()
     {
+        // A demo made before versions needed an admin author gets its owner.
+        if let Some(owner) = owner {
+            job_version::Entity::update_many()
+                .col_expr(
+                    job_version::Column::CreatedBy,
+                    sea_orm::sea_query::Expr::value(owner),
+                )
+                .filter(job_version::Column::JobId.eq(existing.id))
+                .filter(job_version::Column::CreatedBy.is_null())
+                .exec(db)
+                .await?;
+        }
         return Ok(None);
     }
     let id = Uuid::now_v7();
@@ -48,7 +90,7 @@ pub async fn ensure(db: &sea_orm::DatabaseConnection) -> Result<Option<Uuid>, se
         description: Set("Says hello from the worker host.".to_owned()),
         active: Set(true),
         current_version: Set(1),
-        created_by: Set(None),
+        created_by: Set(owner),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -58,7 +100,7 @@ pub async fn ensure(db: &sea_orm::DatabaseConnection) -> Result<Option<Uuid>, se
         job_id: Set(id),
         version: Set(1),
         definition: Set(definition()),
-        created_by: Set(None),
+        created_by: Set(owner),
         created_at: Set(now),
     }
     .insert(&txn)

@@ -22,6 +22,7 @@ pub mod rotation;
 pub mod runs;
 pub mod sessions;
 pub mod settings;
+pub mod slots;
 pub mod store;
 pub mod strict;
 pub mod targets;

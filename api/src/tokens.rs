@@ -30,6 +30,16 @@ pub enum TokenError {
     /// The lifetime is out of range.
     #[error("expires_in_days must be 1 to 3650")]
     InvalidExpiry,
+    /// Both a lifetime and "never" were asked for.
+    #[error("give expires_in_days or never_expires, not both")]
+    ExpiryAndNever,
+    /// Only an admin may mint a token that never expires.
+    #[error("only an admin may mint a token that never expires; give expires_in_days (1 to 3650)")]
+    NeverNeedsAdmin,
+    /// An admin token needs a session that passed a second factor while
+    /// admins must use one.
+    #[error("admins must use a second factor: log in with it to mint an admin token")]
+    NeedsMfa,
     /// No such token, or not one the caller may see.
     #[error("no such API token")]
     NotFound,
@@ -86,9 +96,13 @@ pub struct NewToken {
     /// Role granted, at most yours (default: yours).
     #[serde(default)]
     pub role: Option<Role>,
-    /// Days until it expires, 1 to 3650 (default: never).
+    /// Days until it expires, 1 to 3650 (default: `auth.api_token_days`,
+    /// 90 unless configured).
     #[serde(default)]
     pub expires_in_days: Option<u32>,
+    /// A token that never expires (admins only; not with `expires_in_days`).
+    #[serde(default)]
+    pub never_expires: bool,
 }
 
 /// The answer to a creation: the only time the secret is shown.
@@ -130,6 +144,18 @@ fn expiry(days: Option<u32>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>
     }
 }
 
+/// The lifetime of a new token: what was asked, else `default_days`;
+/// "never" only for an admin.
+fn lifetime(new: &NewToken, me: &Principal, default_days: u32) -> Result<Option<u32>, TokenError> {
+    match (new.expires_in_days, new.never_expires) {
+        (Some(_), true) => Err(TokenError::ExpiryAndNever),
+        (None, true) if me.has(Role::Admin) => Ok(None),
+        (None, true) => Err(TokenError::NeverNeedsAdmin),
+        (Some(d), false) => Ok(Some(d)),
+        (None, false) => Ok(Some(default_days)),
+    }
+}
+
 /// Creates a token for `me`, with at most `me`'s role.
 pub async fn create(core: &Core, me: &Principal, new: NewToken) -> Result<Minted, TokenError> {
     let name = new.name.trim().to_owned();
@@ -140,7 +166,12 @@ pub async fn create(core: &Core, me: &Principal, new: NewToken) -> Result<Minted
     if !me.has(role) {
         return Err(TokenError::RoleTooHigh);
     }
-    let expires_at = expiry(new.expires_in_days, Utc::now())?;
+    let mfa = me.credential.has_mfa();
+    if role == Role::Admin && !mfa && core.settings.security().await.require_mfa_for_admins {
+        return Err(TokenError::NeedsMfa);
+    }
+    let days = lifetime(&new, me, core.config.auth.api_token_days)?;
+    let expires_at = expiry(days, Utc::now())?;
     let secret = secret::generate(secret::API_TOKEN_PREFIX);
     let row = api_token::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -153,6 +184,7 @@ pub async fn create(core: &Core, me: &Principal, new: NewToken) -> Result<Minted
         last_used_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(Utc::now().fixed_offset()),
+        mfa: Set(mfa),
     }
     .insert(core.db())
     .await?;
@@ -200,5 +232,37 @@ mod tests {
                 Err(TokenError::InvalidExpiry)
             ));
         }
+    }
+
+    #[test]
+    fn a_token_expires_by_default_and_never_only_for_admins() {
+        let who = |role| Principal {
+            user_id: Uuid::nil(),
+            username: "u".into(),
+            role,
+            credential: crate::auth::Credential::ApiToken {
+                token_id: Uuid::nil(),
+                mfa: false,
+            },
+        };
+        let ask = |days, never| NewToken {
+            name: "t".into(),
+            role: None,
+            expires_in_days: days,
+            never_expires: never,
+        };
+        let op = who(Role::Operator);
+        let admin = who(Role::Admin);
+        assert_eq!(lifetime(&ask(None, false), &op, 90).unwrap(), Some(90));
+        assert_eq!(lifetime(&ask(Some(7), false), &op, 90).unwrap(), Some(7));
+        assert!(matches!(
+            lifetime(&ask(None, true), &op, 90),
+            Err(TokenError::NeverNeedsAdmin)
+        ));
+        assert_eq!(lifetime(&ask(None, true), &admin, 90).unwrap(), None);
+        assert!(matches!(
+            lifetime(&ask(Some(7), true), &admin, 90),
+            Err(TokenError::ExpiryAndNever)
+        ));
     }
 }

@@ -41,6 +41,12 @@ pub enum UserError {
     /// The current password is missing or wrong.
     #[error("current_password is missing or wrong")]
     WrongPassword,
+    /// Too many wrong current passwords lately: wait.
+    #[error("too many wrong current passwords; retry in {0} s")]
+    Reauth(u64),
+    /// Every password-check slot stayed taken.
+    #[error("too many password checks at once; retry in a second")]
+    Busy,
     /// Hashing failed.
     #[error("hashing failed: {0}")]
     Hash(String),
@@ -374,14 +380,19 @@ pub async fn update_me(
     }
     let mut password_changed = false;
     if let Some(new) = up.new_password {
+        if let Some(wait) = core.throttle.reauth_locked(id) {
+            return Err(UserError::Reauth(wait));
+        }
         let ok = match up.current_password {
-            Some(c) => {
-                password::verify_blocking(SecretString::from(c), current.password_hash.clone())
-                    .await
-            }
+            Some(c) => core
+                .verifier
+                .verify(SecretString::from(c), current.password_hash.clone())
+                .await
+                .map_err(|_| UserError::Busy)?,
             None => false,
         };
         if !ok {
+            core.throttle.reauth_failed(id);
             return Err(UserError::WrongPassword);
         }
         row.password_hash = Set(hash_new_password(new)?);

@@ -11,6 +11,7 @@ mod m20261122_000003_credentials;
 mod m20261122_000004_targets;
 mod m20261122_000005_jobs_runs;
 mod m20261201_000006_run_intents;
+mod m20261201_000007_api_token_mfa;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_targets::Migration),
             Box::new(m20261122_000005_jobs_runs::Migration),
             Box::new(m20261201_000006_run_intents::Migration),
+            Box::new(m20261201_000007_api_token_mfa::Migration),
         ]
     }
 }

@@ -24,6 +24,9 @@ pub struct JobRef {
     pub name: String,
     /// The version that runs.
     pub version: u32,
+    /// Who saved that version (absent for versions made by the system).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Uuid>,
 }
 
 /// SSH settings of a dispatched target.
@@ -164,6 +167,23 @@ pub struct DispatchSecrets {
     /// Credential material by credential id.
     #[serde(default)]
     pub credentials: BTreeMap<Uuid, crate::material::CredentialMaterial>,
+    /// The api's leave for the steps that reach into the worker host;
+    /// sealed, so no other publisher can forge it.
+    #[serde(default)]
+    pub host: Option<HostGrant>,
+}
+
+/// Leave for a dispatch's steps to run on or touch the worker host: given
+/// by the api only for a job version an admin saved, in a pool whose
+/// configuration allows it, and only for this exact definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostGrant {
+    /// The admin who saved the version.
+    pub author: Uuid,
+    /// What the pool allows.
+    pub allowed: crate::job::HostCapabilities,
+    /// [`JobDefinition::digest`] of the dispatched definition.
+    pub definition: String,
 }
 
 impl std::fmt::Debug for DispatchSecrets {

@@ -165,3 +165,92 @@ pub const STEP_TYPES: &[&str] = &[
     "winrm.exec",
     "winrm.copy",
 ];
+
+/// What a pool's workers may do on their own host (configured per pool by
+/// an admin; see `[pools]` in the configuration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HostCapabilities {
+    /// Run `local.exec` commands.
+    #[serde(default)]
+    pub local_exec: bool,
+    /// Read and write worker-side paths in the transfer steps.
+    #[serde(default)]
+    pub host_files: bool,
+}
+
+/// How a step reaches into the worker host it runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostUse {
+    /// It runs a command there (`local.exec`).
+    LocalExec,
+    /// It reads or writes a worker-side path, named by this `with` key.
+    Files(&'static str),
+}
+
+impl HostUse {
+    /// Whether `caps` allow it.
+    pub fn allowed_by(self, caps: HostCapabilities) -> bool {
+        match self {
+            Self::LocalExec => caps.local_exec,
+            Self::Files(_) => caps.host_files,
+        }
+    }
+
+    /// The capability it needs, as configured (`pools.<this>`).
+    pub fn capability(self) -> &'static str {
+        match self {
+            Self::LocalExec => "local_exec",
+            Self::Files(_) => "host_files",
+        }
+    }
+
+    /// What it does, for error messages.
+    pub fn describe(self) -> String {
+        match self {
+            Self::LocalExec => "runs a command on the worker host".to_owned(),
+            Self::Files(key) => format!("uses a worker-side path (with.{key})"),
+        }
+    }
+}
+
+impl Step {
+    /// How this step reaches into the worker host, if it does: `local.exec`
+    /// always; `sftp.download` and `sftp.sync` always (one side is the
+    /// worker); `sftp.upload`, `ssh.copy` and `winrm.copy` when they copy a
+    /// worker file (`source`) rather than inline `content`.
+    pub fn host_use(&self) -> Option<HostUse> {
+        match self.kind.as_str() {
+            "local.exec" => Some(HostUse::LocalExec),
+            "sftp.download" => Some(HostUse::Files("dest")),
+            "sftp.sync" => Some(HostUse::Files(
+                if self.with.get("direction").and_then(Value::as_str) == Some("download") {
+                    "dest"
+                } else {
+                    "source"
+                },
+            )),
+            "sftp.upload" | "ssh.copy" | "winrm.copy" if self.with.contains_key("source") => {
+                Some(HostUse::Files("source"))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl JobDefinition {
+    /// Whether any step reaches into the worker host.
+    pub fn uses_host(&self) -> bool {
+        self.steps.iter().any(|s| s.host_use().is_some())
+    }
+
+    /// SHA-256 (hex) of this definition as serialized: binds a grant to
+    /// the exact definition it was given for.
+    pub fn digest(&self) -> String {
+        use sha2::Digest as _;
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}

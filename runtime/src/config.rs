@@ -71,6 +71,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Worker role.
     pub worker: WorkerConfig,
+    /// What each pool's workers may do on their own host.
+    pub pools: PoolsConfig,
     /// Scheduler role.
     pub scheduler: SchedulerConfig,
     /// Notifier role.
@@ -103,6 +105,26 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "http.cors_origins",
         env: "OPSC_HTTP_CORS_ORIGINS",
+    },
+    Setting {
+        key: "http.streams_per_user",
+        env: "OPSC_HTTP_STREAMS_PER_USER",
+    },
+    Setting {
+        key: "http.trusted_proxies",
+        env: "OPSC_HTTP_TRUSTED_PROXIES",
+    },
+    Setting {
+        key: "auth.api_token_days",
+        env: "OPSC_AUTH_API_TOKEN_DAYS",
+    },
+    Setting {
+        key: "auth.password_checks",
+        env: "OPSC_AUTH_PASSWORD_CHECKS",
+    },
+    Setting {
+        key: "auth.logins_per_address",
+        env: "OPSC_AUTH_LOGINS_PER_ADDRESS",
     },
     Setting {
         key: "auth.access_token_ttl_secs",
@@ -209,6 +231,26 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_WORKER_HEARTBEAT_SECS",
     },
     Setting {
+        key: "worker.work_root",
+        env: "OPSC_WORKER_WORK_ROOT",
+    },
+    Setting {
+        key: "worker.file_roots",
+        env: "OPSC_WORKER_FILE_ROOTS",
+    },
+    Setting {
+        key: "worker.env_pass",
+        env: "OPSC_WORKER_ENV_PASS",
+    },
+    Setting {
+        key: "pools.local_exec",
+        env: "OPSC_POOLS_LOCAL_EXEC",
+    },
+    Setting {
+        key: "pools.host_files",
+        env: "OPSC_POOLS_HOST_FILES",
+    },
+    Setting {
         key: "scheduler.health_addr",
         env: "OPSC_SCHEDULER_HEALTH_ADDR",
     },
@@ -231,7 +273,43 @@ pub const SETTINGS: &[Setting] = &[
 ];
 
 /// Environment names read by the binary itself rather than the role config.
-const OTHER_ENV: &[&str] = &["OPSC_CONFIG", "OPSC_URL", "OPSC_TOKEN", "OPSC_SESSION_FILE"];
+const OTHER_ENV: &[&str] = &[
+    "OPSC_CONFIG",
+    "OPSC_URL",
+    "OPSC_TOKEN",
+    "OPSC_SESSION_FILE",
+    "OPSC_SECRETS_ON_STDIN",
+];
+
+/// An address (as a one-address network) or a CIDR network.
+pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
+impl HttpConfig {
+    /// The trusted proxies, parsed (invalid entries are refused by validation).
+    pub fn trusted_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| parse_network(p))
+            .collect()
+    }
+}
+
+impl AuthConfig {
+    /// Password verifications at once: the setting, or twice the cores.
+    pub fn password_check_limit(&self) -> usize {
+        match self.password_checks {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+}
 
 /// A setting is missing, malformed or inconsistent. Displays as one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -356,7 +434,56 @@ impl Config {
                     "must be at least 1",
                 ));
             }
+            if !roles.contains(&Role::Api)
+                && (self.security.master_key.is_some() || self.security.master_key_file.is_some())
+            {
+                let key = if self.security.master_key.is_some() {
+                    "security.master_key"
+                } else {
+                    "security.master_key_file"
+                };
+                return Err(ConfigError::new(
+                    key,
+                    format!(
+                        "must not be given to a worker running alone: it needs only its pool's seal key (`opsconductor keys seal-key --pool {}`)",
+                        self.worker.pool
+                    ),
+                ));
+            }
+            for name in &self.worker.env_pass {
+                let ok = !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && !name.as_bytes()[0].is_ascii_digit();
+                if !ok {
+                    return Err(ConfigError::new(
+                        "worker.env_pass",
+                        format!("{name:?} is not a variable name"),
+                    ));
+                }
+                if name.starts_with("OPSC_") {
+                    return Err(ConfigError::new(
+                        "worker.env_pass",
+                        format!(
+                            "{name} is OpsConductor's own setting and is never passed to commands"
+                        ),
+                    ));
+                }
+            }
             self.worker_seal_key()?;
+        }
+        for (key, pools) in [
+            ("pools.local_exec", &self.pools.local_exec),
+            ("pools.host_files", &self.pools.host_files),
+        ] {
+            if let Some(bad) = pools
+                .iter()
+                .find(|p| !opsc_proto::subjects::is_valid_token(p))
+            {
+                return Err(ConfigError::new(
+                    key,
+                    format!("{bad:?} is not a pool name (1-64 letters, digits, '-' or '_')"),
+                ));
+            }
         }
         Ok(())
     }
@@ -400,7 +527,30 @@ impl Config {
                 ));
             }
         }
+        for proxy in &self.http.trusted_proxies {
+            if parse_network(proxy).is_none() {
+                return Err(ConfigError::new(
+                    "http.trusted_proxies",
+                    format!("{proxy:?} is not an address or CIDR network like 10.0.0.0/8"),
+                ));
+            }
+        }
         let a = &self.auth;
+        if self.http.streams_per_user == 0 {
+            return Err(ConfigError::new(
+                "http.streams_per_user",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=3650).contains(&a.api_token_days) {
+            return Err(ConfigError::new("auth.api_token_days", "must be 1 to 3650"));
+        }
+        if a.logins_per_address == 0 {
+            return Err(ConfigError::new(
+                "auth.logins_per_address",
+                "must be at least 1",
+            ));
+        }
         for (key, value) in [
             ("auth.access_token_ttl_secs", a.access_token_ttl_secs),
             ("auth.refresh_token_ttl_secs", a.refresh_token_ttl_secs),
@@ -436,7 +586,7 @@ impl Config {
     /// The 32-byte key-encryption key, from `master_key` or `master_key_file`.
     pub fn master_key(&self) -> Result<MasterKey, ConfigError> {
         let s = &self.security;
-        let (text, key) = secret::value_or_file(
+        let (text, key) = secret::key_value_or_file(
             ("security.master_key", s.master_key.as_ref()),
             ("security.master_key_file", s.master_key_file.as_deref()),
         )?
@@ -455,7 +605,7 @@ impl Config {
     /// holds the master key (`server all`, `dev`), derived from it.
     pub fn worker_seal_key(&self) -> Result<SealKey, ConfigError> {
         let w = &self.worker;
-        let found = secret::value_or_file(
+        let found = secret::key_value_or_file(
             ("worker.seal_key", w.seal_key.as_ref()),
             ("worker.seal_key_file", w.seal_key_file.as_deref()),
         )?;

@@ -145,7 +145,7 @@ async fn a_nats_without_jetstream_stops_the_binary_with_a_reason() {
             ("OPSC_NATS_URL", nats.url()),
             ("OPSC_WORKER_HEALTH_ADDR", format!("127.0.0.1:{port}")),
             (
-                "OPSC_MASTER_KEY",
+                "OPSC_WORKER_SEAL_KEY",
                 crate::harness::TEST_MASTER_KEY.to_owned(),
             ),
         ]),

@@ -28,6 +28,8 @@ mod credentials;
 mod dead_letters;
 mod dev;
 mod full_job;
+mod hardening;
+mod host_access;
 mod http_steps;
 mod intents;
 mod isolation;

@@ -53,6 +53,15 @@ fn start_role(name: &'static str, env: &BTreeMap<String, String>) -> Role {
         _ => "OPSC_NOTIFIER_HEALTH_ADDR",
     };
     env.insert(var.to_owned(), format!("127.0.0.1:{port}"));
+    if name == "worker" {
+        // A worker alone holds its pool's seal key, never the master key
+        // (any 32 bytes do here: nothing is sealed for it).
+        env.remove("OPSC_MASTER_KEY");
+        env.insert(
+            "OPSC_WORKER_SEAL_KEY".to_owned(),
+            TEST_MASTER_KEY.to_owned(),
+        );
+    }
     Role {
         name,
         process: Opsc::spawn(&["server", name], &env),

@@ -9,6 +9,7 @@
 
 pub mod exec;
 mod heartbeat;
+pub mod host;
 pub mod probe;
 pub mod ssh;
 pub mod steps;
@@ -37,6 +38,8 @@ pub struct WorkerContext {
     pub metrics: Metrics,
     /// Opens credentials sealed for this pool.
     pub seal: SealKey,
+    /// What this worker may do on its host.
+    pub host: host::Host,
     /// Cancelled on SIGTERM: stop taking work, drain, exit.
     pub shutdown: CancellationToken,
 }
@@ -77,6 +80,7 @@ pub async fn run(ctx: WorkerContext) -> anyhow::Result<()> {
             pool: ctx.config.pool.clone(),
             worker_id: identity.worker_id.clone(),
             seal: ctx.seal.clone(),
+            host: std::sync::Arc::new(ctx.host.clone()),
             concurrency: ctx.config.concurrency,
             in_flight: in_flight.clone(),
         },

@@ -128,6 +128,7 @@ impl Step {
                 target: Some(&target),
                 connections: &connections,
                 credentials: &credentials,
+                host: &opsc_workers::host::Host::none(),
                 output: &sink,
                 cancel,
             })

@@ -82,7 +82,14 @@ async fn api_token_principal(
         .await?
         .ok_or(AuthError::Invalid)?;
     let owner = owner.ok_or(AuthError::Invalid)?;
-    if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) || !owner.active {
+    // A password change ends every token minted before it, as it ends
+    // every session.
+    let predates_password = tok.created_at < owner.password_changed_at;
+    if tok.revoked_at.is_some()
+        || tok.expires_at.is_some_and(|e| e <= now)
+        || !owner.active
+        || predates_password
+    {
         return Err(AuthError::Invalid);
     }
     if tok
@@ -102,7 +109,10 @@ async fn api_token_principal(
         user_id: owner.id,
         username: owner.username,
         role: tok.role.min(owner.role),
-        credential: Credential::ApiToken { token_id: tok.id },
+        credential: Credential::ApiToken {
+            token_id: tok.id,
+            mfa: tok.mfa,
+        },
     };
     Ok((principal, tok.expires_at.map(|e| e.to_utc())))
 }

@@ -102,6 +102,7 @@ mod tests {
             role: Role::Operator,
             credential: Credential::ApiToken {
                 token_id: Uuid::nil(),
+                mfa: false,
             },
         }
     }

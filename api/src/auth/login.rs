@@ -133,6 +133,18 @@ pub enum LoginError {
         /// The database error.
         source: DbErr,
     },
+    /// Every password-check slot stayed taken (a flood of logins).
+    #[error("too many logins at once; retry in a second")]
+    Busy {
+        /// Who tried.
+        who: Attempted,
+    },
+    /// The client address has as many logins in flight as allowed.
+    #[error("too many logins from this address at once; retry in a second")]
+    AddressBusy {
+        /// Who tried.
+        who: Attempted,
+    },
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -152,6 +164,8 @@ impl LoginError {
             Self::WrongSecondFactor { who } | Self::SecondFactorUnchecked { who, .. } => {
                 Some((who, "second factor wrong"))
             }
+            Self::Busy { who } => Some((who, "password checks busy")),
+            Self::AddressBusy { who } => Some((who, "too many logins in flight from the address")),
             Self::Db(_) => None,
         }
     }
@@ -162,6 +176,7 @@ impl LoginError {
             Self::AddressThrottled { retry_after, .. } | Self::Locked { retry_after, .. } => {
                 Some(*retry_after)
             }
+            Self::Busy { .. } | Self::AddressBusy { .. } => Some(1),
             _ => None,
         }
     }
@@ -178,6 +193,12 @@ pub async fn login(core: &Core, attempt: Attempt) -> Result<LoggedIn, LoginError
             retry_after: wait,
         });
     }
+    let Some(_in_flight) = core.verifier.enter(addr) else {
+        return Err(LoginError::AddressBusy {
+            who: Attempted::unknown(&name),
+        });
+    };
+    let busy = |who: Attempted| move |_: password::Busy| LoginError::Busy { who };
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(&name))
         .one(core.db())
@@ -185,7 +206,10 @@ pub async fn login(core: &Core, attempt: Attempt) -> Result<LoggedIn, LoginError
     let pw = attempt.password;
     let Some(u) = found else {
         // Same work as for a real user: one Argon2 verification.
-        let _ = password::verify_blocking(pw, core.dummy_hash.to_string()).await;
+        core.verifier
+            .verify(pw, core.dummy_hash.to_string())
+            .await
+            .map_err(busy(Attempted::unknown(&name)))?;
         core.throttle.address_failed(addr);
         if let Some(wait) = core.throttle.unknown_locked(&name) {
             return Err(LoginError::Locked {
@@ -201,7 +225,10 @@ pub async fn login(core: &Core, attempt: Attempt) -> Result<LoggedIn, LoginError
     };
     let now = Utc::now();
     if let Some(until) = u.locked_until.filter(|t| t.to_utc() > now) {
-        let _ = password::verify_blocking(pw, core.dummy_hash.to_string()).await;
+        core.verifier
+            .verify(pw, core.dummy_hash.to_string())
+            .await
+            .map_err(busy(Attempted::user(&name, u.id)))?;
         let wait = u64::try_from((until.to_utc() - now).num_seconds())
             .unwrap_or(1)
             .max(1);
@@ -210,7 +237,12 @@ pub async fn login(core: &Core, attempt: Attempt) -> Result<LoggedIn, LoginError
             retry_after: wait,
         });
     }
-    if !password::verify_blocking(pw, u.password_hash.clone()).await || !u.active {
+    let right = core
+        .verifier
+        .verify(pw, u.password_hash.clone())
+        .await
+        .map_err(busy(Attempted::user(&name, u.id)))?;
+    if !right || !u.active {
         failed(core, addr, &u).await?;
         let who = Attempted::user(&u.username, u.id);
         return Err(if u.active {

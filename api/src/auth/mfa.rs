@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use super::{secret, totp};
 use crate::core::Core;
-use crate::password;
 use crate::store::recovery_code;
 use crate::users::{self, UserError};
 
@@ -35,6 +34,12 @@ pub enum MfaError {
     /// Disabling with a wrong password.
     #[error("the password is wrong")]
     WrongPassword,
+    /// Too many wrong passwords lately: wait.
+    #[error("too many wrong passwords; retry in {0} s")]
+    Reauth(u64),
+    /// Every password-check slot stayed taken.
+    #[error("too many password checks at once; retry in a second")]
+    Busy,
     /// The user is gone.
     #[error(transparent)]
     User(#[from] UserError),
@@ -121,7 +126,16 @@ pub async fn confirm(core: &Core, user_id: Uuid, code: &str) -> Result<RecoveryC
 /// Turns MFA off and drops the recovery codes, when `password` is right.
 pub async fn disable(core: &Core, user_id: Uuid, password: SecretString) -> Result<(), MfaError> {
     let u = users::get(core, user_id).await?;
-    if !password::verify_blocking(password, u.password_hash.clone()).await {
+    if let Some(wait) = core.throttle.reauth_locked(user_id) {
+        return Err(MfaError::Reauth(wait));
+    }
+    let right = core
+        .verifier
+        .verify(password, u.password_hash.clone())
+        .await
+        .map_err(|_| MfaError::Busy)?;
+    if !right {
+        core.throttle.reauth_failed(user_id);
         return Err(MfaError::WrongPassword);
     }
     let db = core.db();

@@ -82,7 +82,19 @@ pub enum Credential {
     ApiToken {
         /// The token's id.
         token_id: Uuid,
+        /// Whether it was minted from a session that passed a second factor.
+        mfa: bool,
     },
+}
+
+impl Credential {
+    /// Whether it stands on a second factor (a session that passed one, or
+    /// a token minted from such a session).
+    pub fn has_mfa(&self) -> bool {
+        match self {
+            Self::Session { mfa, .. } | Self::ApiToken { mfa, .. } => *mfa,
+        }
+    }
 }
 
 /// The authenticated caller, put into request extensions by the guard.

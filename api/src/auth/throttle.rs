@@ -26,6 +26,8 @@ pub struct Throttle {
     limits: Limits,
     addresses: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
     unknown_names: Mutex<HashMap<String, NameEntry>>,
+    /// Wrong current passwords of signed-in users (`PUT /me`), by user id.
+    reauth: Mutex<HashMap<String, NameEntry>>,
 }
 
 /// Consecutive failures of an unknown name, its lock, and its last activity.
@@ -37,7 +39,7 @@ struct NameEntry {
 }
 
 /// IPv6 clients are counted per /64: one host usually owns the whole prefix.
-fn bucket(addr: IpAddr) -> IpAddr {
+pub fn bucket(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(_) => addr,
         IpAddr::V6(v6) => {
@@ -59,6 +61,7 @@ impl Throttle {
             limits,
             addresses: Mutex::new(HashMap::new()),
             unknown_names: Mutex::new(HashMap::new()),
+            reauth: Mutex::new(HashMap::new()),
         }
     }
 
@@ -118,55 +121,77 @@ impl Throttle {
 
     /// Seconds left on the lock of an unknown name, if locked.
     pub fn unknown_locked(&self, name: &str) -> Option<u64> {
-        let map = self.unknown_names.lock().ok()?;
-        let left = map
-            .get(name)?
-            .locked_until?
-            .checked_duration_since(Instant::now())?;
-        Some(left.as_secs().max(1))
+        locked_in(&self.unknown_names, name)
     }
 
     /// Records a failure for an unknown name; returns its consecutive count.
     pub fn unknown_failed(&self, name: &str) -> u32 {
-        let Ok(mut map) = self.unknown_names.lock() else {
-            return 0;
-        };
-        let now = Instant::now();
-        if map.len() >= MAX_ENTRIES && !map.contains_key(name) {
-            let lockout = self.limits.lockout;
-            map.retain(|_, e| {
-                e.locked_until.is_some_and(|u| u > now) || now.duration_since(e.seen) < lockout
-            });
-            if map.len() >= MAX_ENTRIES
-                && let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, e)| e.seen)
-                    .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
+        fail_in(&self.unknown_names, name, self.limits)
+    }
+
+    /// Seconds left on the lock of a user's current-password checks, if
+    /// they failed too often (a stolen session guessing the password).
+    pub fn reauth_locked(&self, user: uuid::Uuid) -> Option<u64> {
+        locked_in(&self.reauth, &user.to_string())
+    }
+
+    /// Records a wrong current password of `user`; its consecutive count.
+    pub fn reauth_failed(&self, user: uuid::Uuid) -> u32 {
+        fail_in(&self.reauth, &user.to_string(), self.limits)
+    }
+}
+
+/// Seconds left on the lock of `key` in `names`, if locked.
+fn locked_in(names: &Mutex<HashMap<String, NameEntry>>, key: &str) -> Option<u64> {
+    let map = names.lock().ok()?;
+    let left = map
+        .get(key)?
+        .locked_until?
+        .checked_duration_since(Instant::now())?;
+    Some(left.as_secs().max(1))
+}
+
+/// Records a failure of `key` in `names`; its consecutive count (the
+/// threshold when this failure locked it).
+fn fail_in(names: &Mutex<HashMap<String, NameEntry>>, key: &str, limits: Limits) -> u32 {
+    let Ok(mut map) = names.lock() else {
+        return 0;
+    };
+    let now = Instant::now();
+    if map.len() >= MAX_ENTRIES && !map.contains_key(key) {
+        let lockout = limits.lockout;
+        map.retain(|_, e| {
+            e.locked_until.is_some_and(|u| u > now) || now.duration_since(e.seen) < lockout
+        });
+        if map.len() >= MAX_ENTRIES
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, e)| e.seen)
+                .map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
         }
-        let entry = map.entry(name.to_owned()).or_insert(NameEntry {
+    }
+    let entry = map.entry(key.to_owned()).or_insert(NameEntry {
+        failures: 0,
+        locked_until: None,
+        seen: now,
+    });
+    if entry.locked_until.is_some_and(|until| until <= now) {
+        *entry = NameEntry {
             failures: 0,
             locked_until: None,
             seen: now,
-        });
-        if entry.locked_until.is_some_and(|until| until <= now) {
-            *entry = NameEntry {
-                failures: 0,
-                locked_until: None,
-                seen: now,
-            };
-        }
-        entry.seen = now;
-        entry.failures += 1;
-        if entry.failures >= self.limits.lockout_threshold {
-            entry.failures = 0;
-            entry.locked_until = Some(now + self.limits.lockout);
-            return self.limits.lockout_threshold;
-        }
-        entry.failures
+        };
     }
+    entry.seen = now;
+    entry.failures += 1;
+    if entry.failures >= limits.lockout_threshold {
+        entry.failures = 0;
+        entry.locked_until = Some(now + limits.lockout);
+        return limits.lockout_threshold;
+    }
+    entry.failures
 }
 
 /// Delay added to a failed attempt after `failures` consecutive failures:

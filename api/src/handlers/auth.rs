@@ -2,10 +2,10 @@
 //! [`crate::auth::account`] — login, refresh, logout, revoke-all, verify,
 //! register.
 
-use std::net::SocketAddr;
+use crate::http::client::ClientAddr;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -98,7 +98,7 @@ fn login_detail(who: &Attempted, result: &str) -> AuditDetail {
 /// wrong second factor counts as a failed login.
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Response {
     let attempt = Attempt {
@@ -106,7 +106,7 @@ pub async fn login(
         password: SecretString::from(body.password),
         totp_code: body.totp_code,
         recovery_code: body.recovery_code,
-        addr: peer.ip(),
+        addr: peer,
     };
     match login::login(&state, attempt).await {
         Ok(done) => with_audit(
@@ -133,10 +133,10 @@ pub async fn login(
 /// Rotates a refresh token. Reuse revokes the whole session.
 pub async fn refresh(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Response {
-    match sessions::rotate(&state, &body.refresh_token, Some(peer.ip().to_string())).await {
+    match sessions::rotate(&state, &body.refresh_token, Some(peer.to_string())).await {
         Ok(Rotation::Rotated(rotated)) => {
             let (pair, u) = *rotated;
             let mut detail = AuditDetail::new("auth.refresh", "user", u.id);

@@ -23,9 +23,11 @@ use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
+use crate::jobs::host::Author;
 use crate::jobs::store::{self, JobSummary, JobView, Saved, VersionSummary, VersionView};
 use crate::jobs::{self, Format};
 use crate::store::paging::{Page, Paging, paged};
+use crate::store::user::Role;
 use crate::store::{job, job_version};
 
 /// Filters and paging for `GET /api/v1/jobs`.
@@ -124,6 +126,15 @@ fn summary(def: &JobDefinition, version: i32) -> Value {
     })
 }
 
+/// `me` as the author of a version, with the pool capabilities in force.
+fn author<'a>(state: &'a AppState, me: &Principal) -> Author<'a> {
+    Author {
+        id: me.user_id,
+        admin: me.has(Role::Admin),
+        pools: &state.config.pools,
+    }
+}
+
 fn answer(
     status: StatusCode,
     saved: Saved,
@@ -171,7 +182,7 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let (def, _) = read(&headers, body)?;
-    let saved = store::create(state.store.db(), &def, me.user_id).await?;
+    let saved = store::create(state.store.db(), &def, &author(&state, &me)).await?;
     let detail = AuditDetail::new("job.create", "job", saved.job.id).summary(summary(&def, 1));
     answer(StatusCode::CREATED, saved, Some(detail))
 }
@@ -195,7 +206,7 @@ pub async fn update(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let (def, _) = read(&headers, body)?;
-    let saved = store::revise(state.store.db(), id, &def, me.user_id).await?;
+    let saved = store::revise(state.store.db(), id, &def, &author(&state, &me)).await?;
     let detail = saved.changed.then(|| {
         let version = saved.job.current_version;
         AuditDetail::new("job.update", "job", id).summary(summary(&def, version))
@@ -276,7 +287,7 @@ pub async fn clone(
     if !errors.is_empty() {
         return Err(jobs::invalid(&errors).into());
     }
-    let saved = store::create(db, &def, me.user_id).await?;
+    let saved = store::create(db, &def, &author(&state, &me)).await?;
     let detail = AuditDetail::new("job.clone", "job", saved.job.id).summary(json!({
         "name": def.name,
         "from": {"id": id, "name": source.name, "version": v.version},
@@ -322,7 +333,7 @@ pub async fn import(
     let (status, saved, replaced) = match existing {
         Some(j) if q.replace.unwrap_or(false) => (
             StatusCode::OK,
-            store::revise(db, j.id, &def, me.user_id).await?,
+            store::revise(db, j.id, &def, &author(&state, &me)).await?,
             true,
         ),
         Some(_) => {
@@ -333,7 +344,7 @@ pub async fn import(
         }
         None => (
             StatusCode::CREATED,
-            store::create(db, &def, me.user_id).await?,
+            store::create(db, &def, &author(&state, &me)).await?,
             false,
         ),
     };

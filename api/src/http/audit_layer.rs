@@ -21,7 +21,9 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let client_addr = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| {
+            super::client::client_addr(c.0.ip(), req.headers(), &state.trusted_proxies).to_string()
+        });
     let request_id = req
         .headers()
         .get(&REQUEST_ID)

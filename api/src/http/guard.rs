@@ -28,7 +28,7 @@ pub async fn guard(
         Ok(p) => p,
         Err(problem) => return problem.for_request(&headers).into_response(),
     };
-    let mfa_missing = matches!(principal.credential, Credential::Session { mfa: false, .. })
+    let mfa_missing = !principal.credential.has_mfa()
         && principal.role == Role::Admin
         && access != Access::SelfService
         && state.settings.security().await.require_mfa_for_admins;
@@ -77,7 +77,7 @@ pub fn bearer(headers: &axum::http::HeaderMap, from_protocol: bool) -> Option<&s
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(scheme_bearer)
         .map(str::trim);
     if header.is_some() || !from_protocol {
         return header;
@@ -89,6 +89,13 @@ pub fn bearer(headers: &axum::http::HeaderMap, from_protocol: bool) -> Option<&s
         .flat_map(|v| v.split(','))
         .find_map(|p| p.trim().strip_prefix(BEARER_PROTOCOL_PREFIX))
         .filter(|t| !t.is_empty())
+}
+
+/// The credentials of an `Authorization` value in the `Bearer` scheme;
+/// the scheme name is case-insensitive (RFC 9110, section 11.1).
+fn scheme_bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest)
 }
 
 /// Resolves the bearer token to a principal; every failure is a 401.
@@ -149,5 +156,20 @@ mod tests {
             assert_eq!(bearer(&h, true), None, "{value}");
         }
         assert_eq!(bearer(&HeaderMap::new(), true), None);
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_nothing_else_is_a_bearer() {
+        let of = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, v.parse().unwrap());
+            bearer(&h, false).map(str::to_owned)
+        };
+        for v in ["Bearer abc", "bearer abc", "BEARER  abc", "BeArEr abc"] {
+            assert_eq!(of(v).as_deref(), Some("abc"), "{v}");
+        }
+        for v in ["Basic abc", "Bearerabc", "abc", "Token abc"] {
+            assert_eq!(of(v), None, "{v}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! headers).
 
 pub mod audit_layer;
+pub mod client;
 pub mod errors;
 pub mod guard;
 pub mod json;
@@ -151,6 +152,7 @@ pub fn layers(app: Router, config: &Config) -> Router {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id, trace_id)
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+            .layer(axum::middleware::map_response(problem::every_error_a_problem))
             .layer(CatchPanicLayer::custom(problem::panic_response))
             .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes)),
     )

@@ -112,17 +112,30 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
             );
         }
     }
+    if route.request.is_some() {
+        responses.insert(
+            "413".into(),
+            json!({ "description": "Body larger than http.max_body_bytes", "content": problem_ref()["content"] }),
+        );
+    }
+    if route.websocket || route.path.ends_with("/stream") {
+        responses.insert(
+            "429".into(),
+            json!({ "description": "Too many live streams open (http.streams_per_user)", "content": problem_ref()["content"] }),
+        );
+    }
     if route.access == Access::Public {
         op.insert("security".into(), json!([]));
         if route.path.ends_with("/login") {
             responses.insert("401".into(), json!({ "description": "Invalid credentials or second factor needed", "content": problem_ref()["content"] }));
-            responses.insert("429".into(), json!({ "description": "Too many failed logins", "content": problem_ref()["content"] }));
+            responses.insert("429".into(), json!({ "description": "Too many failed logins, or too many from this address at once", "content": problem_ref()["content"] }));
+            responses.insert("503".into(), json!({ "description": "Too many password checks at once (Retry-After)", "content": problem_ref()["content"] }));
         }
     } else {
         responses.insert("401".into(), json!({ "description": "No, expired, invalid or revoked token", "content": problem_ref()["content"] }));
         responses.insert(
             "403".into(),
-            json!({ "description": "Role too low", "content": problem_ref()["content"] }),
+            json!({ "description": "Role too low, or the action is an admin's (a job version that reaches into the worker host)", "content": problem_ref()["content"] }),
         );
     }
     op.insert("responses".into(), Value::Object(responses));

@@ -28,6 +28,9 @@ pub struct Problem {
     /// Extension: each problem with the input (field, row …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Box<serde_json::Value>>,
+    /// Seconds to wait before trying again: the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -40,7 +43,14 @@ impl Problem {
             detail: None,
             request_id: None,
             errors: None,
+            retry_after: None,
         }
+    }
+
+    /// Asks the client to wait `secs` before trying again (`Retry-After`).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(u32::try_from(secs).unwrap_or(u32::MAX));
+        self
     }
 
     /// Adds the case-specific detail.
@@ -69,12 +79,17 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_string(&self).unwrap_or_default();
-        (
+        let mut res = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        res
     }
 }
 
@@ -123,7 +138,7 @@ impl Problem {
 
 impl From<sea_orm::DbErr> for Problem {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::internal(&e)
+        super::errors::db(&e)
     }
 }
 
@@ -143,4 +158,52 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "Internal Server Error",
     )
     .into_response()
+}
+
+/// Any bare error response (a body over the limit rejected by the limit
+/// layer, a method the route does not have …: no content type, or plain
+/// text)
+/// as a problem with its status; `Allow`, `Retry-After` and
+/// `WWW-Authenticate` are kept. Every error the api answers is problem+json.
+pub async fn every_error_a_problem<B>(res: axum::http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res.map(axum::body::Body::new);
+    }
+    // Only bare answers (no body type, or plain text from a framework
+    // layer) are rewritten; a JSON error such as `/readyz`'s stays.
+    let bare = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !bare {
+        return res.map(axum::body::Body::new);
+    }
+    let title = status.canonical_reason().unwrap_or("Error");
+    let slug = title.to_ascii_lowercase().replace(' ', "-");
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than this server accepts (http.max_body_bytes).".to_owned()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "This path does not take that method.".to_owned(),
+        _ => title.to_owned(),
+    };
+    let mut out = Problem::new(status, &slug, title)
+        .detail(detail)
+        .into_response();
+    for name in [
+        axum::http::header::ALLOW,
+        axum::http::header::RETRY_AFTER,
+        axum::http::header::WWW_AUTHENTICATE,
+    ] {
+        if let Some(v) = res.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }

@@ -8,6 +8,7 @@
 //! adds what concerns storing a definition.
 
 pub mod cache;
+pub mod host;
 pub mod store;
 
 use opsc_proto::job::{JobDefinition, ParamType, STEP_TYPES};
@@ -130,6 +131,10 @@ pub enum JobError {
     /// The document is not a valid definition; every problem, located.
     #[error("the job definition is invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<PathError>),
+    /// The caller may not store this definition (it reaches into the
+    /// worker host, see [`host`]).
+    #[error("{0}")]
+    Forbidden(String),
     /// An import collides with an existing job.
     #[error("{0}")]
     Conflict(String),

@@ -122,6 +122,10 @@ pub enum AdmitError {
         "the idempotency key was used before for another job, other targets or other parameters"
     )]
     KeyReused,
+    /// The version may not run where it would: it reaches into the worker
+    /// host and no admin saved it, or its pool does not allow that.
+    #[error("{0}")]
+    Forbidden(String),
     /// A secret parameter arrived in the clear where it must be sealed.
     #[error("parameter {0:?} is secret: send it sealed, in sealed_parameters")]
     ClearSecret(String),
@@ -215,6 +219,31 @@ async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, AdmitError>
         version,
         definition: def,
     })
+}
+
+/// The author of a version that reaches into the worker host, looked up
+/// at admission: such a version runs only while its author is an active
+/// admin (a demoted or disabled author's versions stop running).
+async fn host_author(
+    core: &Core,
+    r: &Resolved,
+) -> Result<Option<dispatch::HostAuthor>, AdmitError> {
+    if !r.definition.uses_host() {
+        return Ok(None);
+    }
+    let db = core.db();
+    let author = job_version::Entity::find_by_id((r.job.id, r.version))
+        .one(db)
+        .await?
+        .and_then(|v| v.created_by);
+    let admin = match author {
+        Some(id) => crate::store::user::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_some_and(|u| u.active && u.role == crate::store::user::Role::Admin),
+        None => false,
+    };
+    Ok(Some(dispatch::HostAuthor { id: author, admin }))
 }
 
 /// Parameter values split into what may be shown and what is secret.
@@ -328,10 +357,12 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
         + chrono::Duration::seconds(
             i64::try_from(def.timeout_secs.unwrap_or(RUN_TIMEOUT_SECS)).unwrap_or(i64::MAX / 2_000),
         );
+    let host = host_author(core, &resolved).await?;
     let prepared = dispatch::prepare(
         core,
         dispatch::Order {
             run_id,
+            host,
             job: &resolved.job,
             version: resolved.version,
             definition: &def,
@@ -453,10 +484,12 @@ async fn republish(core: &Core, a: &Admission, run: &run::Model) -> Result<(), A
     again.job = JobName::Id(run.job_id);
     let resolved = resolve_job(core, &again).await?;
     let params = parameters(&resolved.definition, &a.parameters, a.sealed.as_ref())?;
+    let host = host_author(core, &resolved).await?;
     let prepared = dispatch::prepare(
         core,
         dispatch::Order {
             run_id: run.id,
+            host,
             job: &resolved.job,
             version: resolved.version,
             definition: &resolved.definition,

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use opsc_proto::CloudEvent;
 use opsc_proto::commands::{TargetSelection, Trigger};
 use opsc_proto::dispatch::{
-    DispatchHttp, DispatchSecrets, DispatchSsh, DispatchTarget, DispatchWinrm, JobRef, RunDispatch,
+    DispatchHttp, DispatchSecrets, DispatchSsh, DispatchTarget, DispatchWinrm, HostGrant, JobRef,
+    RunDispatch,
 };
 use opsc_proto::events::{RunAccepted, ShardRef};
 use opsc_proto::job::JobDefinition;
@@ -27,11 +28,22 @@ use crate::store::{credential, job, target};
 use crate::targets::WinrmScheme;
 use crate::targets::hostkey::HostKeyState;
 
+/// Who saved a version that reaches into the worker host.
+#[derive(Debug, Clone, Copy)]
+pub struct HostAuthor {
+    /// The author, when known.
+    pub id: Option<Uuid>,
+    /// Whether they are an active admin now.
+    pub admin: bool,
+}
+
 /// What [`prepare`] needs to know about the run.
 #[derive(Debug)]
 pub struct Order<'a> {
     /// The run.
     pub run_id: Uuid,
+    /// For a definition that reaches into the worker host: its author.
+    pub host: Option<HostAuthor>,
     /// Its job.
     pub job: &'a job::Model,
     /// The version run.
@@ -139,14 +151,18 @@ pub async fn prepare(core: &Core, o: Order<'_>) -> Result<Prepared, AdmitError> 
         id: o.job.id,
         name: o.job.name.clone(),
         version: u32::try_from(o.version).unwrap_or(0),
+        author: o.host.and_then(|h| h.id),
     };
+    let digest = o.host.map(|_| def.digest());
     let mut target_ids = Vec::new();
     let mut dispatches = Vec::with_capacity(shards.len());
     for (index, shard) in shards.into_iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let host = grant(core, &o, &shard, digest.as_deref())?;
         let mut secrets = DispatchSecrets {
             parameters: o.secret.clone(),
             credentials: BTreeMap::new(),
+            host,
         };
         let mut targets = Vec::with_capacity(shard.targets.len());
         for (t, steps) in shard.targets {
@@ -182,7 +198,10 @@ pub async fn prepare(core: &Core, o: Order<'_>) -> Result<Prepared, AdmitError> 
             accepted_at: o.accepted_at,
             deadline: o.deadline,
         };
-        if !secrets.parameters.is_empty() || !secrets.credentials.is_empty() {
+        if !secrets.parameters.is_empty()
+            || !secrets.credentials.is_empty()
+            || secrets.host.is_some()
+        {
             let plain =
                 serde_json::to_vec(&secrets).map_err(|e| AdmitError::Broken(e.to_string()))?;
             d.sealed = Some(core.sealer.seal_for(&d.pool, &plain, &d.seal_context()));
@@ -209,6 +228,49 @@ pub async fn prepare(core: &Core, o: Order<'_>) -> Result<Prepared, AdmitError> 
         dispatches,
         target_ids,
     })
+}
+
+/// The leave a shard needs for its steps that reach into the worker host,
+/// or why it may not have it: the version's author must be an active admin
+/// and the shard's pool must allow each such step it runs.
+fn grant(
+    core: &Core,
+    o: &Order<'_>,
+    shard: &plan::Shard<Assigned>,
+    digest: Option<&str>,
+) -> Result<Option<HostGrant>, AdmitError> {
+    let (Some(author), Some(digest)) = (o.host, digest) else {
+        return Ok(None);
+    };
+    let runs: BTreeSet<&str> = if shard.targets.is_empty() {
+        o.definition.steps.iter().map(|s| s.id.as_str()).collect()
+    } else {
+        shard
+            .targets
+            .iter()
+            .flat_map(|(_, steps)| steps.iter().map(String::as_str))
+            .collect()
+    };
+    let allowed = core.config.pools.of(&shard.pool);
+    let mut any = false;
+    for step in o
+        .definition
+        .steps
+        .iter()
+        .filter(|s| runs.contains(s.id.as_str()))
+    {
+        let Some(how) = step.host_use() else { continue };
+        any = true;
+        let admin = author.admin && author.id.is_some();
+        if let Some(why) = crate::jobs::host::refusal(step, how, admin, &shard.pool, allowed) {
+            return Err(AdmitError::Forbidden(why));
+        }
+    }
+    Ok(any.then(|| HostGrant {
+        author: author.id.unwrap_or_default(),
+        allowed,
+        definition: digest.to_owned(),
+    }))
 }
 
 /// The material of every credential the shards' targets use, opened once.

@@ -29,6 +29,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeWithTimeZone>,
     /// Created.
     pub created_at: DateTimeWithTimeZone,
+    /// Minted from a session that passed a second factor.
+    pub mfa: bool,
 }
 
 /// No relations navigated.

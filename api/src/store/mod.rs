@@ -159,3 +159,15 @@ impl Store {
         let _ = self.db.clone().close().await;
     }
 }
+
+/// Whether `e` is PostgreSQL refusing the data itself (SQLSTATE class 22).
+pub fn bad_data(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(db)))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db))) => {
+            db.code().is_some_and(|code| code.starts_with("22"))
+        }
+        _ => false,
+    }
+}

@@ -23,6 +23,10 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
+/// The largest offset sent to the database (its `OFFSET` is a bigint); a
+/// larger one answers the same empty page.
+pub const MAX_OFFSET: u64 = i64::MAX.unsigned_abs();
+
 /// Paging parameters.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,9 +90,11 @@ where
 {
     let limit = paging.limit.clamp(1, max);
     let total = query.clone().count(db).await?;
+    // PostgreSQL's OFFSET is a bigint: past every row anyway.
+    let offset = paging.offset.min(MAX_OFFSET);
     let items = query
         .limit(limit)
-        .offset(paging.offset)
+        .offset(offset)
         .all(db)
         .await?
         .into_iter()

@@ -32,6 +32,54 @@ pub(crate) fn value_or_file(
     }
 }
 
+/// [`value_or_file`] for a key: its file must not be readable by other
+/// users (no permission bits for others; group bits only for a group this
+/// process is in, as Kubernetes' `fsGroup` makes them), else it is refused
+/// with the mode and the command that fixes it.
+pub(crate) fn key_value_or_file(
+    value: (&'static str, Option<&SecretString>),
+    file: (&'static str, Option<&Path>),
+) -> Result<Option<(SecretString, &'static str)>, ConfigError> {
+    if value.1.is_none()
+        && let Some(path) = file.1
+    {
+        private(file.0, path)?;
+    }
+    value_or_file(value, file)
+}
+
+fn private(setting: &'static str, path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Reading it says what is wrong.
+        return Ok(());
+    };
+    let mode = meta.mode() & 0o777;
+    let loose = mode & 0o007 != 0 || (mode & 0o070 != 0 && !own_groups().contains(&meta.gid()));
+    if loose {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "{} is readable by other users (mode {mode:04o}): make it private, e.g. chmod 600 {}",
+                path.display(),
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// This process's real, effective and supplementary group ids.
+fn own_groups() -> Vec<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .filter_map(|l| l.strip_prefix("Gid:").or_else(|| l.strip_prefix("Groups:")))
+        .flat_map(str::split_whitespace)
+        .filter_map(|g| g.parse().ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use secrecy::ExposeSecret as _;
@@ -62,5 +110,40 @@ mod tests {
         let missing =
             value_or_file(("a", None), ("a_file", Some(&dir.path().join("nope")))).unwrap_err();
         assert!(missing.to_string().contains("cannot read"), "{missing}");
+    }
+
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        std::fs::write(&path, "key\n").unwrap();
+        let set =
+            |mode| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        set(0o644);
+        let e = key_value_or_file(("k", None), ("k_file", Some(&path))).unwrap_err();
+        assert!(
+            e.to_string().contains("mode 0644") && e.to_string().contains("chmod 600"),
+            "{e}"
+        );
+        set(0o600);
+        assert!(
+            key_value_or_file(("k", None), ("k_file", Some(&path)))
+                .unwrap()
+                .is_some()
+        );
+        set(0o400);
+        assert!(
+            key_value_or_file(("k", None), ("k_file", Some(&path)))
+                .unwrap()
+                .is_some()
+        );
+        // Group-readable by this process's own group (Kubernetes' fsGroup).
+        set(0o440);
+        assert!(
+            key_value_or_file(("k", None), ("k_file", Some(&path)))
+                .unwrap()
+                .is_some()
+        );
     }
 }

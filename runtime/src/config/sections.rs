@@ -21,6 +21,14 @@ pub struct HttpConfig {
     /// default. A comma-separated list in the environment. `null` is refused.
     #[serde(deserialize_with = "list_or_csv")]
     pub cors_origins: Vec<String>,
+    /// Reverse proxies (addresses or CIDR networks) whose
+    /// `X-Forwarded-For` names the client; from any other peer the header
+    /// is ignored. None by default. Comma-separated in the environment.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub trusted_proxies: Vec<String>,
+    /// Live run streams (SSE and WebSocket) one user may hold open at once;
+    /// more answer 429.
+    pub streams_per_user: u32,
 }
 
 fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -47,6 +55,8 @@ impl Default for HttpConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            streams_per_user: 16,
         }
     }
 }
@@ -158,6 +168,16 @@ pub struct AuthConfig {
     /// deactivation or role change on any api replica ends it at once on
     /// every replica; this bounds the delay if that notice is lost.
     pub token_cache_secs: u64,
+    /// Days an API token lives when its creator gives no lifetime (1 to
+    /// 3650). Only an admin may mint one that never expires.
+    pub api_token_days: u32,
+    /// Password verifications (Argon2, about 19 MiB each) at once; a login
+    /// past it waits up to half a second, then answers 503 with
+    /// `Retry-After`. 0: twice the number of cores.
+    pub password_checks: u32,
+    /// Login requests from one client address in flight at once; more
+    /// answer 429.
+    pub logins_per_address: u32,
 }
 
 impl Default for AuthConfig {
@@ -169,6 +189,9 @@ impl Default for AuthConfig {
             lockout_secs: 900,
             address_failure_limit: 100,
             token_cache_secs: 10,
+            api_token_days: 90,
+            password_checks: 0,
+            logins_per_address: 8,
         }
     }
 }
@@ -190,6 +213,18 @@ pub struct WorkerConfig {
     pub health_addr: SocketAddr,
     /// Seconds between heartbeats.
     pub heartbeat_secs: u64,
+    /// Where `local.exec` commands start (their working directory and
+    /// `HOME`), and the first of the roots worker-side paths must lie in.
+    /// Created (mode 0700) when a pool capability needs it.
+    pub work_root: PathBuf,
+    /// Further directories worker-side paths of the transfer steps may lie
+    /// in (a comma-separated list in the environment).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub file_roots: Vec<String>,
+    /// Environment variables of the worker passed on to `local.exec`
+    /// commands; nothing else of the worker's environment reaches them.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub env_pass: Vec<String>,
 }
 
 impl Default for WorkerConfig {
@@ -201,6 +236,36 @@ impl Default for WorkerConfig {
             seal_key_file: None,
             health_addr: SocketAddr::from(([127, 0, 0, 1], 9101)),
             heartbeat_secs: 5,
+            work_root: PathBuf::from("/var/lib/opsconductor/work"),
+            file_roots: Vec::new(),
+            env_pass: ["PATH", "LANG", "LC_ALL", "TZ"].map(str::to_owned).to_vec(),
+        }
+    }
+}
+
+/// `[pools]`: what the workers of a pool may do on their own host. Nothing
+/// by default; an admin enables it per pool. The api refuses to store or
+/// run a job version that needs a capability its pool lacks or that no
+/// admin saved, and the worker checks again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolsConfig {
+    /// Pools whose workers run `local.exec` (commands on the worker host).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub local_exec: Vec<String>,
+    /// Pools whose workers read and write worker-side paths (`source` of
+    /// `sftp.upload`, `ssh.copy` and `winrm.copy`; `sftp.download`;
+    /// `sftp.sync`).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub host_files: Vec<String>,
+}
+
+impl PoolsConfig {
+    /// What `pool` may do.
+    pub fn of(&self, pool: &str) -> opsc_proto::job::HostCapabilities {
+        opsc_proto::job::HostCapabilities {
+            local_exec: self.local_exec.iter().any(|p| p == pool),
+            host_files: self.host_files.iter().any(|p| p == pool),
         }
     }
 }

@@ -42,6 +42,66 @@ fn a_worker_needs_its_seal_key_or_the_master_key() {
 }
 
 #[test]
+fn a_worker_alone_never_holds_the_master_key() {
+    let mut c = Config::load(&Sources::default()).unwrap();
+    c.security.master_key = Some(KEY.to_owned().into());
+    let e = c.validate(&[Role::Worker]).unwrap_err().to_string();
+    assert!(
+        e.contains("security.master_key") && e.contains("seal key"),
+        "{e}"
+    );
+    // In one process with the api (`server all`) it derives its seal key from it.
+    c.worker_seal_key().unwrap();
+}
+
+#[test]
+fn pool_capabilities_and_passed_variables_are_checked() {
+    let c = Config::load(&Sources {
+        env: vec![
+            ("OPSC_POOLS_LOCAL_EXEC".into(), "default, dmz".into()),
+            ("OPSC_POOLS_HOST_FILES".into(), "dmz".into()),
+            ("OPSC_WORKER_ENV_PASS".into(), "PATH,LANG".into()),
+        ],
+        ..Sources::default()
+    })
+    .unwrap();
+    assert!(c.pools.of("default").local_exec && !c.pools.of("default").host_files);
+    assert!(c.pools.of("dmz").local_exec && c.pools.of("dmz").host_files);
+    assert!(!c.pools.of("other").local_exec);
+    assert_eq!(c.worker.env_pass, ["PATH", "LANG"]);
+    let bad = |k: &str, v: &str| {
+        Config::load(&Sources {
+            env: vec![(k.into(), v.into())],
+            ..Sources::default()
+        })
+        .unwrap()
+        .validate(&[Role::Scheduler])
+        .err()
+        .or_else(|| {
+            let mut c = Config::load(&Sources {
+                env: vec![(k.into(), v.into())],
+                ..Sources::default()
+            })
+            .unwrap();
+            c.worker.seal_key = Some(
+                crate::keys::SealKey::for_pool(
+                    &crate::keys::MasterKey::from_bytes([3; 32]),
+                    "default",
+                )
+                .to_base64()
+                .into(),
+            );
+            c.validate(&[Role::Worker]).err()
+        })
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+    };
+    assert!(bad("OPSC_POOLS_LOCAL_EXEC", "a.b").contains("pools.local_exec"));
+    assert!(bad("OPSC_WORKER_ENV_PASS", "OPSC_MASTER_KEY").contains("never passed"));
+    assert!(bad("OPSC_WORKER_ENV_PASS", "A;B").contains("not a variable name"));
+}
+
+#[test]
 fn layers_apply_in_order_file_env_flags() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("c.toml");

@@ -48,6 +48,10 @@ impl ApiServer {
             ("OPSC_NATS_PREFIX", prefix.to_string()),
             ("OPSC_HTTP_ADDR", format!("127.0.0.1:{port}")),
             ("OPSC_LOG_LEVEL", "debug".to_owned()),
+            // The pool the tests' jobs run in may reach into its workers'
+            // host (tests of the refusals use other pools).
+            ("OPSC_POOLS_LOCAL_EXEC", "default".to_owned()),
+            ("OPSC_POOLS_HOST_FILES", "default".to_owned()),
         ]);
         for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
@@ -178,6 +182,20 @@ impl ApiServer {
             ("OPSC_WORKER_SEAL_KEY", seal_key),
             ("OPSC_WORKER_HEALTH_ADDR", health.clone()),
             ("OPSC_LOG_LEVEL", "debug".to_owned()),
+            ("OPSC_POOLS_LOCAL_EXEC", "default".to_owned()),
+            ("OPSC_POOLS_HOST_FILES", "default".to_owned()),
+            (
+                "OPSC_WORKER_WORK_ROOT",
+                std::env::temp_dir()
+                    .join(format!("opsc-work-{}", uuid::Uuid::now_v7().simple()))
+                    .display()
+                    .to_string(),
+            ),
+            // The tests' worker-side files are temporary directories.
+            (
+                "OPSC_WORKER_FILE_ROOTS",
+                std::env::temp_dir().display().to_string(),
+            ),
         ]);
         env.insert("OPSC_NATS_URL".to_owned(), nats);
         for (k, v) in extra {

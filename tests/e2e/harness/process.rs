@@ -69,6 +69,11 @@ impl Opsc {
         }
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     /// Everything printed so far (stdout and stderr).
     pub fn output(&self) -> String {
         self.output.lock().map(|s| s.clone()).unwrap_or_default()

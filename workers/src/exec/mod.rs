@@ -44,6 +44,8 @@ pub struct Executor {
     pub worker_id: String,
     /// Opens the dispatches' secrets.
     pub seal: SealKey,
+    /// What this worker may do on its host.
+    pub host: Arc<crate::host::Host>,
     /// Dispatches at once at most.
     pub concurrency: u32,
     /// Dispatches running now (reported in heartbeats).
@@ -180,6 +182,7 @@ impl Worker {
         let job = shard::Shard {
             dispatch,
             secrets,
+            host: ex.host.clone(),
             registry: self.registry.clone(),
             emitter,
             bus: ex.bus.clone(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt as _;
 use opsc_proto::dispatch::{DispatchSecrets, DispatchTarget, RunDispatch};
 use opsc_proto::events::{RunStatus, StepFinished, StepStarted, StepStatus};
-use opsc_proto::job::Step;
+use opsc_proto::job::{HostUse, Step};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +16,7 @@ use super::emit::Emitter;
 use super::output::OutputSink;
 use super::resume::{History, Recorded};
 use super::target::TargetConnections;
+use crate::host::Access;
 use crate::steps::{Registry, StepCall, StepOutcome, StepType};
 use crate::template::{self, StepResult, TemplateContext};
 
@@ -30,6 +31,8 @@ pub struct Shard {
     pub dispatch: RunDispatch,
     /// Its opened secrets.
     pub secrets: DispatchSecrets,
+    /// What this worker may do on its host.
+    pub host: Arc<crate::host::Host>,
     /// Step types.
     pub registry: Arc<Registry>,
     /// Events.
@@ -353,7 +356,9 @@ impl Shard {
                 .await;
             return (o, Default::default());
         };
-        let with = match render_with(&step.with, kind.as_ref(), ctx) {
+        let with = match render_with(&step.with, kind.as_ref(), ctx)
+            .and_then(|w| self.within_host(step, w))
+        {
             Ok(w) => w,
             Err(e) => {
                 let o = StepOutcome::failed(e, None);
@@ -398,6 +403,7 @@ impl Shard {
                 target,
                 connections,
                 credentials: &self.secrets.credentials,
+                host: &self.host,
                 output: &sink,
                 cancel: &step_cancel,
             };
@@ -441,6 +447,32 @@ impl Shard {
                 () = self.cancel.cancelled() => return (outcome, (captured.stdout, captured.stderr)),
             }
         }
+    }
+
+    /// The rendered settings of a step that reaches into the worker host,
+    /// with its worker-side path confined to the roots; or why it may not
+    /// run here (see [`crate::host`]).
+    fn within_host(
+        &self,
+        step: &Step,
+        mut with: BTreeMap<String, Value>,
+    ) -> Result<BTreeMap<String, Value>, String> {
+        let Some(how) = step.host_use() else {
+            return Ok(with);
+        };
+        self.host
+            .permit(&self.dispatch, self.secrets.host.as_ref(), how)?;
+        if let HostUse::Files(key) = how {
+            let writes = key == "dest";
+            let access = if writes { Access::Write } else { Access::Read };
+            let raw = with.get(key).and_then(Value::as_str).unwrap_or_default();
+            let confined = self.host.confine(raw, access)?;
+            with.insert(
+                key.to_owned(),
+                Value::String(confined.display().to_string()),
+            );
+        }
+        Ok(with)
     }
 
     async fn finished(&self, step: &Step, target_id: Option<uuid::Uuid>, end: Ended) {

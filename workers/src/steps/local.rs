@@ -1,8 +1,14 @@
 //! `local.exec`: a command on the worker host (cron replacement).
 //!
 //! `with`: `command` (required; interpolated values are shell-quoted),
-//! `shell` (default `/bin/sh`), `env` (object), `cwd`. The command runs in
-//! its own process group, which is killed on timeout or cancel.
+//! `shell` (default `/bin/sh`), `env` (object), `cwd` (inside the worker's
+//! file roots; default the work root). The command runs in its own process
+//! group, which is killed on timeout or cancel.
+//!
+//! It starts with a cleared environment: only the variables named in
+//! `worker.env_pass` (by default `PATH`, `LANG`, `LC_ALL`, `TZ`), `HOME`
+//! and `PWD` set to its working directory, and the step's own `env`. None
+//! of the worker's settings or keys reach it.
 
 use std::process::Stdio;
 
@@ -11,6 +17,7 @@ use tokio::io::AsyncReadExt as _;
 
 use super::{StepCall, StepOutcome, StepType, env_of, text};
 use crate::exec::output::OutputSink;
+use crate::host::Access;
 use crate::template::Quoting;
 
 /// The `local.exec` step.
@@ -64,18 +71,27 @@ impl StepType for LocalExec {
             Err(e) => return StepOutcome::failed(e, None),
         };
         let shell = text(call.with, "shell").unwrap_or("/bin/sh");
+        let cwd = match text(call.with, "cwd") {
+            Some(raw) => match call.host.confine(raw, Access::Read) {
+                Ok(dir) => dir,
+                Err(e) => return StepOutcome::failed(format!("with.cwd: {e}"), None),
+            },
+            None => call.host.work_root.clone(),
+        };
         let mut cmd = tokio::process::Command::new(shell);
         cmd.arg("-c")
             .arg(command)
+            .env_clear()
+            .envs(call.host.env.iter().map(|(k, v)| (k, v)))
+            .env("HOME", &call.host.work_root)
+            .env("PWD", &cwd)
             .envs(env)
+            .current_dir(&cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        if let Some(cwd) = text(call.with, "cwd") {
-            cmd.current_dir(cwd);
-        }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return StepOutcome::failed(format!("cannot start {shell}: {e}"), None),

@@ -34,6 +34,8 @@ pub struct StepCall<'a> {
     pub connections: &'a TargetConnections,
     /// Credential material by id.
     pub credentials: &'a BTreeMap<uuid::Uuid, CredentialMaterial>,
+    /// What the step may do on the worker host, and where.
+    pub host: &'a crate::host::Host,
     /// Where output lines go.
     pub output: &'a OutputSink,
     /// Cancelled on timeout or cancel.

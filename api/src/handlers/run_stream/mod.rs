@@ -11,10 +11,30 @@
 pub mod sse;
 pub mod ws;
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::routing::get;
 
+use crate::auth::Principal;
+use crate::http::AppState;
+use crate::http::problem::Problem;
 use crate::http::routes::{Route, VIEWER};
+use crate::slots::Slot;
+
+/// One of `me`'s live-stream slots (`http.streams_per_user`), or 429.
+pub fn stream_slot(state: &AppState, me: &Principal) -> Result<Slot<uuid::Uuid>, Problem> {
+    state.streams.enter(me.user_id).ok_or_else(|| {
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-streams",
+            "Too Many Requests",
+        )
+        .detail(format!(
+            "you have {} live streams open, the most one user may (http.streams_per_user); close one first",
+            state.config.http.streams_per_user
+        ))
+        .retry_after(5)
+    })
+}
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {

@@ -5,12 +5,14 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 use uuid::Uuid;
 
+use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::json::ApiPath;
 use crate::http::problem::Problem;
@@ -28,11 +30,17 @@ fn event(frame: &Frame) -> Result<Event, Infallible> {
 /// `GET /api/v1/runs/{id}/stream`.
 pub async fn handler(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let run = source::load(&state, id).await?;
+    let slot = super::stream_slot(&state, &me)?;
     let frames = source::open(&state, &run).await?;
-    Ok(Sse::new(frames.map(|f| event(&f)))
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response())
+    // The slot goes with the stream: given back when the client leaves.
+    Ok(Sse::new(frames.map(move |f| {
+        let _held = &slot;
+        event(&f)
+    }))
+    .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    .into_response())
 }

@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -19,6 +20,7 @@ use axum::response::Response;
 use futures::{SinkExt as _, StreamExt as _};
 use uuid::Uuid;
 
+use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::json::ApiPath;
 use crate::http::problem::Problem;
@@ -36,6 +38,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// `GET /api/v1/runs/{id}/ws`.
 pub async fn handler(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Problem> {
@@ -51,10 +54,14 @@ pub async fn handler(
             r.body_text()
         ))
     })?;
+    let slot = super::stream_slot(&state, &me)?;
     let frames = source::open(&state, &run).await?;
     Ok(upgrade
         .protocols([PROTOCOL])
-        .on_upgrade(move |socket| pump(socket, frames)))
+        .on_upgrade(move |socket| async move {
+            pump(socket, frames).await;
+            drop(slot);
+        }))
 }
 
 /// Sends every frame, answers the client's close, pings when idle.

@@ -20,6 +20,18 @@ fn invalid_credentials(detail: &str) -> Problem {
     .detail(detail)
 }
 
+/// 503 while every password-check slot is taken (the handler adds
+/// `Retry-After: 1`).
+pub fn busy() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "password-checks-busy",
+        "Service Unavailable",
+    )
+    .detail("Too many password checks at once; retry in a second.")
+    .retry_after(1)
+}
+
 /// Logins that did not pass. A throttled one's `Retry-After` header is
 /// the handler's to add ([`LoginError::retry_after`]): a problem carries
 /// no headers.
@@ -45,7 +57,14 @@ impl From<LoginError> for Problem {
                 invalid_credentials("The second-factor code is wrong or was already used.")
             }
             LoginError::SecondFactorUnchecked { source, .. } => Problem::internal(&source),
-            LoginError::Db(e) => Problem::internal(&e),
+            LoginError::Busy { .. } => busy(),
+            LoginError::AddressBusy { .. } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too Many Requests",
+            )
+            .detail("Too many logins from this address at once; retry in a second."),
+            LoginError::Db(e) => super::db(&e),
         }
     }
 }
@@ -57,7 +76,7 @@ impl From<LogoutError> for Problem {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
                     .detail("Unknown refresh token.")
             }
-            LogoutError::Db(e) => Problem::internal(&e),
+            LogoutError::Db(e) => super::db(&e),
         }
     }
 }
@@ -66,7 +85,7 @@ impl From<RevokeError> for Problem {
     fn from(e: RevokeError) -> Self {
         match e {
             RevokeError::NeedsMfa | RevokeError::NotAdmin => Problem::forbidden(e.to_string()),
-            RevokeError::Db(e) => Problem::internal(&e),
+            RevokeError::Db(e) => super::db(&e),
         }
     }
 }
@@ -86,8 +105,16 @@ impl From<MfaError> for Problem {
             MfaError::AlreadyEnabled | MfaError::NotEnrolled => Problem::conflict(e.to_string()),
             MfaError::WrongCode => Problem::invalid(e.to_string()),
             MfaError::WrongPassword => Problem::forbidden(e.to_string()),
+            MfaError::Reauth(wait) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too Many Requests",
+            )
+            .detail(e.to_string())
+            .retry_after(wait),
+            MfaError::Busy => busy(),
             MfaError::User(e) => Problem::from(e),
-            MfaError::Db(e) => Problem::internal(&e),
+            MfaError::Db(e) => super::db(&e),
         }
     }
 }
@@ -95,10 +122,14 @@ impl From<MfaError> for Problem {
 impl From<TokenError> for Problem {
     fn from(e: TokenError) -> Self {
         match e {
-            TokenError::InvalidName | TokenError::InvalidExpiry => Problem::invalid(e.to_string()),
-            TokenError::RoleTooHigh => Problem::forbidden(e.to_string()),
+            TokenError::InvalidName | TokenError::InvalidExpiry | TokenError::ExpiryAndNever => {
+                Problem::invalid(e.to_string())
+            }
+            TokenError::RoleTooHigh | TokenError::NeverNeedsAdmin | TokenError::NeedsMfa => {
+                Problem::forbidden(e.to_string())
+            }
             TokenError::NotFound => Problem::not_found_entity("API token"),
-            TokenError::Db(e) => Problem::internal(&e),
+            TokenError::Db(e) => super::db(&e),
         }
     }
 }
@@ -110,7 +141,7 @@ impl From<AuditError> for Problem {
                 Problem::invalid(e.to_string())
             }
             AuditError::Encode(e) => Problem::internal(&e),
-            AuditError::Db(e) => Problem::internal(&e),
+            AuditError::Db(e) => super::db(&e),
         }
     }
 }

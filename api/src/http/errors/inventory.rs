@@ -17,7 +17,7 @@ impl From<CredentialError> for Problem {
                 Problem::conflict(e.to_string())
             }
             CredentialError::Encode(e) => Problem::internal(&e),
-            CredentialError::Db(e) => Problem::internal(&e),
+            CredentialError::Db(e) => super::db(&e),
         }
     }
 }
@@ -33,7 +33,7 @@ impl From<TargetError> for Problem {
             TargetError::Rows(errors) => Problem::invalid(detail).errors(json!(errors)),
             TargetError::Taken(_) => Problem::conflict(detail),
             TargetError::Encode(e) => Problem::internal(&e),
-            TargetError::Db(e) => Problem::internal(&e),
+            TargetError::Db(e) => super::db(&e),
         }
     }
 }
@@ -44,7 +44,7 @@ impl From<GroupError> for Problem {
             GroupError::NotFound => Problem::not_found_entity("target group"),
             GroupError::Invalid(detail) => Problem::invalid(detail),
             GroupError::Taken(_) => Problem::conflict(e.to_string()),
-            GroupError::Db(e) => Problem::internal(&e),
+            GroupError::Db(e) => super::db(&e),
         }
     }
 }
@@ -88,7 +88,7 @@ impl From<HostKeyError> for Problem {
                 Problem::conflict(e.to_string())
             }
             HostKeyError::Invalid(detail) => Problem::invalid(detail),
-            HostKeyError::Db(e) => Problem::internal(&e),
+            HostKeyError::Db(e) => super::db(&e),
         }
     }
 }

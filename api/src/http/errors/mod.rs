@@ -52,8 +52,9 @@ impl From<AdmitError> for Problem {
             AdmitError::Invalid { detail, errors } => {
                 Problem::invalid(detail).errors(json!(errors))
             }
+            AdmitError::Forbidden(detail) => Problem::forbidden(detail),
             AdmitError::Unavailable(detail) => unavailable(detail),
-            AdmitError::Db(e) => Problem::internal(&e),
+            AdmitError::Db(e) => db(&e),
             AdmitError::Broken(cause) => Problem::internal(&cause),
         }
     }
@@ -63,7 +64,7 @@ impl From<RunError> for Problem {
     fn from(e: RunError) -> Self {
         match e {
             RunError::NotFound => Problem::not_found_entity("run"),
-            RunError::Db(e) => Problem::internal(&e),
+            RunError::Db(e) => db(&e),
         }
     }
 }
@@ -84,7 +85,7 @@ impl From<SessionError> for Problem {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
                     .detail("The refresh token is invalid, expired or revoked.")
             }
-            SessionError::Db(e) => Problem::internal(&e),
+            SessionError::Db(e) => db(&e),
         }
     }
 }
@@ -98,8 +99,16 @@ impl From<UserError> for Problem {
                 Problem::conflict(e.to_string())
             }
             UserError::WrongPassword => Problem::forbidden(e.to_string()),
+            UserError::Reauth(wait) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too Many Requests",
+            )
+            .detail(e.to_string())
+            .retry_after(wait),
+            UserError::Busy => identity::busy(),
             UserError::Hash(cause) => Problem::internal(&cause),
-            UserError::Db(e) => Problem::internal(&e),
+            UserError::Db(e) => db(&e),
         }
     }
 }
@@ -109,9 +118,10 @@ impl From<JobError> for Problem {
         match e {
             JobError::NotFound(what) => Problem::not_found_entity(what),
             JobError::Taken(_) | JobError::Conflict(_) => Problem::conflict(e.to_string()),
+            JobError::Forbidden(detail) => Problem::forbidden(detail),
             JobError::Invalid(ref errors) => Problem::invalid(e.to_string()).errors(json!(errors)),
             JobError::Broken(cause) => Problem::internal(&cause),
-            JobError::Db(e) => Problem::internal(&e),
+            JobError::Db(e) => db(&e),
         }
     }
 }
@@ -121,7 +131,20 @@ impl From<LiveError> for Problem {
         match e {
             LiveError::NotFound => Problem::not_found_entity("run"),
             LiveError::Unavailable(detail) => unavailable(detail),
-            LiveError::Db(e) => Problem::internal(&e),
+            LiveError::Db(e) => db(&e),
         }
     }
+}
+
+/// A database failure as a problem: PostgreSQL refusing a value itself
+/// (SQLSTATE class 22: a NUL character in text, a number out of range …) is
+/// the request's fault, 422; anything else is the server's, 500.
+pub fn db(e: &sea_orm::DbErr) -> Problem {
+    if crate::store::bad_data(e) {
+        tracing::debug!(error = %e, "The database refused a value of a request.");
+        return Problem::invalid(
+            "a value in the request cannot be stored: text must not contain NUL characters, and numbers must fit their range",
+        );
+    }
+    Problem::internal(e)
 }

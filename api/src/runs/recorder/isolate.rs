@@ -19,18 +19,6 @@ pub fn unavailable(e: &DbErr) -> bool {
     matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
 }
 
-/// Whether `e` is PostgreSQL refusing the data itself (SQLSTATE class 22).
-pub fn bad_data(e: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
-    match e {
-        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(db)))
-        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db))) => {
-            db.code().is_some_and(|code| code.starts_with("22"))
-        }
-        _ => false,
-    }
-}
-
 /// A dead letter for a message the database refused.
 fn refused(what: &str, e: &DbErr) -> Outcome {
     tracing::warn!(error = %e, "A message the database refuses goes to the dead-letter stream.");
@@ -62,7 +50,7 @@ where
         return (retry_all(batch, what, first), Vec::new());
     }
     if let [only] = batch {
-        let outcome = if bad_data(first) {
+        let outcome = if crate::store::bad_data(first) {
             refused(what, first)
         } else {
             Outcome::retry(
@@ -85,7 +73,7 @@ where
                 outcomes.extend(retry_all(&batch[i..], what, &e));
                 return (outcomes, done);
             }
-            Err(e) if bad_data(&e) => outcomes.push(refused(what, &e)),
+            Err(e) if crate::store::bad_data(&e) => outcomes.push(refused(what, &e)),
             Err(e) => {
                 doubtful.push(i);
                 outcomes.push(Outcome::retry(

@@ -95,6 +95,7 @@ impl Call {
                 target: self.target.as_ref(),
                 connections: &connections,
                 credentials: &self.credentials,
+                host: &crate::host::Host::none(),
                 output: &sink,
                 cancel: &self.cancel,
             })
