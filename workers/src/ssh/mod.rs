@@ -8,7 +8,7 @@
 mod channel;
 mod command;
 mod group;
-mod hostkey;
+pub mod hostkey;
 mod session;
 
 pub use channel::SubsystemError;

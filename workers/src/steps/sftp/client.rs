@@ -205,15 +205,19 @@ impl Sftp {
         let mut out = Vec::new();
         loop {
             match self.raw.readdir(handle.as_str()).await {
-                Ok(name) => out.extend(
-                    name.files
-                        .into_iter()
-                        .filter(|f| f.filename != "." && f.filename != "..")
-                        .map(|f| {
-                            let meta = Meta::from_attrs(&f.attrs);
-                            (f.filename, meta)
-                        }),
-                ),
+                Ok(name) => {
+                    for f in name.files {
+                        if f.filename == "." || f.filename == ".." {
+                            continue;
+                        }
+                        if let Err(why) = super::paths::safe_name(&f.filename) {
+                            let _ = self.raw.close(handle.as_str()).await;
+                            return Err(TransferError::remote("list", path, why));
+                        }
+                        let meta = Meta::from_attrs(&f.attrs);
+                        out.push((f.filename, meta));
+                    }
+                }
                 Err(SftpError::Status(s)) if s.status_code == StatusCode::Eof => break,
                 Err(e) => {
                     let _ = self.raw.close(handle.as_str()).await;

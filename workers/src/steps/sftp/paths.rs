@@ -50,6 +50,19 @@ pub fn is_temp(name: &str) -> bool {
     name.starts_with('.') && name.contains(".opsc-") && name.ends_with(".tmp")
 }
 
+/// Refuses a name a target sent in a directory listing that could lead
+/// out of the directory it came from: empty, `.`, `..`, or holding a
+/// separator (`/` or `\\`) or NUL. A hostile target may send such names;
+/// they are never joined to a local path.
+pub fn safe_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        return Err(format!(
+            "the target listed an unsafe file name {name:?} (empty, `.`, `..`, a separator or NUL): refused"
+        ));
+    }
+    Ok(())
+}
+
 /// The ancestors of `path` that need to exist, outermost first
 /// (`a/b/c` → `a`, `a/b`; `/x/y` → `/x`).
 pub fn ancestors(path: &str) -> Vec<String> {

@@ -34,8 +34,30 @@ struct Sync<'a> {
 }
 
 impl Sync<'_> {
-    fn local_path(&self, rel: &str) -> PathBuf {
-        self.local.join(rel)
+    /// The worker path of `rel`: only plain names below the root, and,
+    /// when writing there (a download), no symlink on the way (one could
+    /// lead the write anywhere); `leaf_may_link` allows the last part to be
+    /// one (removing a link removes the link, not what it points to).
+    fn local_path(&self, rel: &str, leaf_may_link: bool) -> Result<PathBuf, TransferError> {
+        let refuse = |at: &Path, why: &str| {
+            TransferError::local("sync", at, std::io::Error::other(why.to_owned()))
+        };
+        let mut at = self.local.clone();
+        let parts: Vec<_> = Path::new(rel).components().collect();
+        for (i, part) in parts.iter().enumerate() {
+            let std::path::Component::Normal(name) = part else {
+                return Err(refuse(&at, "the path leaves the sync root: refused"));
+            };
+            at.push(name);
+            let leaf = i + 1 == parts.len();
+            if self.direction == Direction::Download
+                && !(leaf && leaf_may_link)
+                && std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Err(refuse(&at, "is a symlink; a sync never writes through one"));
+            }
+        }
+        Ok(at)
     }
 
     fn target_path(&self, rel: &str) -> String {
@@ -50,7 +72,7 @@ impl Sync<'_> {
             }
             Direction::Upload => self.remote.sftp.remove_file(&self.target_path(rel)).await,
             Direction::Download => {
-                let p = self.local_path(rel);
+                let p = self.local_path(rel, true)?;
                 let r = if kind == Kind::Dir {
                     tokio::fs::remove_dir(&p).await
                 } else {
@@ -71,7 +93,7 @@ impl Sync<'_> {
                     .await
             }
             Direction::Download => {
-                let p = self.local_path(rel);
+                let p = self.local_path(rel, false)?;
                 let mut b = tokio::fs::DirBuilder::new();
                 b.mode(mode);
                 b.create(&p)
@@ -90,7 +112,7 @@ impl Sync<'_> {
                 self.remote.sftp.set_meta(&p, t.mode, t.mtime).await
             }
             Direction::Download => {
-                let p = self.local_path(&t.path);
+                let p = self.local_path(&t.path, false)?;
                 if let Some(mode) = t.mode {
                     set_local_mode(&p, mode).await?;
                 }
@@ -111,7 +133,7 @@ impl Sync<'_> {
 
     /// SHA-256 of the source and the destination copy of `rel`.
     async fn hashes(&self, rel: &str) -> Result<(String, String), TransferError> {
-        let local = hash::of_local(&self.local_path(rel)).await?;
+        let local = hash::of_local(&self.local_path(rel, false)?).await?;
         let (target, _) = hash::of_remote(
             self.remote.session,
             self.remote.sftp,
@@ -127,7 +149,7 @@ impl Sync<'_> {
 
     /// Copies one file with the source's mode and mtime.
     async fn copy(&self, rel: &str, source: &Meta) -> Result<Copied, TransferError> {
-        let local = self.local_path(rel);
+        let local = self.local_path(rel, false)?;
         let target = self.target_path(rel);
         match self.direction {
             Direction::Upload => {

@@ -334,3 +334,14 @@ fn rendered_content_keeps_its_last_line_end() {
     let text = crate::template::render("line\n", &ctx, crate::template::Quoting::None).unwrap();
     assert_eq!(text, "line\n");
 }
+
+#[test]
+fn names_a_target_lists_may_not_lead_out_of_their_directory() {
+    for ok in ["a.txt", ".hidden", "..x", "x..", "a b", "ünïcode"] {
+        assert!(paths::safe_name(ok).is_ok(), "{ok:?}");
+    }
+    for bad in ["", ".", "..", "../x", "a/b", "/etc", "a\\b", "x\0y"] {
+        let e = paths::safe_name(bad).unwrap_err();
+        assert!(e.contains("unsafe file name"), "{bad:?}: {e}");
+    }
+}
