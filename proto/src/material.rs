@@ -74,6 +74,24 @@ impl CredentialMaterial {
         }
     }
 
+    /// User name and password of a password login, when it is one.
+    pub fn login(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Winrm {
+                username, password, ..
+            }
+            | Self::SshPassword { username, password } => {
+                Some((username.as_str(), password.as_str()))
+            }
+            Self::HttpAuth {
+                username: Some(u),
+                password: Some(p),
+                ..
+            } => Some((u.as_str(), p.as_str())),
+            _ => None,
+        }
+    }
+
     /// Every secret value in it, for redacting captured output.
     pub fn secret_values(&self) -> Vec<&str> {
         match self {

@@ -160,7 +160,12 @@ async fn one_job_runs_local_ssh_sftp_winrm_and_http_steps_on_several_targets() {
             {"id": "notify", "type": "http.post", "targets": {"targets": [web]},
              "with": {"url": "/deploy", "json": {"build": "{{ steps.prep.json.build }}"}, "expect_status": 201}},
             {"id": "report", "type": "local.exec", "targets": {"targets": [web]},
-             "with": {"command": "echo deployment {{ steps.notify.json.deployment.id }}"}}
+             "with": {"command": "echo deployment {{ steps.notify.json.deployment.id }}"}},
+            // Encoded, and in an error text: redacted all the same.
+            {"id": "encoded", "type": "local.exec", "targets": {"targets": [web]},
+             "with": {"command": "printf %s {{ api_key }} | base64; printf %s {{ api_key }} | od -An -tx1 | tr -d ' \\n'; echo"}},
+            {"id": "badshell", "type": "local.exec", "targets": {"targets": [web]}, "continue_on_error": true,
+             "with": {"command": "true", "shell": "/nonexistent/{{ api_key }}"}}
         ]
     })).await;
     let run = run_job(
@@ -209,11 +214,23 @@ async fn one_job_runs_local_ssh_sftp_winrm_and_http_steps_on_several_targets() {
     assert_eq!(w["stdout"], json!(["on WIN-FULL01", "b-42"]));
     assert_eq!(at("notify", &web)["exit_code"], 201);
     assert_eq!(at("report", &web)["stdout"], json!(["deployment d-7"]));
+    assert_eq!(
+        at("encoded", &web)["stdout"],
+        json!(["***", "***"]),
+        "{}",
+        at("encoded", &web)
+    );
+    let bad = at("badshell", &web);
+    assert_eq!(bad["status"], "failed", "{bad}");
+    assert!(
+        bad["error"].as_str().unwrap().contains("/nonexistent/***"),
+        "{bad}"
+    );
     assert_eq!(seen.lock().unwrap().clone(), vec![json!({"build": "b-42"})]);
     // Steps run only where they were addressed: 5 on each Linux target
     // (prep and the four addressed to it), prep and win on Windows, prep,
-    // notify and report on the API target.
-    assert_eq!(items.len(), 5 * 2 + 2 + 3, "{items:?}");
+    // notify, report, encoded and badshell on the API target.
+    assert_eq!(items.len(), 5 * 2 + 2 + 5, "{items:?}");
 
     // Canaries: nowhere in clear.
     let (_, run_view) = api
@@ -251,7 +268,16 @@ async fn one_job_runs_local_ssh_sftp_winrm_and_http_steps_on_several_targets() {
         ("the run API", run_view.to_string()),
         ("the stream", stream),
     ];
-    for canary in [PARAM_CANARY, HTTP_CANARY, WIN_CANARY, key_body.as_str()] {
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, PARAM_CANARY);
+    let hex: String = PARAM_CANARY.bytes().map(|b| format!("{b:02x}")).collect();
+    for canary in [
+        PARAM_CANARY,
+        HTTP_CANARY,
+        WIN_CANARY,
+        key_body.as_str(),
+        &b64,
+        &hex,
+    ] {
         for (place, text) in &places {
             assert!(!text.contains(canary), "{canary} is in {place} in clear");
         }

@@ -29,6 +29,10 @@ pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 /// Shortest secret [`redact`] replaces; shorter ones would mask too much.
 pub const MIN_SECRET_LEN: usize = 3;
 
+/// Shortest line of a multi-line secret replaced on its own (shorter lines
+/// such as `}` or `EOF` are too common to mask).
+pub const MIN_LINE_SECRET_LEN: usize = 8;
+
 /// Names of the context roots; parameters cannot shadow them.
 const ROOTS: [&str; 5] = ["params", "steps", "target", "run", "job"];
 
@@ -159,21 +163,67 @@ pub fn eval_condition(expr: &str, ctx: &TemplateContext) -> Result<bool, Templat
 /// bytes) in `text` with `***`, including its shell- and PowerShell-quoted
 /// forms. Longer secrets go first, so no part of one is left showing.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut needles: Vec<String> = secrets
+    needles(secrets)
         .iter()
-        .filter(|s| s.len() >= MIN_SECRET_LEN)
+        .fold(text.to_owned(), |acc, needle| {
+            acc.replace(needle.as_str(), "***")
+        })
+}
+
+/// Every form of `secrets` [`redact`] looks for, longest first: each value
+/// as it is, shell- and PowerShell-quoted, base64 (standard, with and
+/// without padding, and URL-safe), hex (both cases) and URL-encoded, and
+/// each line of a multi-line value on its own (output is redacted line by
+/// line). Forms shorter than [`MIN_SECRET_LEN`] are left out.
+pub fn needles(secrets: &[&str]) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut values: Vec<&str> = Vec::new();
+    for s in secrets.iter().filter(|s| s.len() >= MIN_SECRET_LEN) {
+        values.push(s);
+        if s.contains('\n') {
+            values.extend(
+                s.lines()
+                    .map(|l| l.trim_end_matches('\r'))
+                    .filter(|l| l.trim().len() >= MIN_LINE_SECRET_LEN),
+            );
+        }
+    }
+    let mut needles: Vec<String> = values
+        .iter()
         .flat_map(|s| {
             let shell = s.replace('\'', r"'\''");
             let mut ps = String::new();
             push_powershell_escaped(&mut ps, s);
-            [(*s).to_owned(), shell, ps]
+            let bytes = s.as_bytes();
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let url: String = bytes
+                .iter()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(b) {
+                        char::from(*b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            [
+                (*s).to_owned(),
+                shell,
+                ps,
+                STANDARD.encode(bytes),
+                STANDARD_NO_PAD.encode(bytes),
+                URL_SAFE_NO_PAD.encode(bytes),
+                hex.to_uppercase(),
+                hex,
+                url,
+            ]
         })
+        .filter(|n| n.len() >= MIN_SECRET_LEN)
         .collect();
     needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     needles.dedup();
-    needles.iter().fold(text.to_owned(), |acc, needle| {
-        acc.replace(needle.as_str(), "***")
-    })
+    needles
 }
 
 /// A fresh environment: default filters and tests, no loader, strict

@@ -56,7 +56,7 @@ async fn sync(peer: &SftpPeer, with: Value) -> StepOutcome {
         },
     )]);
     let with: BTreeMap<String, Value> = serde_json::from_value(with).expect("with is an object");
-    let sink = OutputSink::capture_only("s", 1024 * 1024, vec![]);
+    let sink = OutputSink::capture_only("s", 1024 * 1024, &[]);
     let connections = TargetConnections::default();
     let kind = registry()
         .get("sftp.sync")

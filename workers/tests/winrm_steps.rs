@@ -116,7 +116,7 @@ impl Step {
                 auth: self.auth.into(),
             },
         )]);
-        let sink = OutputSink::capture_only("s", 1024 * 1024, vec![self.password.clone()]);
+        let sink = OutputSink::capture_only("s", 1024 * 1024, std::slice::from_ref(&self.password));
         let connections = TargetConnections::default();
         let kind = registry()
             .get(self.kind)

@@ -14,7 +14,7 @@ use opsc_runtime::bus::Bus;
 use opsc_runtime::bus::Pending;
 use uuid::Uuid;
 
-use crate::template::redact;
+use crate::template::needles;
 
 /// Longest line kept; longer lines are split.
 const MAX_LINE: usize = 16 * 1024;
@@ -40,7 +40,8 @@ pub struct OutputSink {
     step_id: String,
     target_id: Option<Uuid>,
     cap: usize,
-    secrets: Vec<String>,
+    /// Every form of the secrets to replace, longest first.
+    needles: Vec<String>,
     state: Mutex<State>,
 }
 
@@ -65,6 +66,35 @@ pub struct Captured {
     pub lines: u64,
 }
 
+/// The needles of `secrets` (see [`needles`]).
+fn needles_of(secrets: &[String]) -> Vec<String> {
+    let s: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    needles(&s)
+}
+
+/// Replaces every occurrence of each needle in `buf` by `***`.
+fn replace_all(buf: &mut Vec<u8>, needles: &[String]) {
+    for n in needles {
+        let n = n.as_bytes();
+        let mut out = Vec::with_capacity(buf.len());
+        let mut i = 0;
+        let mut found = false;
+        while i < buf.len() {
+            if buf[i..].starts_with(n) {
+                out.extend_from_slice(b"***");
+                i += n.len();
+                found = true;
+            } else {
+                out.push(buf[i]);
+                i += 1;
+            }
+        }
+        if found {
+            *buf = out;
+        }
+    }
+}
+
 fn index(stream: OutputStream) -> usize {
     match stream {
         OutputStream::Stdout => 0,
@@ -80,7 +110,7 @@ impl OutputSink {
         step_id: &str,
         target_id: Option<Uuid>,
         cap: usize,
-        secrets: Vec<String>,
+        secrets: &[String],
     ) -> Self {
         Self {
             subject: bus.subjects.step_log(&run_id.to_string(), step_id),
@@ -89,14 +119,14 @@ impl OutputSink {
             step_id: step_id.to_owned(),
             target_id,
             cap,
-            secrets,
+            needles: needles_of(secrets),
             state: Mutex::default(),
         }
     }
 
     /// A sink that captures, redacts and caps exactly like [`OutputSink::new`]
     /// but publishes nothing: for running a step type outside a run (tests).
-    pub fn capture_only(step_id: &str, cap: usize, secrets: Vec<String>) -> Self {
+    pub fn capture_only(step_id: &str, cap: usize, secrets: &[String]) -> Self {
         Self {
             bus: None,
             subject: String::new(),
@@ -104,7 +134,7 @@ impl OutputSink {
             step_id: step_id.to_owned(),
             target_id: None,
             cap,
-            secrets,
+            needles: needles_of(secrets),
             state: Mutex::default(),
         }
     }
@@ -112,8 +142,9 @@ impl OutputSink {
     /// `text` with every secret of this sink replaced, for error texts that
     /// may quote a setting.
     pub fn redact(&self, text: &str) -> String {
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        redact(text, &secrets)
+        self.needles
+            .iter()
+            .fold(text.to_owned(), |acc, n| acc.replace(n.as_str(), "***"))
     }
 
     /// True once the cap cut the output: later lines are dropped.
@@ -137,8 +168,15 @@ impl OutputSink {
                 lines.push((line, true));
             }
             while buf.len() > MAX_LINE {
-                // Cut on a character boundary so no piece decodes lossily.
-                let mut cut = MAX_LINE;
+                // A secret must not be cut in two: what is buffered is
+                // redacted first, and the last bytes that could begin one
+                // stay for the next piece.
+                replace_all(buf, &self.needles);
+                if buf.len() <= MAX_LINE {
+                    break;
+                }
+                let keep = self.needles.first().map_or(0, |n| n.len() - 1);
+                let mut cut = MAX_LINE.min(buf.len().saturating_sub(keep)).max(1);
                 while cut > 0 && buf[cut] & 0xC0 == 0x80 {
                     cut -= 1;
                 }
@@ -260,8 +298,24 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn a_secret_across_the_cut_of_a_long_line_is_still_redacted() {
+        let secret = "straddling-secret-value";
+        let sink = OutputSink::capture_only("s", 1 << 20, &[secret.to_owned()]);
+        // The secret begins 5 bytes before the 16 KiB cut and arrives in
+        // two chunks split inside it.
+        let line = "x".repeat(MAX_LINE - 5) + secret + &"y".repeat(MAX_LINE);
+        let (a, b) = line.as_bytes().split_at(MAX_LINE - 5 + 7);
+        sink.chunk(OutputStream::Stdout, a).await;
+        sink.chunk(OutputStream::Stdout, b).await;
+        sink.chunk(OutputStream::Stdout, b"\n").await;
+        let out = sink.finish().await;
+        assert!(!out.stdout.contains("straddl") && !out.stdout.contains("secret-value"));
+        assert_eq!(out.stdout.replace('\n', ""), line.replace(secret, "***"));
+    }
+
+    #[tokio::test]
     async fn a_long_line_is_kept_whole_and_redacted() {
-        let sink = OutputSink::capture_only("s", 1 << 20, vec!["hush-123".to_owned()]);
+        let sink = OutputSink::capture_only("s", 1 << 20, &["hush-123".to_owned()]);
         let line: String = (0..5000).map(|i| format!("é{i}€")).collect::<String>() + "hush-123";
         assert!(line.len() > 2 * MAX_LINE);
         for part in line.as_bytes().chunks(1000) {
@@ -275,7 +329,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_cap_cuts_and_marks() {
-        let sink = OutputSink::capture_only("s", 10, Vec::new());
+        let sink = OutputSink::capture_only("s", 10, &[]);
         sink.line(OutputStream::Stdout, "12345").await;
         assert!(!sink.is_full());
         sink.line(OutputStream::Stdout, "67890").await;

@@ -114,6 +114,10 @@ impl Shard {
             .collect();
         for m in self.secrets.credentials.values() {
             v.extend(m.secret_values().into_iter().map(str::to_owned));
+            // What an HTTP Basic header carries (base64 of `user:password`).
+            if let Some((user, password)) = m.login() {
+                v.push(format!("{user}:{password}"));
+            }
         }
         v.retain(|s| s.len() >= 3);
         v
@@ -394,7 +398,7 @@ impl Shard {
                 &step.id,
                 target_id,
                 OUTPUT_CAP,
-                self.secret_values(),
+                &self.secret_values(),
             );
             let step_cancel = self.cancel.child_token();
             let started = Instant::now();
@@ -486,7 +490,12 @@ impl Shard {
                     status: end.outcome.status,
                     exit_code: end.outcome.exit_code,
                     duration_ms: end.duration_ms,
-                    error: end.outcome.error,
+                    // An error text may quote a setting or a command line.
+                    error: end.outcome.error.map(|e| {
+                        let secrets = self.secret_values();
+                        let s: Vec<&str> = secrets.iter().map(String::as_str).collect();
+                        template::redact(&e, &s)
+                    }),
                     output_truncated: end.truncated,
                     output_lines: end.lines,
                     step_type: Some(step.kind.clone()),

@@ -304,3 +304,41 @@ fn a_trailing_newline_is_kept() {
         "svc=nginx\n"
     );
 }
+
+#[test]
+fn encoded_forms_and_each_line_of_a_multi_line_secret_are_redacted() {
+    let secret = "s3cr3t/pa ss+word";
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let forms = [
+        "czNjcjN0L3BhIHNzK3dvcmQ=".to_owned(), // base64
+        "czNjcjN0L3BhIHNzK3dvcmQ".to_owned(),  // without padding (and URL-safe)
+        hex.clone(),
+        hex.to_uppercase(),
+        "s3cr3t%2Fpa%20ss%2Bword".to_owned(),     // URL-encoded
+        format!("{} {}", &hex[..10], &hex[10..]), // broken up: not a form
+    ];
+    let text = forms.join(" | ");
+    let out = redact(&text, &[secret]);
+    assert_eq!(
+        out,
+        format!(
+            "*** | *** | *** | *** | *** | {} {}",
+            &hex[..10],
+            &hex[10..]
+        ),
+        "{out}"
+    );
+    // `user:password` as an HTTP Basic header carries it.
+    assert_eq!(
+        redact(
+            "Authorization: Basic YWRtaW46aHVudGVyMg==",
+            &["admin:hunter2"]
+        ),
+        "Authorization: Basic ***"
+    );
+    // A multi-line secret (a key) never appears whole on one output line.
+    let key = "-----BEGIN KEY-----\nAAAAB3NzaC1yc2EAAAADAQAB\nBBBBB3NzaC1yc2EAAAADAQAB\n-----END KEY-----";
+    for line in key.lines() {
+        assert_eq!(redact(line, &[key]), "***", "{line}");
+    }
+}

@@ -78,12 +78,12 @@ impl Call {
     /// Runs step type `kind` with `with` (a JSON object).
     pub async fn run(&self, kind: &str, with: Value) -> Ran {
         let with: BTreeMap<String, Value> = serde_json::from_value(with).unwrap();
-        let secrets = self
+        let secrets: Vec<String> = self
             .credentials
             .values()
             .flat_map(|m| m.secret_values().into_iter().map(str::to_owned))
             .collect();
-        let sink = OutputSink::capture_only("http", OUTPUT_CAP, secrets);
+        let sink = OutputSink::capture_only("http", OUTPUT_CAP, &secrets);
         let connections = TargetConnections::default();
         let types = registry();
         let step = types
