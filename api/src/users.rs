@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::auth::reconfirm::Refused;
 use crate::core::Core;
 use crate::password;
 use crate::store::paging::{Page, Paging, paged};
@@ -380,21 +381,14 @@ pub async fn update_me(
     }
     let mut password_changed = false;
     if let Some(new) = up.new_password {
-        if let Some(wait) = core.throttle.reauth_locked(id) {
-            return Err(UserError::Reauth(wait));
-        }
-        let ok = match up.current_password {
-            Some(c) => core
-                .verifier
-                .verify(SecretString::from(c), current.password_hash.clone())
-                .await
-                .map_err(|_| UserError::Busy)?,
-            None => false,
-        };
-        if !ok {
-            core.throttle.reauth_failed(id);
-            return Err(UserError::WrongPassword);
-        }
+        let given = up.current_password.map(SecretString::from);
+        crate::auth::reconfirm::password(core, &current, given)
+            .await
+            .map_err(|r| match r {
+                Refused::Wrong => UserError::WrongPassword,
+                Refused::Locked(wait) => UserError::Reauth(wait),
+                Refused::Busy => UserError::Busy,
+            })?;
         row.password_hash = Set(hash_new_password(new)?);
         row.password_changed_at = Set(Utc::now().fixed_offset());
         changed.insert("password".into(), json!("changed"));

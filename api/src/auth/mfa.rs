@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::reconfirm::Refused;
 use super::{secret, totp};
 use crate::core::Core;
 use crate::store::recovery_code;
@@ -126,18 +127,13 @@ pub async fn confirm(core: &Core, user_id: Uuid, code: &str) -> Result<RecoveryC
 /// Turns MFA off and drops the recovery codes, when `password` is right.
 pub async fn disable(core: &Core, user_id: Uuid, password: SecretString) -> Result<(), MfaError> {
     let u = users::get(core, user_id).await?;
-    if let Some(wait) = core.throttle.reauth_locked(user_id) {
-        return Err(MfaError::Reauth(wait));
-    }
-    let right = core
-        .verifier
-        .verify(password, u.password_hash.clone())
+    super::reconfirm::password(core, &u, Some(password))
         .await
-        .map_err(|_| MfaError::Busy)?;
-    if !right {
-        core.throttle.reauth_failed(user_id);
-        return Err(MfaError::WrongPassword);
-    }
+        .map_err(|r| match r {
+            Refused::Wrong => MfaError::WrongPassword,
+            Refused::Locked(wait) => MfaError::Reauth(wait),
+            Refused::Busy => MfaError::Busy,
+        })?;
     let db = core.db();
     recovery_code::Entity::delete_many()
         .filter(recovery_code::Column::UserId.eq(u.id))

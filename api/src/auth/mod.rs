@@ -16,6 +16,7 @@ pub mod jwt;
 pub mod keys;
 pub mod login;
 pub mod mfa;
+pub mod reconfirm;
 pub mod secret;
 pub mod throttle;
 pub mod totp;

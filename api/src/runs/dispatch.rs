@@ -139,7 +139,10 @@ pub async fn prepare(core: &Core, o: Order<'_>) -> Result<Prepared, AdmitError> 
     for a in assigned {
         by_pool.entry(a.0.pool.clone()).or_default().push(a);
     }
-    let default_pool = def.pool.clone().unwrap_or_else(|| "default".to_owned());
+    let default_pool = def
+        .pool
+        .clone()
+        .unwrap_or_else(|| crate::jobs::host::DEFAULT_POOL.to_owned());
     let shards = plan::shards(
         by_pool,
         &default_pool,

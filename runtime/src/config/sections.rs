@@ -344,3 +344,33 @@ fn ser_secret_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Resul
         None => s.serialize_none(),
     }
 }
+
+/// An address (as a one-address network) or a CIDR network.
+pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
+impl HttpConfig {
+    /// The trusted proxies, parsed (invalid entries are refused by validation).
+    pub fn trusted_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| parse_network(p))
+            .collect()
+    }
+}
+
+impl AuthConfig {
+    /// Password verifications at once: the setting, or twice the cores.
+    pub fn password_check_limit(&self) -> usize {
+        match self.password_checks {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+}

@@ -20,6 +20,16 @@ fn invalid_credentials(detail: &str) -> Problem {
     .detail(detail)
 }
 
+/// 429 with `detail`.
+pub fn too_many(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-attempts",
+        "Too Many Requests",
+    )
+    .detail(detail)
+}
+
 /// 503 while every password-check slot is taken (the handler adds
 /// `Retry-After: 1`).
 pub fn busy() -> Problem {
@@ -38,12 +48,9 @@ pub fn busy() -> Problem {
 impl From<LoginError> for Problem {
     fn from(e: LoginError) -> Self {
         match e {
-            LoginError::AddressThrottled { .. } | LoginError::Locked { .. } => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-attempts",
-                "Too Many Requests",
-            )
-            .detail("Too many failed logins; try again later."),
+            LoginError::AddressThrottled { .. } | LoginError::Locked { .. } => {
+                too_many("Too many failed logins; try again later.")
+            }
             LoginError::UnknownUser { .. }
             | LoginError::WrongPassword { .. }
             | LoginError::Inactive { .. } => invalid_credentials("Invalid user name or password."),
@@ -58,12 +65,9 @@ impl From<LoginError> for Problem {
             }
             LoginError::SecondFactorUnchecked { source, .. } => Problem::internal(&source),
             LoginError::Busy { .. } => busy(),
-            LoginError::AddressBusy { .. } => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-attempts",
-                "Too Many Requests",
-            )
-            .detail("Too many logins from this address at once; retry in a second."),
+            LoginError::AddressBusy { .. } => {
+                too_many("Too many logins from this address at once; retry in a second.")
+            }
             LoginError::Db(e) => super::db(&e),
         }
     }
@@ -105,13 +109,7 @@ impl From<MfaError> for Problem {
             MfaError::AlreadyEnabled | MfaError::NotEnrolled => Problem::conflict(e.to_string()),
             MfaError::WrongCode => Problem::invalid(e.to_string()),
             MfaError::WrongPassword => Problem::forbidden(e.to_string()),
-            MfaError::Reauth(wait) => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-attempts",
-                "Too Many Requests",
-            )
-            .detail(e.to_string())
-            .retry_after(wait),
+            MfaError::Reauth(wait) => too_many(e.to_string()).retry_after(wait),
             MfaError::Busy => busy(),
             MfaError::User(e) => Problem::from(e),
             MfaError::Db(e) => super::db(&e),

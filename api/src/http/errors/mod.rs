@@ -99,13 +99,7 @@ impl From<UserError> for Problem {
                 Problem::conflict(e.to_string())
             }
             UserError::WrongPassword => Problem::forbidden(e.to_string()),
-            UserError::Reauth(wait) => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-attempts",
-                "Too Many Requests",
-            )
-            .detail(e.to_string())
-            .retry_after(wait),
+            UserError::Reauth(wait) => identity::too_many(e.to_string()).retry_after(wait),
             UserError::Busy => identity::busy(),
             UserError::Hash(cause) => Problem::internal(&cause),
             UserError::Db(e) => db(&e),
