@@ -42,6 +42,10 @@ pub async fn run(global: &GlobalArgs, args: DevArgs) -> anyhow::Result<()> {
     if !set("OPSC_POOLS_LOCAL_EXEC") {
         flags.push(("pools.local_exec", "default".to_owned()));
     }
+    // In dev, targets and the api itself live on this machine.
+    if !set("OPSC_WORKER_EGRESS_ALLOW") {
+        flags.push(("worker.egress_allow", "loopback".to_owned()));
+    }
     if !set("OPSC_WORKER_WORK_ROOT") {
         let root =
             std::path::absolute(args.data_dir.join("work")).context("resolving the work root")?;

@@ -96,6 +96,8 @@ pub struct ProbeRequest {
 pub enum FailureStage {
     /// The host name did not resolve.
     Dns,
+    /// The worker's egress policy refused every address of the host.
+    Egress,
     /// No TCP connection (refused, unreachable, timed out).
     Tcp,
     /// The protocol handshake failed (SSH key exchange, TLS, HTTP).
@@ -115,6 +117,7 @@ impl FailureStage {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Dns => "dns",
+            Self::Egress => "egress",
             Self::Tcp => "tcp",
             Self::Handshake => "handshake",
             Self::HostKey => "host_key",

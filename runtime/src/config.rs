@@ -242,6 +242,14 @@ impl Config {
                     ));
                 }
             }
+            for (key, rules) in [
+                ("worker.egress_allow", &self.worker.egress_allow),
+                ("worker.egress_deny", &self.worker.egress_deny),
+            ] {
+                for rule in rules {
+                    egress::Rule::parse(rule).map_err(|why| ConfigError::new(key, why))?;
+                }
+            }
             self.worker_seal_key()?;
         }
         for (key, pools) in [
@@ -476,6 +484,7 @@ fn percent_encode_userinfo(raw: &str) -> String {
         .collect()
 }
 
+pub mod egress;
 mod env;
 mod secret;
 mod sections;

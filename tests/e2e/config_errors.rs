@@ -68,6 +68,11 @@ async fn bad_values_fail_fast_with_the_setting_named() {
         ),
         (
             vec!["server", "worker"],
+            vec![("OPSC_WORKER_EGRESS_DENY", "10.0.0.0/8,exa mple".into())],
+            "worker.egress_deny (OPSC_WORKER_EGRESS_DENY)",
+        ),
+        (
+            vec!["server", "worker"],
             vec![("OPSC_LOG_FORMAT", "xml".into())],
             "log.format (OPSC_LOG_FORMAT)",
         ),

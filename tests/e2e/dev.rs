@@ -97,6 +97,9 @@ async fn dev_reaches_ready_creates_the_admin_and_drains() {
     let stream = client
         .get(format!("{base}/api/v1/runs/{run_id}/stream"))
         .bearer_auth(&token)
+        // The stream lasts as long as the run: on a loaded machine that is
+        // more than the client's usual five seconds.
+        .timeout(Duration::from_secs(60))
         .send()
         .await
         .unwrap()

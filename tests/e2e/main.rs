@@ -27,6 +27,7 @@ mod connection_tests;
 mod credentials;
 mod dead_letters;
 mod dev;
+mod egress;
 mod full_job;
 mod hardening;
 mod host_access;

@@ -7,6 +7,7 @@
 //!
 //! It must not import the api crate or open a database connection.
 
+pub mod egress;
 pub mod exec;
 mod heartbeat;
 pub mod host;
@@ -72,6 +73,7 @@ pub async fn run(ctx: WorkerContext) -> anyhow::Result<()> {
         pool: &ctx.config.pool,
         seal: &ctx.seal,
         worker_id: &identity.worker_id,
+        egress: &ctx.host.egress,
         shutdown: &ctx.shutdown,
     });
     let executor = exec::consume(

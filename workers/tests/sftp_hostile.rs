@@ -67,7 +67,8 @@ async fn sync(peer: &SftpPeer, with: Value) -> StepOutcome {
         target: Some(&target),
         connections: &connections,
         credentials: &credentials,
-        host: &opsc_workers::host::Host::none(),
+        host: &opsc_workers::host::Host::none()
+            .with_egress(opsc_workers::egress::Egress::with_loopback()),
         output: &sink,
         cancel: &CancellationToken::new(),
     })

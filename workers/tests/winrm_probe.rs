@@ -5,11 +5,22 @@ use std::time::Duration;
 
 use opsc_proto::probe::{FailureStage, WinrmProbe};
 use opsc_winrm_peer::{AuthScheme, PeerConfig, PeerFacts, PeerUser, WinrmPeer, action};
-use opsc_workers::probe::winrm::probe;
+use opsc_workers::egress::Egress;
+use opsc_workers::probe::winrm::probe as probe_with;
 use opsc_workers::winrm::{self, Shell, Target, WinrmAuthKind, WinrmLogin};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection test under a policy that lets the local peer through.
+async fn probe(
+    host: &str,
+    settings: &WinrmProbe,
+    login: &WinrmLogin,
+    timeout: Duration,
+) -> Result<std::collections::BTreeMap<String, String>, (FailureStage, String)> {
+    probe_with(host, settings, login, timeout, &Egress::with_loopback()).await
+}
 
 fn http(port: u16) -> WinrmProbe {
     WinrmProbe {
@@ -296,6 +307,7 @@ async fn a_failing_script_reports_its_exit_code_and_error_as_a_command_failure()
         endpoint: (&settings).into(),
         login: &login,
         connect_timeout: TIMEOUT,
+        egress: &Egress::with_loopback(),
     };
     let out = winrm::run(
         &target,
@@ -368,4 +380,23 @@ async fn kerberos_is_refused_without_touching_the_network() {
             "kerberos is not supported by this worker build"
         )
     );
+}
+
+#[tokio::test]
+async fn the_default_egress_policy_refuses_the_workers_loopback_before_any_request() {
+    let peer = workgroup_peer().await;
+    let login = login(WinrmAuthKind::Basic, PASSWORD, None);
+    let (stage, message) = probe_with(
+        "127.0.0.1",
+        &http(peer.port()),
+        &login,
+        TIMEOUT,
+        &Egress::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(stage, FailureStage::Egress, "{message}");
+    assert!(message.contains("loopback"), "{message}");
+    assert!(peer.requests().is_empty(), "the peer was reached");
+    peer.stop().await;
 }

@@ -128,7 +128,8 @@ impl Step {
                 target: Some(&target),
                 connections: &connections,
                 credentials: &credentials,
-                host: &opsc_workers::host::Host::none(),
+                host: &opsc_workers::host::Host::none()
+                    .with_egress(opsc_workers::egress::Egress::with_loopback()),
                 output: &sink,
                 cancel,
             })

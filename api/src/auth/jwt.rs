@@ -1,16 +1,18 @@
-//! Access tokens: compact JWS with HS256, strictly parsed.
+//! Access tokens: compact JWS with HS256, verified by `jsonwebtoken`.
 //!
-//! Only tokens this api issued are accepted: the header must be exactly
-//! `{"alg":"HS256","typ":"JWT","kid":<current kid>}`; the claims must carry
-//! numeric `exp`, `iat`, and the expected `iss`, `aud` and `sub`; unknown
-//! header fields or claims, other algorithms (`none` included), a string
-//! `exp`, or a bad signature are all rejected the same way.
+//! Only tokens this api issued are accepted. The header is checked strictly
+//! first — exactly `{"alg":"HS256","typ":"JWT","kid":<current kid>}`, no
+//! other field — because `jsonwebtoken` tolerates extra header fields; then
+//! `jsonwebtoken` verifies the signature with the algorithm pinned to HS256
+//! and requires `exp`, `iat`, `iss`, `aud` and `sub`, with the expected issuer
+//! and audience. Unknown claims, other algorithms (`none` included), a string
+//! `exp`, or a bad signature are all refused.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use uuid::Uuid;
 
 use super::keys::DerivedKeys;
@@ -19,8 +21,13 @@ use super::keys::DerivedKeys;
 pub const ISSUER: &str = "opsconductor";
 /// Audience of every access token.
 pub const AUDIENCE: &str = "opsconductor-api";
+/// The registered claims a token must carry.
+const REQUIRED_CLAIMS: [&str; 5] = ["exp", "iat", "iss", "aud", "sub"];
+/// How far in the future `iat` may lie (clock skew between replicas).
+const IAT_SKEW_SECS: i64 = 60;
 
-#[derive(Debug, Serialize, Deserialize)]
+/// The header every token must carry, and nothing else.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Header {
     alg: String,
@@ -74,32 +81,51 @@ pub enum TokenError {
     Expired,
 }
 
-fn mac(key: &[u8; 32]) -> Hmac<Sha256> {
-    // HMAC accepts keys of any length.
-    <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+impl From<&ErrorKind> for TokenError {
+    fn from(kind: &ErrorKind) -> Self {
+        match kind {
+            ErrorKind::InvalidSignature => Self::Signature,
+            ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => Self::Expired,
+            ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience | ErrorKind::InvalidSubject => {
+                Self::Audience
+            }
+            ErrorKind::InvalidAlgorithm
+            | ErrorKind::MissingAlgorithm
+            | ErrorKind::InvalidAlgorithmName => Self::Header,
+            ErrorKind::MissingRequiredClaim(_)
+            | ErrorKind::InvalidClaimFormat(_)
+            | ErrorKind::Json(_) => Self::Claims,
+            _ => Self::Malformed,
+        }
+    }
+}
+
+/// The pinned validation: HS256 only, every required claim, our issuer and
+/// audience, no leeway on `exp`.
+fn validation() -> Validation {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_required_spec_claims(&REQUIRED_CLAIMS);
+    v.set_issuer(&[ISSUER]);
+    v.set_audience(&[AUDIENCE]);
+    v.leeway = 0;
+    v.validate_exp = true;
+    v
 }
 
 /// Signs `claims` with the current key.
 pub fn sign(keys: &DerivedKeys, claims: &Claims) -> String {
-    let header = Header {
-        alg: "HS256".into(),
-        typ: "JWT".into(),
-        kid: keys.jwt_kid.clone(),
-    };
-    let h = B64.encode(serde_json::to_vec(&header).unwrap_or_default());
-    let c = B64.encode(serde_json::to_vec(claims).unwrap_or_default());
-    let signing_input = format!("{h}.{c}");
-    let mut m = mac(&keys.jwt);
-    m.update(signing_input.as_bytes());
-    let sig = B64.encode(m.finalize().into_bytes());
-    format!("{signing_input}.{sig}")
+    let mut header = jsonwebtoken::Header::new(Algorithm::HS256);
+    header.kid = Some(keys.jwt_kid.clone());
+    // Encoding only fails for a key of the wrong family or claims that do
+    // not serialise; neither can happen with an HMAC key and these claims.
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&keys.jwt)).unwrap_or_default()
 }
 
-/// Verifies a token and returns its claims.
-pub fn verify(keys: &DerivedKeys, token: &str, now: i64) -> Result<Claims, TokenError> {
+/// Checks the header before anything else is read: exactly the pinned
+/// algorithm, type and key id.
+fn check_header(keys: &DerivedKeys, token: &str) -> Result<(), TokenError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) =
+    let (Some(h), Some(_), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
@@ -112,22 +138,20 @@ pub fn verify(keys: &DerivedKeys, token: &str, now: i64) -> Result<Claims, Token
     if header.alg != "HS256" || header.typ != "JWT" || header.kid != keys.jwt_kid {
         return Err(TokenError::Header);
     }
-    let sig = B64.decode(s).map_err(|_| TokenError::Malformed)?;
-    let mut m = mac(&keys.jwt);
-    m.update(h.as_bytes());
-    m.update(b".");
-    m.update(c.as_bytes());
-    m.verify_slice(&sig).map_err(|_| TokenError::Signature)?;
-    let claims: Claims = B64
-        .decode(c)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or(TokenError::Claims)?;
-    if claims.iss != ISSUER || claims.aud != AUDIENCE {
-        return Err(TokenError::Audience);
-    }
-    // A minute of leeway for clock skew between replicas.
-    if claims.exp <= now || claims.iat > now + 60 {
+    Ok(())
+}
+
+/// Verifies a token at time `now` (seconds since the epoch) and returns its
+/// claims.
+pub fn verify(keys: &DerivedKeys, token: &str, now: i64) -> Result<Claims, TokenError> {
+    check_header(keys, token)?;
+    let claims =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&keys.jwt), &validation())
+            .map_err(|e| TokenError::from(e.kind()))?
+            .claims;
+    // `jsonwebtoken` checks `exp` against the system clock; the caller's
+    // clock decides too, and `iat` may not lie in the future.
+    if claims.exp <= now || claims.iat > now + IAT_SKEW_SECS {
         return Err(TokenError::Expired);
     }
     Ok(claims)
@@ -136,6 +160,13 @@ pub fn verify(keys: &DerivedKeys, token: &str, now: i64) -> Result<Claims, Token
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
 
     fn keys() -> DerivedKeys {
         DerivedKeys::from_master(&[7u8; 32])
@@ -164,7 +195,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let now = 1_800_000_000;
+        let now = now();
         let c = claims(now);
         assert_eq!(verify(&keys(), &sign(&keys(), &c), now).unwrap(), c);
     }
@@ -172,7 +203,7 @@ mod tests {
     #[test]
     fn refuses_alg_none_other_keys_and_algorithms() {
         let k = keys();
-        let now = 1_800_000_000;
+        let now = now();
         let c = serde_json::to_value(claims(now)).unwrap();
         let none = format!(
             "{}.{}.",
@@ -203,7 +234,7 @@ mod tests {
     #[test]
     fn refuses_expired_string_exp_missing_and_extra_claims() {
         let k = keys();
-        let now = 1_800_000_000;
+        let now = now();
         let h = serde_json::json!({"alg":"HS256","typ":"JWT","kid":k.jwt_kid});
         let mut c = serde_json::to_value(claims(now)).unwrap();
         assert_eq!(
@@ -238,7 +269,7 @@ mod tests {
     #[test]
     fn a_tampered_payload_fails_the_signature() {
         let k = keys();
-        let now = 1_800_000_000;
+        let now = now();
         let token = sign(&k, &claims(now));
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut c: serde_json::Value =
@@ -249,5 +280,46 @@ mod tests {
             verify(&k, &parts.join("."), now),
             Err(TokenError::Signature)
         );
+    }
+
+    #[test]
+    fn requires_every_registered_claim_and_a_strict_header() {
+        let k = keys();
+        let now = now();
+        let h = serde_json::json!({"alg":"HS256","typ":"JWT","kid":k.jwt_kid});
+        for claim in ["exp", "iat", "iss", "sub"] {
+            let mut c = serde_json::to_value(claims(now)).unwrap();
+            c.as_object_mut().unwrap().remove(claim);
+            assert_eq!(
+                verify(&k, &forge(&h, &c, &k.jwt), now),
+                Err(TokenError::Claims),
+                "{claim}"
+            );
+        }
+        let c = serde_json::to_value(claims(now)).unwrap();
+        let extra = serde_json::json!({"alg":"HS256","typ":"JWT","kid":k.jwt_kid,"jku":"http://x"});
+        assert_eq!(
+            verify(&k, &forge(&extra, &c, &k.jwt), now),
+            Err(TokenError::Header)
+        );
+        let no_kid = serde_json::json!({"alg":"HS256","typ":"JWT"});
+        assert_eq!(
+            verify(&k, &forge(&no_kid, &c, &k.jwt), now),
+            Err(TokenError::Header)
+        );
+        // Expired by the system clock even when the caller's clock is stale.
+        let mut old = claims(now - 3600);
+        old.exp = now - 10;
+        assert_eq!(
+            verify(&k, &sign(&k, &old), now - 3600),
+            Err(TokenError::Expired)
+        );
+        // Issued in the future.
+        let future = claims(now + 600);
+        assert_eq!(
+            verify(&k, &sign(&k, &future), now),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(verify(&k, "a.b", now), Err(TokenError::Malformed));
     }
 }

@@ -161,6 +161,18 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_WORKER_ENV_PASS",
     },
     Setting {
+        key: "worker.egress_allow",
+        env: "OPSC_WORKER_EGRESS_ALLOW",
+    },
+    Setting {
+        key: "worker.egress_deny",
+        env: "OPSC_WORKER_EGRESS_DENY",
+    },
+    Setting {
+        key: "worker.egress_default",
+        env: "OPSC_WORKER_EGRESS_DEFAULT",
+    },
+    Setting {
         key: "pools.local_exec",
         env: "OPSC_POOLS_LOCAL_EXEC",
     },

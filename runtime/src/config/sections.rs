@@ -225,6 +225,31 @@ pub struct WorkerConfig {
     /// commands; nothing else of the worker's environment reaches them.
     #[serde(deserialize_with = "list_or_csv")]
     pub env_pass: Vec<String>,
+    /// The egress policy of this worker's pool: networks (CIDRs, addresses),
+    /// named sets (`loopback`, `link-local`, `metadata`, `private`) and host
+    /// patterns (`db.example.com`, `*.example.com`) its steps and connection
+    /// tests may connect to, checked after name resolution. An address rule
+    /// here also lifts a built-in refusal (loopback, link-local; `metadata`
+    /// only by name).
+    #[serde(deserialize_with = "list_or_csv")]
+    pub egress_allow: Vec<String>,
+    /// Networks, named sets and host patterns refused; wins over every allow.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub egress_deny: Vec<String>,
+    /// What happens to an address no rule names: `allow` (private and public
+    /// networks reachable) or `deny` (only what `egress_allow` names).
+    pub egress_default: EgressDefault,
+}
+
+/// `worker.egress_default`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EgressDefault {
+    /// Anything no rule refuses.
+    #[default]
+    Allow,
+    /// Only what `worker.egress_allow` names.
+    Deny,
 }
 
 impl Default for WorkerConfig {
@@ -239,6 +264,9 @@ impl Default for WorkerConfig {
             work_root: PathBuf::from("/var/lib/opsconductor/work"),
             file_roots: Vec::new(),
             env_pass: ["PATH", "LANG", "LC_ALL", "TZ"].map(str::to_owned).to_vec(),
+            egress_allow: Vec::new(),
+            egress_deny: Vec::new(),
+            egress_default: EgressDefault::Allow,
         }
     }
 }

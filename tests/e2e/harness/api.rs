@@ -52,6 +52,9 @@ impl ApiServer {
             // host (tests of the refusals use other pools).
             ("OPSC_POOLS_LOCAL_EXEC", "default".to_owned()),
             ("OPSC_POOLS_HOST_FILES", "default".to_owned()),
+            // The tests' peers (sshd, HTTP listeners, the WinRM peer) listen on
+            // loopback, which the egress policy refuses outside dev.
+            ("OPSC_WORKER_EGRESS_ALLOW", "loopback".to_owned()),
         ]);
         for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
@@ -184,6 +187,9 @@ impl ApiServer {
             ("OPSC_LOG_LEVEL", "debug".to_owned()),
             ("OPSC_POOLS_LOCAL_EXEC", "default".to_owned()),
             ("OPSC_POOLS_HOST_FILES", "default".to_owned()),
+            // The tests' peers (sshd, HTTP listeners, the WinRM peer) listen on
+            // loopback, which the egress policy refuses outside dev.
+            ("OPSC_WORKER_EGRESS_ALLOW", "loopback".to_owned()),
             (
                 "OPSC_WORKER_WORK_ROOT",
                 std::env::temp_dir()

@@ -1,6 +1,7 @@
 //! Connections to one target, opened on first use and shared by every step
 //! of the run on that target.
 
+use crate::egress::Egress;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ impl TargetConnections {
         &self,
         target: &DispatchTarget,
         credentials: &BTreeMap<Uuid, CredentialMaterial>,
+        egress: &Egress,
     ) -> Result<Arc<Session>, String> {
         let mut slot = self.ssh.lock().await;
         if let Some(s) = slot.as_ref().filter(|s| s.is_open()) {
@@ -51,7 +53,12 @@ impl TargetConnections {
             ));
         }
         let timeout = Duration::from_secs(u64::from(settings.connect_timeout_secs.max(1)));
-        let session = ssh::connect(&target.hostname, settings.port, timeout, check, &login)
+        let to = ssh::Endpoint {
+            host: &target.hostname,
+            port: settings.port,
+            egress,
+        };
+        let session = ssh::connect(to, timeout, check, &login)
             .await
             .map_err(|e| format!("{} ({}): {}", target.name, e.stage.as_str(), e.message))?;
         let session = Arc::new(session);

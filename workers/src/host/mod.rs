@@ -1,7 +1,8 @@
 //! What a worker may do on its own host, and where: the pool's
 //! capabilities (`[pools]`), the working root `local.exec` commands start
 //! in, the roots worker-side paths must lie in, and the environment a
-//! command inherits (only `worker.env_pass`).
+//! command inherits (only `worker.env_pass`); and where its steps may
+//! connect (the pool's egress policy, [`crate::egress`]).
 //!
 //! A step that reaches into the host (see `Step::host_use`) runs only when
 //! both this worker's configuration and the dispatch's sealed grant allow
@@ -12,12 +13,15 @@ mod paths;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use opsc_proto::dispatch::{HostGrant, RunDispatch};
 use opsc_proto::job::{HostCapabilities, HostUse};
 use opsc_runtime::config::{PoolsConfig, WorkerConfig};
 
 pub use paths::Access;
+
+use crate::egress::Egress;
 
 /// This worker's host policy, built once at start.
 #[derive(Debug, Clone)]
@@ -30,6 +34,8 @@ pub struct Host {
     pub roots: Vec<PathBuf>,
     /// The environment a command starts with.
     pub env: Vec<(String, OsString)>,
+    /// Where steps and connection tests may connect.
+    pub egress: Arc<Egress>,
 }
 
 impl Host {
@@ -74,10 +80,12 @@ impl Host {
             work_root,
             roots,
             env,
+            egress: Arc::new(Egress::from_config(worker)?),
         })
     }
 
-    /// A policy that allows nothing (tests, tools).
+    /// A policy that allows nothing on the host and the default egress
+    /// policy (tests, tools).
     pub fn none() -> Self {
         let root = std::env::temp_dir();
         Self {
@@ -85,7 +93,15 @@ impl Host {
             work_root: root.clone(),
             roots: vec![root],
             env: Vec::new(),
+            egress: Arc::new(Egress::default()),
         }
+    }
+
+    /// The same with another egress policy.
+    #[must_use]
+    pub fn with_egress(mut self, egress: Egress) -> Self {
+        self.egress = Arc::new(egress);
+        self
     }
 
     /// Why a step that reaches into the host `how` may not run, if it may

@@ -7,8 +7,10 @@
 mod ssh_facts;
 pub mod winrm;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_nats::Message;
 use futures::StreamExt as _;
 use opsc_proto::CloudEvent;
 use opsc_proto::material::CredentialMaterial;
@@ -16,6 +18,8 @@ use opsc_proto::probe::{FailureStage, ProbeProtocol, ProbeReply, ProbeRequest};
 use opsc_runtime::bus::Bus;
 use opsc_runtime::keys::SealKey;
 use tokio_util::sync::CancellationToken;
+
+use crate::egress::Egress;
 
 /// Queue group of the workers of one pool.
 const QUEUE: &str = "workers";
@@ -31,6 +35,8 @@ pub struct Prober<'a> {
     pub seal: &'a SealKey,
     /// Reported in replies.
     pub worker_id: &'a str,
+    /// Where connection tests may connect.
+    pub egress: &'a Arc<Egress>,
     /// Stops taking requests.
     pub shutdown: &'a CancellationToken,
 }
@@ -57,8 +63,9 @@ pub async fn serve(p: Prober<'_>) -> anyhow::Result<()> {
                 let bus = p.bus.clone();
                 let seal = p.seal.clone();
                 let worker_id = p.worker_id.to_owned();
+                let egress = p.egress.clone();
                 running.spawn(async move {
-                    let reply = answer(&bus, &seal, &msg.subject, &msg.payload).await;
+                    let reply = answer(&bus, &seal, &egress, &msg).await;
                     let reply = ProbeReply { worker_id, ..reply };
                     let event = CloudEvent::new(bus.source.clone(), reply);
                     if let Err(e) = bus.publish_core(reply_to.to_string(), &event).await {
@@ -74,7 +81,8 @@ pub async fn serve(p: Prober<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn answer(bus: &Bus, seal: &SealKey, subject: &str, payload: &[u8]) -> ProbeReply {
+async fn answer(bus: &Bus, seal: &SealKey, egress: &Egress, msg: &Message) -> ProbeReply {
+    let (subject, payload) = (msg.subject.as_str(), &msg.payload[..]);
     let started = Instant::now();
     let request = match CloudEvent::<ProbeRequest>::decode(payload) {
         Ok(event) => event.data,
@@ -102,8 +110,8 @@ async fn answer(bus: &Bus, seal: &SealKey, subject: &str, payload: &[u8]) -> Pro
         Ok(material) => {
             let timeout = Duration::from_secs(u64::from(request.connect_timeout_secs.max(1)));
             match request.protocol {
-                ProbeProtocol::Ssh => ssh_facts::probe(&request, material, timeout).await,
-                ProbeProtocol::Winrm => winrm_probe(&request, material, timeout).await,
+                ProbeProtocol::Ssh => ssh_facts::probe(&request, material, timeout, egress).await,
+                ProbeProtocol::Winrm => winrm_probe(&request, material, timeout, egress).await,
             }
         }
     };
@@ -117,6 +125,7 @@ async fn winrm_probe(
     request: &ProbeRequest,
     material: CredentialMaterial,
     timeout: Duration,
+    egress: &Egress,
 ) -> ProbeReply {
     let id = request.probe_id;
     let Some(settings) = &request.winrm else {
@@ -130,7 +139,7 @@ async fn winrm_probe(
         Ok(login) => login,
         Err(e) => return ProbeReply::failed(id, FailureStage::Auth, e),
     };
-    match winrm::probe(&request.hostname, settings, &login, timeout).await {
+    match winrm::probe(&request.hostname, settings, &login, timeout, egress).await {
         Ok(facts) => ProbeReply::succeeded(id, facts, None),
         Err((stage, error)) => ProbeReply::failed(id, stage, error),
     }

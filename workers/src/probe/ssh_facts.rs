@@ -1,5 +1,6 @@
 //! SSH connection test: connect, pin-check, authenticate, gather facts.
 
+use crate::egress::Egress;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub(super) async fn probe(
     request: &ProbeRequest,
     material: CredentialMaterial,
     timeout: Duration,
+    egress: &Egress,
 ) -> ProbeReply {
     let id = request.probe_id;
     let Some(settings) = &request.ssh else {
@@ -34,8 +36,12 @@ pub(super) async fn probe(
         policy: settings.host_key_policy,
         pinned: settings.pinned.clone(),
     };
-    let session = match ssh::connect(&request.hostname, settings.port, timeout, check, &login).await
-    {
+    let to = ssh::Endpoint {
+        host: &request.hostname,
+        port: settings.port,
+        egress,
+    };
+    let session = match ssh::connect(to, timeout, check, &login).await {
         Ok(session) => session,
         Err(e) => {
             return ProbeReply {

@@ -24,12 +24,14 @@ pub async fn probe(
     settings: &WinrmProbe,
     login: &WinrmLogin,
     timeout: Duration,
+    egress: &crate::egress::Egress,
 ) -> Result<BTreeMap<String, String>, Failure> {
     let target = Target {
         hostname,
         endpoint: settings.into(),
         login,
         connect_timeout: timeout,
+        egress,
     };
     let out = winrm::run(&target, Shell::PowerShell, FACTS, timeout)
         .await?

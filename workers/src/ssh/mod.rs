@@ -15,4 +15,4 @@ pub use channel::SubsystemError;
 pub use command::{Ended, RemoteCommand};
 pub use group::as_user;
 pub use hostkey::{HostKeyCheck, HostKeyVerdict, describe};
-pub use session::{ConnectError, Output, Session, SshLogin, connect};
+pub use session::{ConnectError, Endpoint, Output, Session, SshLogin, connect};

@@ -11,6 +11,7 @@ use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKeyWithHashAlg};
 use russh::{ChannelMsg, Preferred};
 
 use super::hostkey::{HostKeyCheck, HostKeyVerdict, describe};
+use crate::egress::{self, Egress, LookupError};
 
 /// How to log in.
 #[derive(Clone)]
@@ -183,24 +184,39 @@ async fn within<T>(
     })
 }
 
-/// Resolves, connects, verifies the host key (before any credential is
-/// sent) and authenticates.
+/// Where to connect, and the policy that decides whether it may be.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    /// Host name or address.
+    pub host: &'a str,
+    /// SSH port.
+    pub port: u16,
+    /// This worker's egress policy.
+    pub egress: &'a Egress,
+}
+
+/// Resolves (keeping the addresses the egress policy allows), connects,
+/// verifies the host key (before any credential is sent) and authenticates.
 pub async fn connect(
-    host: &str,
-    port: u16,
+    to: Endpoint<'_>,
     timeout: Duration,
     check: HostKeyCheck,
     login: &SshLogin,
 ) -> Result<Session, ConnectError> {
-    let addrs: Vec<_> = within(
+    let Endpoint { host, port, egress } = to;
+    let addrs = within(
         timeout,
         FailureStage::Dns,
         "resolving",
-        tokio::net::lookup_host((host, port)),
+        egress::lookup(egress, host, port),
     )
     .await?
-    .map_err(|e| ConnectError::new(FailureStage::Dns, format!("cannot resolve {host}: {e}")))?
-    .collect();
+    .map_err(|e| match e {
+        LookupError::Refused(r) => ConnectError::new(FailureStage::Egress, r.to_string()),
+        other @ LookupError::Resolve { .. } => {
+            ConnectError::new(FailureStage::Dns, other.to_string())
+        }
+    })?;
     let mut last = None;
     let mut socket = None;
     for addr in &addrs {

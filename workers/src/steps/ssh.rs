@@ -70,7 +70,11 @@ impl StepType for SshExec {
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
         let line = command_line(command, &env, text(call.with, "cwd"));
-        let session = match call.connections.ssh(target, call.credentials).await {
+        let session = match call
+            .connections
+            .ssh(target, call.credentials, &call.host.egress)
+            .await
+        {
             Ok(s) => s,
             Err(e) => return StepOutcome::failed(e, None),
         };

@@ -9,6 +9,7 @@ use tokio::time::{Instant, timeout_at};
 use winrm_rs::{SoapError, WinrmError};
 
 use super::{Endpoint, Failure, Target, WinrmAuthKind, chain, excerpt, place};
+use crate::egress::{self, LookupError};
 
 /// What error messages say about the host and the login.
 #[derive(Debug, Clone)]
@@ -40,20 +41,14 @@ pub(super) async fn resolve(t: &Target<'_>, deadline: Instant) -> Result<Vec<Soc
     };
     match timeout_at(
         deadline,
-        tokio::net::lookup_host((t.hostname, t.endpoint.port)),
+        egress::lookup(t.egress, t.hostname, t.endpoint.port),
     )
     .await
     {
         Err(_) => Err(dns("timed out".into())),
-        Ok(Err(e)) => Err(dns(e.to_string())),
-        Ok(Ok(addrs)) => {
-            let addrs: Vec<SocketAddr> = addrs.collect();
-            if addrs.is_empty() {
-                Err(dns("no addresses".into()))
-            } else {
-                Ok(addrs)
-            }
-        }
+        Ok(Err(LookupError::Refused(r))) => Err((FailureStage::Egress, r.to_string())),
+        Ok(Err(LookupError::Resolve { reason, .. })) => Err(dns(reason)),
+        Ok(Ok(addrs)) => Ok(addrs),
     }
 }
 

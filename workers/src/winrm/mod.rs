@@ -175,6 +175,8 @@ pub struct Target<'a> {
     pub login: &'a WinrmLogin,
     /// Allowed to resolve, connect, authenticate and open the shell.
     pub connect_timeout: Duration,
+    /// This worker's egress policy.
+    pub egress: &'a crate::egress::Egress,
 }
 
 /// Runs one script in a fresh shell; `command_timeout` bounds the command.

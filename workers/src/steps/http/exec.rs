@@ -80,8 +80,8 @@ pub async fn run(
             )
             .await;
     }
-    let client = clients.get(req.verify_tls)?;
-    let mut response = send(&client, &req, call.output).await?;
+    let client = clients.get(req.verify_tls, &call.host.egress)?;
+    let mut response = send(&client, &req, call.output, &call.host.egress).await?;
     log_head(&response, call.output).await;
     let status = response.status();
     if let Err(reason) = pump_body(&mut response, call.output, OutputStream::Stdout).await {

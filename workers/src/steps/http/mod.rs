@@ -81,6 +81,16 @@ pub enum HttpError {
         /// The limit.
         limit: u32,
     },
+    /// The egress policy refused the destination (or a redirect's).
+    #[error("{method} {url}: {refused}")]
+    Egress {
+        /// Method.
+        method: String,
+        /// URL without user info and query.
+        url: String,
+        /// The refusal, naming the rule.
+        refused: crate::egress::Refused,
+    },
     /// The response body could not be read.
     #[error("{method} {url}: reading the response failed: {reason}")]
     Body {

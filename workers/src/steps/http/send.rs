@@ -1,8 +1,10 @@
 //! Sends a prepared request: one shared client per TLS mode, redirects
 //! followed by hand (so the credential only ever goes to its own origin),
+//! every hop's destination checked by the egress policy (the name and a
+//! literal address here, each resolved address by the client's resolver),
 //! the exchange logged on stderr and the body streamed to stdout.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opsc_proto::events::OutputStream;
@@ -14,22 +16,27 @@ use url::Url;
 
 use super::request::Prepared;
 use super::{HttpError, MAX_REDIRECTS};
+use crate::egress::{Egress, EgressResolver, LookupError, Refused};
 use crate::exec::output::OutputSink;
 
 /// How long establishing a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A client and the egress policy its resolver enforces.
+type Slot = Mutex<Option<(Arc<Egress>, Client)>>;
+
 /// The two clients (verifying certificates or not), built on first use and
 /// shared by every HTTP step of this worker so connections are reused.
 #[derive(Debug, Default)]
 pub struct HttpClients {
-    verifying: Mutex<Option<Client>>,
-    trusting: Mutex<Option<Client>>,
+    verifying: Slot,
+    trusting: Slot,
 }
 
 impl HttpClients {
-    /// The client for `verify_tls`.
-    pub fn get(&self, verify_tls: bool) -> Result<Client, HttpError> {
+    /// The client for `verify_tls`, resolving names through `egress` (a
+    /// worker has one policy; another one builds a new client).
+    pub fn get(&self, verify_tls: bool, egress: &Arc<Egress>) -> Result<Client, HttpError> {
         let slot = if verify_tls {
             &self.verifying
         } else {
@@ -38,17 +45,18 @@ impl HttpClients {
         let mut slot = slot
             .lock()
             .map_err(|_| HttpError::Client("the HTTP client lock is poisoned".to_owned()))?;
-        if let Some(c) = slot.as_ref() {
+        if let Some((_, c)) = slot.as_ref().filter(|(e, _)| Arc::ptr_eq(e, egress)) {
             return Ok(c.clone());
         }
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(!verify_tls)
             .connect_timeout(CONNECT_TIMEOUT)
+            .dns_resolver(Arc::new(EgressResolver::new(egress.clone())))
             .user_agent(concat!("OpsConductor/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpError::Client(reason(&e)))?;
-        *slot = Some(client.clone());
+        *slot = Some((egress.clone(), client.clone()));
         Ok(client)
     }
 }
@@ -64,6 +72,18 @@ pub fn shown(url: &Url, query: bool) -> String {
     }
     u.set_fragment(None);
     u.to_string()
+}
+
+/// The egress refusal behind a failed request, if that is what failed it.
+fn refusal(e: &reqwest::Error) -> Option<Refused> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(LookupError::Refused(r)) = s.downcast_ref::<LookupError>() {
+            return Some(r.clone());
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// A reqwest error as one line: the cause chain, never the URL.
@@ -120,6 +140,7 @@ pub async fn send(
     client: &Client,
     req: &Prepared,
     sink: &OutputSink,
+    egress: &Egress,
 ) -> Result<Response, HttpError> {
     let mut method = req.method.clone();
     let mut url = req.url.clone();
@@ -131,16 +152,30 @@ pub async fn send(
             &format!("> {method} {}", shown(&url, true)),
         )
         .await;
+        if let Err(refused) = egress.check_name(url.host_str().unwrap_or_default()) {
+            return Err(HttpError::Egress {
+                method: method.to_string(),
+                url: shown(&url, false),
+                refused,
+            });
+        }
         let mut builder = client
             .request(method.clone(), url.clone())
             .headers(headers_for(req, &url, with_body));
         if with_body && let Some(body) = &req.body {
             builder = builder.body(body.bytes.clone());
         }
-        let response = builder.send().await.map_err(|e| HttpError::Send {
-            method: method.to_string(),
-            url: shown(&url, false),
-            reason: reason(&e),
+        let response = builder.send().await.map_err(|e| match refusal(&e) {
+            Some(refused) => HttpError::Egress {
+                method: method.to_string(),
+                url: shown(&url, false),
+                refused,
+            },
+            None => HttpError::Send {
+                method: method.to_string(),
+                url: shown(&url, false),
+                reason: reason(&e),
+            },
         })?;
         let status = response.status();
         let location = response.headers().get(LOCATION).cloned();

@@ -129,7 +129,7 @@ enum Attempt {
 /// Runs one `webhook.call` to its outcome (cancellation is the caller's).
 pub async fn run(clients: &HttpClients, call: &StepCall<'_>) -> Result<StepOutcome, HttpError> {
     let (mut req, secret, retries) = request_of(call)?;
-    let client = clients.get(req.verify_tls)?;
+    let client = clients.get(req.verify_tls, &call.host.egress)?;
     let delivery = uuid::Uuid::new_v4().to_string();
     let attempts = retries + 1;
     let mut attempt = 0_u32;
@@ -146,7 +146,7 @@ pub async fn run(clients: &HttpClients, call: &StepCall<'_>) -> Result<StepOutco
         for (name, value) in ours {
             req.headers.insert(name, value);
         }
-        let step = match send(&client, &req, call.output).await {
+        let step = match send(&client, &req, call.output, &call.host.egress).await {
             Ok(r) => {
                 let status = r.status();
                 let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;

@@ -116,7 +116,7 @@ pub async fn session(call: &StepCall<'_>) -> Result<Arc<Session>, TransferError>
         .target
         .ok_or_else(|| TransferError::Spec("this step needs a target".to_owned()))?;
     call.connections
-        .ssh(target, call.credentials)
+        .ssh(target, call.credentials, &call.host.egress)
         .await
         .map_err(TransferError::Ssh)
 }

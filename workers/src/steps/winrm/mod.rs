@@ -95,6 +95,7 @@ impl Remote {
             endpoint: self.endpoint,
             login: &self.login,
             connect_timeout: CONNECT_TIMEOUT,
+            egress: &call.host.egress,
         };
         tokio::select! {
             s = Session::open(&target, options, OPERATION_TIMEOUT) => s.map(Some).map_err(describe),

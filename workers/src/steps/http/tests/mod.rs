@@ -95,7 +95,8 @@ impl Call {
                 target: self.target.as_ref(),
                 connections: &connections,
                 credentials: &self.credentials,
-                host: &crate::host::Host::none(),
+                host: &crate::host::Host::none()
+                    .with_egress(crate::egress::Egress::with_loopback()),
                 output: &sink,
                 cancel: &self.cancel,
             })
