@@ -4,6 +4,10 @@
 //! Every problem is reported as a [`PathError`] whose `path` is a JSON
 //! pointer into the document (`/steps/2/id`, `/parameters/svc/default`), so
 //! the api can answer with all of them at once and a form can mark fields.
+//!
+//! Templates are checked for the names they use, for the size of what they
+//! build ([`bounds`]) and, in commands, for where they put values
+//! ([`quoting`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -12,7 +16,10 @@ use serde::Serialize;
 
 use crate::job::{JobDefinition, ParamType};
 
+pub mod bounds;
+pub mod quoting;
 mod refs;
+mod syntax;
 mod values;
 
 pub use values::{check_params, check_value};
@@ -205,7 +212,13 @@ fn check_step(
     let earlier: HashSet<&str> = def.steps[..index].iter().map(|s| s.id.as_str()).collect();
     let scope = refs::Scope::new(def, &earlier);
     for (key, value) in &step.with {
-        scope.check_value(value, &format!("{at}/with/{}", token(key)), errors);
+        let language = quoting::language_of(&step.kind, key);
+        scope.check_value(
+            value,
+            &format!("{at}/with/{}", token(key)),
+            language,
+            errors,
+        );
     }
     if let Some(when) = &step.when {
         scope.check_expression(when, &format!("{at}/when"), errors);

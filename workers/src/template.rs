@@ -7,18 +7,41 @@
 //! loop cannot run forever, strict undefined variables, and a cap on the
 //! rendered size.
 //!
+//! Nothing a template builds is unbounded either. Before rendering, the
+//! template must pass the size rules of `opsc_proto::job_check::bounds`
+//! (the same the api applies when a job is saved): no capturing blocks, no
+//! `~`/`+`/slicing where a result is kept, `*` only on numbers, no growing
+//! structures. Its filters and functions are bounded versions
+//! ([`bounded`]): one text at most [`MAX_STRING_BYTES`], all of them
+//! together at most [`MAX_BUILT_BYTES`] per render; text is joined where it
+//! is kept with `concat(a, b, …)`. A template over a limit fails with
+//! [`TemplateError::Limit`] at once, before it allocates.
+//!
 //! Quoting is done by the engine's formatter, not afterwards: with
 //! [`Quoting::Shell`] every interpolated value is emitted single-quoted, so a
 //! parameter like `x; touch /tmp/pwned` stays one word. There is deliberately
-//! no way for a template to switch this off.
+//! no way for a template to switch this off. That only holds where a word
+//! stands, so a command template that puts a value inside quotes, a
+//! comment, a here-document and the like is refused
+//! ([`TemplateError::Refused`], `opsc_proto::job_check::quoting`), as it is
+//! when the job is saved.
 
 use std::collections::BTreeMap;
 use std::io;
+use std::sync::Arc;
 
 use minijinja::value::{Value as JValue, ValueKind};
 use minijinja::{AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior};
+use opsc_proto::job_check::bounds::{self, Kind};
+use opsc_proto::job_check::quoting::{self, Language};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use opsc_proto::job_check::bounds::{MAX_BUILT_BYTES, MAX_STRING_BYTES};
+
+mod bounded;
+
+use bounded::{Budget, Capped};
 
 /// Instructions a render or evaluation may execute.
 pub const FUEL: u64 = 500_000;
@@ -113,6 +136,14 @@ pub enum TemplateError {
     /// The rendered text would be larger than [`MAX_OUTPUT_BYTES`].
     #[error("rendered template exceeds {MAX_OUTPUT_BYTES} bytes")]
     TooLarge,
+    /// It would build a text or structure over a limit
+    /// ([`MAX_STRING_BYTES`], [`MAX_BUILT_BYTES`]); stopped before that.
+    #[error("template limit: {0}")]
+    Limit(String),
+    /// It breaks a size rule, or a command template puts a value where its
+    /// quoting does not hold; the message says how to write it.
+    #[error("template refused: {0}")]
+    Refused(String),
     /// Anything else the engine reported while rendering.
     #[error("template: {0}")]
     Render(String),
@@ -137,20 +168,32 @@ pub fn render(
     ctx: &TemplateContext,
     quoting: Quoting,
 ) -> Result<String, TemplateError> {
-    let env = sandbox(quoting);
+    let budget = Arc::new(Budget::default());
+    let env = sandbox(quoting, &budget);
+    // A syntax error is reported as the engine words it, before the rules.
     let tmpl = env.template_from_str(template)?;
-    let mut out = Capped::default();
+    let mut problems = bounds::check_template(template, &|name| param_kind(ctx, name));
+    if let Some(language) = quoting.language() {
+        problems.extend(quoting::check_quoting(language, template));
+    }
+    refuse(&problems)?;
+    let mut out = Sink::default();
     match tmpl.render_captured_to(root(ctx), &mut out) {
         Ok(_) => String::from_utf8(out.buf).map_err(|e| TemplateError::Render(e.to_string())),
         Err(_) if out.overflowed => Err(TemplateError::TooLarge),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(limit(&budget, e)),
     }
 }
 
 /// Evaluates a `when` expression against `ctx`: is it true?
 pub fn eval_condition(expr: &str, ctx: &TemplateContext) -> Result<bool, TemplateError> {
-    let env = sandbox(Quoting::None);
-    let value = env.compile_expression(expr)?.eval(root(ctx))?;
+    let budget = Arc::new(Budget::default());
+    let env = sandbox(Quoting::None, &budget);
+    let compiled = env.compile_expression(expr)?;
+    refuse(&bounds::check_expression(expr, &|name| {
+        param_kind(ctx, name)
+    }))?;
+    let value = compiled.eval(root(ctx)).map_err(|e| limit(&budget, e))?;
     if value.is_undefined() {
         return Err(TemplateError::Undefined(format!(
             "the expression '{expr}' is undefined"
@@ -226,9 +269,48 @@ pub fn needles(secrets: &[&str]) -> Vec<String> {
     needles
 }
 
-/// A fresh environment: default filters and tests, no loader, strict
-/// undefined, fuel, and `quoting` applied to every interpolation.
-fn sandbox(quoting: Quoting) -> Environment<'static> {
+impl Quoting {
+    /// The command language this quoting is for.
+    fn language(self) -> Option<Language> {
+        match self {
+            Self::None => None,
+            Self::Shell => Some(Language::Shell),
+            Self::PowerShell => Some(Language::PowerShell),
+            Self::Cmd => Some(Language::Cmd),
+        }
+    }
+}
+
+/// What a parameter holds at render time, for the size rules: a number,
+/// a boolean or nothing can never be text.
+fn param_kind(ctx: &TemplateContext, name: &str) -> Kind {
+    match ctx.params.get(name) {
+        Some(Value::Number(_) | Value::Null) => Kind::Number,
+        Some(Value::Bool(_)) => Kind::Bool,
+        _ => Kind::Other,
+    }
+}
+
+fn refuse(problems: &[String]) -> Result<(), TemplateError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(TemplateError::Refused(problems.join("; ")))
+    }
+}
+
+/// The error of a render that stopped: the limit it hit, if it hit one.
+fn limit(budget: &Budget, e: minijinja::Error) -> TemplateError {
+    match budget.exceeded() {
+        Some(message) => TemplateError::Limit(message.to_owned()),
+        None => e.into(),
+    }
+}
+
+/// A fresh environment: bounded filters and functions, default tests, no
+/// loader, strict undefined, fuel, and `quoting` applied to every
+/// interpolation.
+fn sandbox(quoting: Quoting, budget: &Arc<Budget>) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
@@ -237,7 +319,9 @@ fn sandbox(quoting: Quoting) -> Environment<'static> {
     // `debug()` would dump the whole context, secrets included.
     env.remove_global("debug");
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_formatter(move |out, state, value| format_value(out, state, value, quoting));
+    bounded::install(&mut env, budget);
+    let budget = Arc::clone(budget);
+    env.set_formatter(move |out, state, value| format_value(out, state, value, quoting, &budget));
     env
 }
 
@@ -264,6 +348,7 @@ fn format_value(
     _state: &State<'_, '_>,
     value: &JValue,
     quoting: Quoting,
+    budget: &Budget,
 ) -> Result<(), minijinja::Error> {
     let text = match value.kind() {
         ValueKind::Undefined | ValueKind::None => String::new(),
@@ -273,7 +358,13 @@ fn format_value(
             return out.write_str(word).map_err(write_failed);
         }
         ValueKind::Number => return write!(out, "{value}").map_err(write_failed),
-        _ => value.to_string(),
+        // Printed into a capped buffer: a large structure stops at the cap
+        // instead of being turned into text whole first.
+        _ => Capped::text(value, MAX_OUTPUT_BYTES).ok_or_else(|| {
+            budget.fail(format!(
+                "a value printed here is longer than {MAX_OUTPUT_BYTES} bytes"
+            ))
+        })?,
     };
     let quoted = match quoting {
         Quoting::None => text,
@@ -329,12 +420,12 @@ fn write_failed(_: std::fmt::Error) -> minijinja::Error {
 
 /// An output buffer that refuses to grow beyond [`MAX_OUTPUT_BYTES`].
 #[derive(Debug, Default)]
-struct Capped {
+struct Sink {
     buf: Vec<u8>,
     overflowed: bool,
 }
 
-impl io::Write for Capped {
+impl io::Write for Sink {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
             self.overflowed = true;
@@ -349,5 +440,7 @@ impl io::Write for Capped {
     }
 }
 
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod tests;

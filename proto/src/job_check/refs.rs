@@ -1,13 +1,16 @@
 //! What templates in `with` and `when` may reference, found by parsing them
-//! with minijinja (the engine workers render them with).
+//! with minijinja (the engine workers render them with); and, once they
+//! parse, their [`bounds`] and, in commands, their [`quoting`].
 
 use std::collections::{BTreeSet, HashSet};
 
 use minijinja::Environment;
 use serde_json::Value;
 
+use super::bounds::{self, Kind};
+use super::quoting::{self, Language};
 use super::{PathError, token};
-use crate::job::JobDefinition;
+use crate::job::{JobDefinition, ParamType};
 
 /// Context roots whose members are not known before a run.
 const OPEN_ROOTS: [&str; 3] = ["target", "run", "job"];
@@ -28,39 +31,70 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Checks every string inside `value`, recursively, as a template.
-    pub(super) fn check_value(&self, value: &Value, at: &str, errors: &mut Vec<PathError>) {
+    /// Checks every string inside `value`, recursively, as a template;
+    /// `language`: the command language its values are quoted for.
+    pub(super) fn check_value(
+        &self,
+        value: &Value,
+        at: &str,
+        language: Option<Language>,
+        errors: &mut Vec<PathError>,
+    ) {
         match value {
-            Value::String(s) => self.check_template(s, at, errors),
+            Value::String(s) => self.check_template(s, at, language, errors),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.check_value(item, &format!("{at}/{i}"), errors);
+                    self.check_value(item, &format!("{at}/{i}"), language, errors);
                 }
             }
             Value::Object(map) => {
                 for (k, v) in map {
-                    self.check_value(v, &format!("{at}/{}", token(k)), errors);
+                    self.check_value(v, &format!("{at}/{}", token(k)), language, errors);
                 }
             }
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
 
-    fn check_template(&self, source: &str, at: &str, errors: &mut Vec<PathError>) {
+    fn check_template(
+        &self,
+        source: &str,
+        at: &str,
+        language: Option<Language>,
+        errors: &mut Vec<PathError>,
+    ) {
         if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
             return;
         }
         match self.env.template_from_str(source) {
             Ok(t) => self.check_names(t.undeclared_variables(true), at, errors),
-            Err(e) => errors.push(PathError::new(at, format!("template: {e}"))),
+            Err(e) => return errors.push(PathError::new(at, format!("template: {e}"))),
         }
+        let kinds = |name: &str| self.param_kind(name);
+        let mut problems = bounds::check_template(source, &kinds);
+        if let Some(language) = language {
+            problems.extend(quoting::check_quoting(language, source));
+        }
+        errors.extend(problems.into_iter().map(|m| PathError::new(at, m)));
     }
 
     /// Checks a `when` expression.
     pub(super) fn check_expression(&self, source: &str, at: &str, errors: &mut Vec<PathError>) {
         match self.env.compile_expression(source) {
             Ok(e) => self.check_names(e.undeclared_variables(true), at, errors),
-            Err(e) => errors.push(PathError::new(at, format!("expression: {e}"))),
+            Err(e) => return errors.push(PathError::new(at, format!("expression: {e}"))),
+        }
+        let kinds = |name: &str| self.param_kind(name);
+        let problems = bounds::check_expression(source, &kinds);
+        errors.extend(problems.into_iter().map(|m| PathError::new(at, m)));
+    }
+
+    /// What a parameter holds, as far as its declared type tells.
+    fn param_kind(&self, name: &str) -> Kind {
+        match self.def.parameters.get(name).map(|p| p.kind) {
+            Some(ParamType::Int) => Kind::Number,
+            Some(ParamType::Bool) => Kind::Bool,
+            _ => Kind::Other,
         }
     }
 
@@ -91,7 +125,7 @@ impl<'a> Scope<'a> {
             "steps" => member.and_then(|s| self.step_problem(s)),
             r if OPEN_ROOTS.contains(&r) => None,
             r if self.def.parameters.contains_key(r) => None,
-            r if self.env.globals().any(|(g, _)| g == r) => None,
+            r if bounds::FUNCTIONS.contains(&r) => None,
             r => Some(format!("unknown parameter or variable '{r}'")),
         }
     }

@@ -29,7 +29,7 @@ fn minimal() -> Value {
                 "id": "restart", "type": "ssh.exec",
                 "when": "steps.check.exit_code != 0 and steps.api.json.ok and force",
                 "with": {
-                    "command": "systemctl restart {{ svc }} # {{ target.hostname }} {{ run.id }} {{ job.name }}",
+                    "command": "systemctl restart {{ svc }}; echo {{ target.hostname }} {{ run.id }} {{ job.name }}",
                     "env": [{ "N": "{{ count }}" }, "{{ steps.api.stdout }}"]
                 }
             }
@@ -372,4 +372,112 @@ fn secret_values_are_not_echoed_in_errors() {
     }));
     let errors = check_params(&def, &given(json!({ "pw": "hunter2" }))).unwrap_err();
     assert!(!errors[0].message.contains("hunter2"), "{}", errors[0]);
+}
+
+#[test]
+fn command_values_must_stand_as_words() {
+    let doc = json!({
+        "name": "j",
+        "parameters": { "svc": { "type": "string" }, "pid": { "type": "int" } },
+        "steps": [
+            { "id": "ok", "type": "ssh.exec", "with": { "command": "kill $(cat /run/{{ svc }}.pid) {{ pid }}" } },
+            { "id": "dq", "type": "ssh.exec", "with": { "command": "echo \"restarting {{ svc }}\"" } },
+            { "id": "sq", "type": "local.exec", "with": { "command": "echo '{{ svc }}'", "shell": "/bin/'{{ svc }}'" } },
+            { "id": "ps", "type": "winrm.exec", "with": { "script": "Write-Output \"svc: {{ svc }}\"" } },
+            { "id": "cmd", "type": "winrm.exec", "with": { "command": "echo \"{{ svc }}\"" } },
+            { "id": "http", "type": "wait", "with": { "note": "\"{{ svc }}\"" } }
+        ]
+    });
+    let types = ["ssh.exec", "local.exec", "winrm.exec", "wait"];
+    let errors = check(&job(doc), &types);
+    assert_eq!(
+        paths(&errors),
+        [
+            "/steps/1/with/command",
+            "/steps/2/with/command",
+            "/steps/3/with/script",
+            "/steps/4/with/command"
+        ],
+        "{errors:?}"
+    );
+    assert_eq!(
+        errors[0].message,
+        "{{ svc }} is inside double quotes, where the shell would still expand a $(…) or `…` in the value: \
+         move {{ svc }} outside the double quotes; the value is already quoted as one shell word \
+         (\"abc\"{{ svc }}\"def\" stays one word)"
+    );
+    assert!(
+        errors[1].message.contains("inside single quotes"),
+        "{}",
+        errors[1]
+    );
+    assert!(errors[2].message.contains("join with +"), "{}", errors[2]);
+    assert!(
+        errors[3]
+            .message
+            .contains("cmd has no escape inside quotes"),
+        "{}",
+        errors[3]
+    );
+}
+
+#[test]
+fn templates_that_build_without_bound_are_refused_when_saved() {
+    let doc = json!({
+        "name": "j",
+        "steps": [
+            { "id": "a", "type": "wait", "with": { "x": "{% set a = 'xx' %}{% set a = a ~ a %}{{ a }}" },
+              "when": "'x' * 1000000 != ''" },
+            { "id": "b", "type": "wait", "with": { "x": "{% set a = concat('x', 'y') %}{{ a ~ '!' }}" } }
+        ]
+    });
+    let errors = errors_of(doc);
+    assert_eq!(
+        paths(&errors),
+        ["/steps/0/with/x", "/steps/0/when"],
+        "{errors:?}"
+    );
+    assert!(
+        errors[0].message.contains("use concat(a, b, …)"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].message.contains("* repeats text"),
+        "{}",
+        errors[1]
+    );
+}
+
+#[test]
+fn the_commands_of_the_demo_and_the_end_to_end_tests_pass() {
+    let commands = [
+        "echo Hello, {{ who }}, from $(hostname)",
+        "echo greeted with exit code {{ steps.greet.exit_code }} in run {{ run.id }} of {{ job.name }}",
+        "printf '{\"build\":\"%s\"}\\n' {{ who }}",
+        "echo svc={{ who }}; printf 'user=%s\\n' \"$(id -un)\"; echo run={{ run.id }}",
+        "echo previous={{ steps.greet.exit_code }} lines={{ steps.greet.stdout | length > 0 }}",
+        "for i in $(seq {{ times }}); do echo hi {{ who }} $i; done",
+        "printf %s {{ who }} | base64; printf %s {{ who }} | od -An -tx1 | tr -d ' \\n'; echo",
+        "echo got {{ steps.greet.stdout | trim }}",
+    ];
+    for command in commands {
+        let doc = json!({
+            "name": "j",
+            "parameters": { "who": { "type": "string" }, "times": { "type": "int" } },
+            "steps": [
+                { "id": "greet", "type": "local.exec", "with": { "command": "true" } },
+                { "id": "x", "type": "ssh.exec", "with": { "command": command } }
+            ]
+        });
+        assert_eq!(errors_of(doc), vec![], "{command}");
+    }
+    let script = json!({
+        "name": "j",
+        "parameters": { "motd": { "type": "string" } },
+        "steps": [{ "id": "w", "type": "winrm.exec", "with": {
+            "script": "Write-Output \"host=$env:COMPUTERNAME\"\nWrite-Output {{ motd }}\nWrite-Output $env:STAGE"
+        } }]
+    });
+    assert_eq!(check(&job(script), &["winrm.exec"]), vec![]);
 }
