@@ -78,6 +78,13 @@ pub async fn ensure(
                 .filter(job_version::Column::CreatedBy.is_null())
                 .exec(db)
                 .await?;
+            // And so does a demo the ownership migration left without one.
+            job::Entity::update_many()
+                .col_expr(job::Column::OwnerId, sea_orm::sea_query::Expr::value(owner))
+                .filter(job::Column::Id.eq(existing.id))
+                .filter(job::Column::OwnerId.is_null())
+                .exec(db)
+                .await?;
         }
         return Ok(None);
     }
@@ -91,6 +98,7 @@ pub async fn ensure(
         active: Set(true),
         current_version: Set(1),
         created_by: Set(owner),
+        owner_id: Set(owner),
         created_at: Set(now),
         updated_at: Set(now),
     }

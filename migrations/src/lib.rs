@@ -12,6 +12,8 @@ mod m20261122_000004_targets;
 mod m20261122_000005_jobs_runs;
 mod m20261201_000006_run_intents;
 mod m20261201_000007_api_token_mfa;
+mod m20261201_000008_job_ownership;
+mod m20261201_000009_credential_scope;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_jobs_runs::Migration),
             Box::new(m20261201_000006_run_intents::Migration),
             Box::new(m20261201_000007_api_token_mfa::Migration),
+            Box::new(m20261201_000008_job_ownership::Migration),
+            Box::new(m20261201_000009_credential_scope::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::harness::runs::{create_job, run_job};
 use crate::harness::{ApiServer, TEST_ADMIN_PASSWORD, TEST_MASTER_KEY};
 
 const PASSWORD: &str = "matrix-pass-for-tests-1";
@@ -161,6 +162,155 @@ async fn every_route_answers_every_role_and_token_state_as_declared() {
     println!(
         "access matrix: {} routes, {checked} requests checked",
         routes.len()
+    );
+    api.stop().await;
+}
+
+/// Routes that act on one job but need no right to it beyond reading it:
+/// a clone is a new job, owned by who makes it.
+const READS_ONLY: [(&str, &str); 1] = [("post", "/api/v1/jobs/{id}/clone")];
+
+/// Who the caller is to the job in one pass of the job matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Nobody,
+    RunGrant,
+    EditGrant,
+    Admin,
+    Owner,
+}
+
+/// Whether `standing` may do what a route's `x-opsc-job-access` names.
+fn may(standing: Standing, access: &str) -> bool {
+    use Standing as S;
+    match access {
+        "run" => standing != S::Nobody,
+        "edit" => matches!(standing, S::EditGrant | S::Admin | S::Owner),
+        "delete" | "manage_grants" => matches!(standing, S::Admin | S::Owner),
+        "transfer" => standing == S::Admin,
+        other => panic!("unknown x-opsc-job-access {other:?}"),
+    }
+}
+
+/// A body each route accepts when the caller may call it.
+fn body_for(method: &str, path: &str, def: &Value) -> Option<Value> {
+    match (method, path) {
+        ("put", "/api/v1/jobs/{id}") => Some(def.clone()),
+        ("patch", "/api/v1/jobs/{id}") => Some(json!({"active": true})),
+        ("put", "/api/v1/jobs/{id}/grants") => Some(json!({"grants": []})),
+        ("put", "/api/v1/jobs/{id}/owner") => Some(json!({"username": "op1"})),
+        ("post", _) => Some(json!({})),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_job_route_answers_owner_grants_and_admins_as_declared() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    api.user(&admin, "op1", "operator", PASSWORD).await;
+    let (op, _) = api.login("op1", PASSWORD).await;
+    let def = json!({"name": "matrix-job", "steps": [{"id": "w", "type": "wait", "with": {"seconds": 1}}]});
+    let job = create_job(&api, &admin, def.clone()).await;
+    // No worker: the run stays queued, so it can be cancelled and re-run.
+    let run = run_job(&api, &admin, &job, json!({})).await;
+
+    let (_, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
+    let mut declared = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let on_one =
+                path.starts_with("/api/v1/jobs/{id}") || path.starts_with("/api/v1/runs/{id}/");
+            match op["x-opsc-job-access"].as_str() {
+                Some(access) => declared.push((method.clone(), path.clone(), access.to_owned())),
+                None => assert!(
+                    !on_one
+                        || method == "get"
+                        || READS_ONLY.contains(&(method.as_str(), path.as_str())),
+                    "{method} {path} acts on one job and declares no x-opsc-job-access"
+                ),
+            }
+        }
+    }
+    assert!(declared.len() >= 8, "{declared:?}");
+    // Deleting goes last: it ends the job for the rest of the pass.
+    declared.sort_by_key(|(method, _, _)| method == "delete");
+
+    let grants_path = format!("/api/v1/jobs/{job}/grants");
+    let mut checked = 0;
+    for standing in [
+        Standing::Nobody,
+        Standing::RunGrant,
+        Standing::EditGrant,
+        Standing::Admin,
+        Standing::Owner,
+    ] {
+        let (token, access) = match standing {
+            Standing::Nobody | Standing::Owner => (&op, None),
+            Standing::RunGrant => (&op, Some("run")),
+            Standing::EditGrant => (&op, Some("edit")),
+            Standing::Admin => (&admin, None),
+        };
+        let grants = access.map_or(
+            json!([]),
+            |a| json!([{"kind": "user", "username": "op1", "access": a}]),
+        );
+        let (s, b) = api
+            .call(
+                Method::PUT,
+                &grants_path,
+                Some(&admin),
+                Some(json!({"grants": grants})),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        if standing == Standing::Owner {
+            let (s, b) = api
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/jobs/{job}/owner"),
+                    Some(&admin),
+                    Some(json!({"username": "op1"})),
+                )
+                .await;
+            assert_eq!(s, 200, "{b}");
+        }
+        for (method, path, need) in &declared {
+            let url = path.replace(
+                "{id}",
+                if path.starts_with("/api/v1/runs/") {
+                    &run
+                } else {
+                    &job
+                },
+            );
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let allowed = may(standing, need);
+            if allowed && method == "delete" && standing != Standing::Owner {
+                // Only the last pass deletes the job.
+                continue;
+            }
+            let (status, b) = api
+                .call(m, &url, Some(token), body_for(method, path, &def))
+                .await;
+            if allowed {
+                assert!(
+                    ![401, 403].contains(&status) && status < 500,
+                    "{method} {path} ({need}) as {standing:?}: {status} {b}"
+                );
+            } else {
+                assert_eq!(
+                    status, 403,
+                    "{method} {path} ({need}) as {standing:?} must be refused: {b}"
+                );
+                assert_eq!(b["status"], 403, "problem+json: {b}");
+            }
+            checked += 1;
+        }
+    }
+    println!(
+        "job matrix: {} routes, {checked} requests checked",
+        declared.len()
     );
     api.stop().await;
 }

@@ -149,7 +149,8 @@ async fn a_connection_test_cannot_probe_the_workers_own_ports() {
             Method::POST,
             "/api/v1/credentials",
             Some(&admin),
-            Some(json!({"name": "pw", "spec": {"type": "ssh_password", "username": "u", "password": "Secret-Passw0rd-1"}})),
+            Some(json!({"name": "pw", "spec": {"type": "ssh_password", "username": "u", "password": "Secret-Passw0rd-1"},
+                "scope": {"hosts": ["127.0.0.1"]}})),
         )
         .await;
     assert_eq!(s, 201, "{cred}");

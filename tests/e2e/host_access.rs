@@ -82,9 +82,20 @@ async fn only_admin_versions_in_allowing_pools_reach_into_the_worker_host() {
         .await;
     assert_eq!(s, 201, "{b}");
 
-    // An admin's version runs, for an operator too, with a clean environment
-    // in the work root.
+    // An admin's version runs, for an operator granted it too, with a clean
+    // environment in the work root.
     let job = create_job(&api, &admin, local_job("host-env", "env; pwd")).await;
+    // Even with the right to edit it (see job_ownership.rs), an operator
+    // stores no version that reaches into the host.
+    let (s, b) = api
+        .call(
+            Method::PUT,
+            &format!("/api/v1/jobs/{job}/grants"),
+            Some(&admin),
+            Some(json!({"grants": [{"kind": "user", "username": "oper", "access": "edit"}]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
     for (who, def) in [
         ("update", local_job("host-env", "cat /proc/$PPID/environ")),
         ("rename", local_job("host-env-2", "env; pwd")),
@@ -98,6 +109,13 @@ async fn only_admin_versions_in_allowing_pools_reach_into_the_worker_host() {
             )
             .await;
         assert_eq!(s, 403, "{who}: {b}");
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap()
+                .contains("only a job version an active admin saved"),
+            "{who}: {b}"
+        );
     }
     let (s, b) = api
         .call(

@@ -18,12 +18,14 @@
 mod harness;
 
 mod access_matrix;
+mod api_fuzz;
 mod audit_trail;
 mod auth_flows;
 mod bus_restart;
 mod cli;
 mod config_errors;
 mod connection_tests;
+mod credential_scope;
 mod credentials;
 mod dead_letters;
 mod dev;
@@ -34,6 +36,7 @@ mod host_access;
 mod http_steps;
 mod intents;
 mod isolation;
+mod job_ownership;
 mod jobs;
 mod live;
 mod live_cli;

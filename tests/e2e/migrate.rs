@@ -98,3 +98,90 @@ async fn api_without_users_needs_a_bootstrap_password_that_passes_policy() {
     );
     db.drop_now().await;
 }
+
+#[tokio::test]
+async fn existing_credentials_are_scoped_to_the_hosts_their_targets_use() {
+    use opsc_migrations::MigratorTrait as _;
+    use sea_orm::ConnectionTrait as _;
+    let db = TestDb::create().await;
+    let conn = db.connect().await;
+    let before_scope = opsc_migrations::Migrator::migrations().len() - 1;
+    opsc_migrations::Migrator::up(&conn, Some(u32::try_from(before_scope).unwrap()))
+        .await
+        .unwrap();
+    let (ssh, http, unused) = (
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    );
+    for (id, name) in [(ssh, "ssh"), (http, "http"), (unused, "unused")] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO credentials (id, name, kind, description, public, sealed, wrapped_dek, kek_id, created_at, updated_at)
+             VALUES ('{id}', '{name}', 'ssh_key', '', '{{}}', '\\x00', '\\x00', 'k1', now(), now())"
+        ))
+        .await
+        .unwrap();
+    }
+    for (name, host, ssh_json, http_json) in [
+        (
+            "a",
+            "Web1.Example.com.",
+            format!("{{\"credential_id\": \"{ssh}\"}}"),
+            "null".to_owned(),
+        ),
+        (
+            "b",
+            "10.0.0.5",
+            format!("{{\"credential_id\": \"{ssh}\"}}"),
+            "null".to_owned(),
+        ),
+        (
+            "c",
+            "ignored",
+            "null".to_owned(),
+            format!(
+                "{{\"base_url\": \"https://user:pw@[2001:db8::1]:8443/api\", \"credential_id\": \"{http}\"}}"
+            ),
+        ),
+    ] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO targets (id, name, hostname, os_type, ssh, winrm, http, tags, metadata, pool, enabled, created_at, updated_at)
+             VALUES ('{}', '{name}', '{host}', 'linux', {}, NULL, {}, '[]', '{{}}', 'default', true, now(), now())",
+            uuid::Uuid::now_v7(),
+            if ssh_json == "null" { "NULL".to_owned() } else { format!("'{ssh_json}'") },
+            if http_json == "null" { "NULL".to_owned() } else { format!("'{http_json}'") },
+        ))
+        .await
+        .unwrap();
+    }
+    opsc_migrations::Migrator::up(&conn, None).await.unwrap();
+    let scope = |id: uuid::Uuid| {
+        let conn = &conn;
+        async move {
+            conn.query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT scope::text AS s FROM credentials WHERE id = '{id}'"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<String>("", "s")
+            .unwrap()
+        }
+    };
+    let parsed = |s: String| serde_json::from_str::<serde_json::Value>(&s).unwrap();
+    assert_eq!(
+        parsed(scope(ssh).await),
+        serde_json::json!({"hosts": ["10.0.0.5", "web1.example.com"]})
+    );
+    assert_eq!(
+        parsed(scope(http).await),
+        serde_json::json!({"hosts": ["2001:db8::1"]})
+    );
+    assert_eq!(
+        parsed(scope(unused).await),
+        serde_json::json!({"hosts": []})
+    );
+    drop(conn);
+    db.drop_now().await;
+}

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::CredentialSpec;
+use super::scope::CredentialScope;
 use crate::core::Core;
 use crate::store::paging::{Page, Paging, paged};
 use crate::store::{credential, target};
@@ -63,16 +64,20 @@ pub struct CredentialView {
     pub updated_at: DateTime<Utc>,
     /// Last used.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Where it may be used.
+    pub scope: CredentialScope,
 }
 
 impl From<credential::Model> for CredentialView {
     fn from(c: credential::Model) -> Self {
+        let scope = c.scope();
         Self {
             id: c.id,
             name: c.name,
             description: c.description,
             kind: c.kind,
             public: c.public,
+            scope,
             key_id: c.kek_id,
             created_at: c.created_at.to_utc(),
             updated_at: c.updated_at.to_utc(),
@@ -92,6 +97,10 @@ pub struct NewCredential {
     pub description: Option<String>,
     /// The content, tagged by `type`.
     pub spec: CredentialSpec,
+    /// Where it may be used (default: nowhere until an admin names hosts
+    /// or points a target at it).
+    #[serde(default)]
+    pub scope: Option<CredentialScope>,
 }
 
 /// `PUT /api/v1/credentials/{id}`: `spec` replaces the whole content.
@@ -107,6 +116,9 @@ pub struct CredentialUpdate {
     /// New content (all secret fields again); the type may not change.
     #[serde(default)]
     pub spec: Option<CredentialSpec>,
+    /// New scope (replaces the whole scope).
+    #[serde(default)]
+    pub scope: Option<CredentialScope>,
 }
 
 /// A change, and what it changed (names, never a secret), for the audit trail.
@@ -162,6 +174,8 @@ pub async fn create(
 ) -> Result<CredentialView, CredentialError> {
     let name = valid_name(&new.name)?;
     let split = new.spec.split().map_err(CredentialError::Invalid)?;
+    let scope = new.scope.unwrap_or_default();
+    scope.validate().map_err(CredentialError::Invalid)?;
     if name_taken(core, &name, None).await? {
         return Err(CredentialError::Taken(name));
     }
@@ -182,6 +196,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         last_used_at: Set(None),
+        scope: Set(json!(scope)),
     }
     .insert(core.db())
     .await?;
@@ -210,6 +225,11 @@ pub async fn update(
         changed.insert("description".into(), json!(d));
         row.description = Set(d);
     }
+    if let Some(scope) = up.scope {
+        scope.validate().map_err(CredentialError::Invalid)?;
+        changed.insert("scope".into(), json!(scope));
+        row.scope = Set(json!(scope));
+    }
     if let Some(spec) = up.spec {
         let split = spec.split().map_err(CredentialError::Invalid)?;
         if split.kind != current.kind {
@@ -232,6 +252,26 @@ pub async fn update(
         credential: saved.into(),
         summary: Value::Object(changed),
     })
+}
+
+/// Widens `id`'s scope so that it places `host` from `pool` (an admin
+/// pointed a target there); returns the new scope when it changed.
+pub async fn extend_scope(
+    db: &impl sea_orm::ConnectionTrait,
+    current: &credential::Model,
+    host: &str,
+    pool: &str,
+) -> Result<Option<CredentialScope>, sea_orm::DbErr> {
+    let before = current.scope();
+    let after = before.extended(host, pool);
+    if after == before {
+        return Ok(None);
+    }
+    let mut row: credential::ActiveModel = current.clone().into();
+    row.scope = Set(json!(after));
+    row.updated_at = Set(Utc::now().fixed_offset());
+    row.update(db).await?;
+    Ok(Some(after))
 }
 
 /// Deletes a credential that no target references.

@@ -5,6 +5,7 @@
 mod certificate;
 pub mod crud;
 pub mod material;
+pub mod scope;
 mod ssh;
 
 pub use crud::{Changed, CredentialError, CredentialUpdate, CredentialView, NewCredential};

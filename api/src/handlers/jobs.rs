@@ -1,6 +1,8 @@
 //! `/api/v1/jobs`: job definitions with immutable versions. Operators write
-//! them (JSON or YAML); viewers read them. Documents are read and checked in
-//! [`crate::jobs`] and stored by [`crate::jobs::store`].
+//! the jobs they own or may edit (JSON or YAML); viewers read them.
+//! Documents are read and checked in [`crate::jobs`], stored by
+//! [`crate::jobs::store`] (which checks [`crate::jobs::access`]). Grants and
+//! owners are in [`super::job_access`].
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -23,11 +25,12 @@ use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
+use crate::jobs::access::{Action, Actor};
 use crate::jobs::host::Author;
-use crate::jobs::store::{self, JobSummary, JobView, Saved, VersionSummary, VersionView};
+use crate::jobs::store::{self, Saved};
+use crate::jobs::view::{self, JobSummary, JobView, VersionSummary, VersionView};
 use crate::jobs::{self, Format};
 use crate::store::paging::{Page, Paging, paged};
-use crate::store::user::Role;
 use crate::store::{job, job_version};
 
 /// Filters and paging for `GET /api/v1/jobs`.
@@ -129,18 +132,20 @@ fn summary(def: &JobDefinition, version: i32) -> Value {
 /// `me` as the author of a version, with the pool capabilities in force.
 fn author<'a>(state: &'a AppState, me: &Principal) -> Author<'a> {
     Author {
-        id: me.user_id,
-        admin: me.has(Role::Admin),
+        actor: Actor::from(me),
         pools: &state.config.pools,
     }
 }
 
-fn answer(
+async fn answer(
+    state: &AppState,
+    me: &Principal,
     status: StatusCode,
     saved: Saved,
     audit: Option<AuditDetail>,
 ) -> Result<Response, Problem> {
-    let mut res = reply(status, &saved.view()?);
+    let view = saved.view(state.store.db(), &Actor::from(me)).await?;
+    let mut res = reply(status, &view);
     if let Some(detail) = audit {
         res.extensions_mut().insert(detail);
     }
@@ -150,6 +155,7 @@ fn answer(
 /// `GET /api/v1/jobs`.
 pub async fn list(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> Result<Response, Problem> {
     let mut s = job::Entity::find();
@@ -165,12 +171,19 @@ pub async fn list(
     if let Some(a) = q.active {
         s = s.filter(job::Column::Active.eq(a));
     }
-    let page: Page<JobSummary> = paged(
-        state.store.db(),
+    let db = state.store.db();
+    let rows: Page<job::Model> = paged(
+        db,
         s.order_by_asc(job::Column::Name),
         Paging::of(q.limit, q.offset),
     )
     .await?;
+    let page = Page {
+        items: view::summaries(db, &Actor::from(&me), rows.items).await?,
+        total: rows.total,
+        limit: rows.limit,
+        offset: rows.offset,
+    };
     Ok(reply(StatusCode::OK, &page))
 }
 
@@ -184,16 +197,19 @@ pub async fn create(
     let (def, _) = read(&headers, body)?;
     let saved = store::create(state.store.db(), &def, &author(&state, &me)).await?;
     let detail = AuditDetail::new("job.create", "job", saved.job.id).summary(summary(&def, 1));
-    answer(StatusCode::CREATED, saved, Some(detail))
+    answer(&state, &me, StatusCode::CREATED, saved, Some(detail)).await
 }
 
 /// `GET /api/v1/jobs/{id}`.
 pub async fn get_one(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    let (j, v) = store::current(state.store.db(), id).await?;
-    Ok(reply(StatusCode::OK, &JobView::of(j, &v)?))
+    let db = state.store.db();
+    let (j, v) = store::current(db, id).await?;
+    let shown = view::job_view(db, &Actor::from(&me), j, &v).await?;
+    Ok(reply(StatusCode::OK, &shown))
 }
 
 /// `PUT /api/v1/jobs/{id}`: the next version; an unchanged definition
@@ -211,17 +227,19 @@ pub async fn update(
         let version = saved.job.current_version;
         AuditDetail::new("job.update", "job", id).summary(summary(&def, version))
     });
-    answer(StatusCode::OK, saved, detail)
+    answer(&state, &me, StatusCode::OK, saved, detail).await
 }
 
 /// `PATCH /api/v1/jobs/{id}`: activate or deactivate.
 pub async fn set_active(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(change): ApiJson<ActiveChange>,
 ) -> Result<Response, Problem> {
     let db = state.store.db();
-    let j = store::set_active(db, id, change.active).await?;
+    let actor = Actor::from(&me);
+    let j = store::set_active(db, id, &actor, change.active).await?;
     let v = store::version(db, id, j.current_version).await?;
     let action = if change.active {
         "job.activate"
@@ -229,17 +247,18 @@ pub async fn set_active(
         "job.deactivate"
     };
     let detail = AuditDetail::new(action, "job", id).summary(json!({"name": j.name}));
-    let mut res = reply(StatusCode::OK, &JobView::of(j, &v)?);
+    let mut res = reply(StatusCode::OK, &view::job_view(db, &actor, j, &v).await?);
     res.extensions_mut().insert(detail);
     Ok(res)
 }
 
-/// `DELETE /api/v1/jobs/{id}`: the job and its versions; runs stay.
+/// `DELETE /api/v1/jobs/{id}`: the job, its versions and grants; runs stay.
 pub async fn remove(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    let gone = store::delete(state.store.db(), id).await?;
+    let gone = store::delete(state.store.db(), id, &Actor::from(&me)).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.extensions_mut().insert(
         AuditDetail::new("job.delete", "job", id)
@@ -292,7 +311,7 @@ pub async fn clone(
         "name": def.name,
         "from": {"id": id, "name": source.name, "version": v.version},
     }));
-    answer(StatusCode::CREATED, saved, Some(detail))
+    answer(&state, &me, StatusCode::CREATED, saved, Some(detail)).await
 }
 
 /// `GET /api/v1/jobs/{id}/export`: the current definition as a file.
@@ -353,7 +372,7 @@ pub async fn import(
     s["changed"] = json!(saved.changed);
     s["format"] = json!(format.extension());
     let detail = AuditDetail::new("job.import", "job", saved.job.id).summary(s);
-    answer(status, saved, Some(detail))
+    answer(&state, &me, status, saved, Some(detail)).await
 }
 
 /// The routes of this module.
@@ -376,7 +395,7 @@ pub fn routes() -> Vec<Route> {
             M::POST,
             "/api/v1/jobs/import",
             OPERATOR,
-            "Import a definition (JSON or YAML); ?replace=true adds a version to a job of that name",
+            "Import a definition (JSON or YAML); ?replace=true adds a version to a job of that name (which the caller must be allowed to edit)",
             routing::post(import),
         )
         .body::<JobDefinition>()
@@ -392,11 +411,14 @@ pub fn routes() -> Vec<Route> {
             routing::put(update),
         )
         .body::<JobDefinition>()
+        .job_access(Action::Edit)
         .ok::<JobView>(200),
         Route::new(M::PATCH, "/api/v1/jobs/{id}", OPERATOR, "Activate or deactivate a job", routing::patch(set_active))
             .body::<ActiveChange>()
+            .job_access(Action::Edit)
             .ok::<JobView>(200),
-        Route::new(M::DELETE, "/api/v1/jobs/{id}", OPERATOR, "Delete a job and its versions (runs stay)", routing::delete(remove))
+        Route::new(M::DELETE, "/api/v1/jobs/{id}", OPERATOR, "Delete a job, its versions and grants (runs stay)", routing::delete(remove))
+            .job_access(Action::Delete)
             .no_content(),
         Route::new(M::GET, "/api/v1/jobs/{id}/versions", VIEWER, "A job's versions, newest first", routing::get(versions))
             .query::<Paging>()
@@ -420,6 +442,7 @@ pub fn routes() -> Vec<Route> {
             routing::get(export),
         )
         .query::<ExportQuery>()
-        .ok::<JobDefinition>(200),
+        .ok::<JobDefinition>(200)
+        .also_as(&["application/yaml"]),
     ]
 }

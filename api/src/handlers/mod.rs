@@ -1,10 +1,12 @@
 //! Request handlers, one file per resource. Access rules are not here: they
-//! are declared with each route in `http::routes`.
+//! are declared with each route in `http::routes`, and a job's owner and
+//! grants are checked by the domain calls (`jobs::access`).
 
 pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod groups;
+pub mod job_access;
 pub mod jobs;
 pub mod me;
 pub mod mfa;

@@ -1,5 +1,7 @@
 //! `/api/v1/jobs/{id}/run` and `/api/v1/runs`: start, list, inspect,
-//! re-run and cancel runs. Live output (SSE and WebSocket) is in [`super::run_stream`].
+//! re-run and cancel runs. Starting, re-running and cancelling need the
+//! right to run the job ([`crate::jobs::access`]; one's own runs may always
+//! be cancelled). Live output (SSE and WebSocket) is in [`super::run_stream`].
 
 use std::collections::BTreeMap;
 
@@ -20,7 +22,9 @@ use crate::http::AppState;
 use crate::http::json::{ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
+use crate::jobs::access::{Action, Actor};
 use crate::runs::queries::{self, RunQuery, RunView, StepsView};
+use crate::runs::rerun::Rerun;
 use crate::runs::{Admission, JobName, admit};
 use crate::store::paging::Page;
 
@@ -36,6 +40,7 @@ pub fn routes() -> Vec<Route> {
             routing::post(run_job),
         )
         .body::<RunBody>()
+        .job_access(Action::Run)
         .ok::<Accepted>(202),
         Route::new(
             M::GET,
@@ -66,17 +71,20 @@ pub fn routes() -> Vec<Route> {
             M::POST,
             "/api/v1/runs/{id}/cancel",
             OPERATOR,
-            "Cancel a run",
+            "Cancel a run (one's own, or a run of a job one may run)",
             routing::post(cancel),
         )
+        .job_access(Action::Run)
         .ok::<RunView>(202),
         Route::new(
             M::POST,
             "/api/v1/runs/{id}/rerun",
             OPERATOR,
-            "Run the same job version again with the same parameters and targets",
+            "Run the version a run ran again, with its parameters and targets (secret parameters are replayed only to who started it)",
             routing::post(rerun),
         )
+        .body::<RerunBody>()
+        .job_access(Action::Run)
         .ok::<Accepted>(202),
     ]
 }
@@ -91,6 +99,29 @@ pub struct RunBody {
     /// Targets instead of the job's.
     #[serde(default)]
     pub targets: Option<TargetSelection>,
+}
+
+/// `POST /api/v1/runs/{id}/rerun` (optional).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerunBody {
+    /// Secret parameters, given again: needed when the caller did not start
+    /// the run (its secret values are replayed only to who did). Only
+    /// secret parameters may be given; the others are the run's.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Value>,
+}
+
+/// A JSON body that may be empty (then `T::default()`).
+fn optional_body<T: Default + serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        crate::http::json::read_json(body).map_err(|p| p.for_request(headers))
+    }
 }
 
 /// The answer to a run request.
@@ -149,11 +180,7 @@ pub async fn run_job(
     ApiPath(job_id): ApiPath<Uuid>,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    let body: RunBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RunBody::default()
-    } else {
-        crate::http::json::read_json(&body).map_err(|p| p.for_request(&headers))?
-    };
+    let body: RunBody = optional_body(&headers, &body)?;
     let key = idempotency_key(&headers)?;
     let intent_id = key.as_ref().map(|k| format!("http:{}:{k}", me.user_id));
     let done = admit(
@@ -170,6 +197,7 @@ pub async fn run_job(
             idempotency_key: key,
             sealed: None,
             created_by: Some(me.user_id),
+            caller: Some(Actor::from(&me)),
             rerun_of: None,
         },
     )
@@ -218,6 +246,9 @@ pub async fn cancel(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
     let r = queries::get(&state, id).await?;
+    crate::jobs::access::require_cancel(state.db(), &Actor::from(&me), &r)
+        .await
+        .map_err(|e| Problem::from(crate::jobs::JobError::from(e)))?;
     crate::runs::lifecycle::cancel(&state, &r, &me.user_id.to_string(), &me.username).await?;
     let mut res = reply(
         StatusCode::ACCEPTED,
@@ -229,46 +260,35 @@ pub async fn cancel(
 }
 
 /// `POST /api/v1/runs/{id}/rerun`: the version the run ran, with its
-/// parameters (secret ones too) and targets.
+/// parameters and targets; its secret parameters replayed only to who
+/// started it (others give them again in the body).
 pub async fn rerun(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
+    body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
+    let body: RerunBody = optional_body(&headers, &body)?;
     let r = queries::get(&state, id).await?;
-    let mut parameters: BTreeMap<String, Value> =
-        serde_json::from_value(r.parameters.clone()).unwrap_or_default();
-    let secret = crate::runs::admit::secret_parameters(&state, &r)
-        .map_err(|e| crate::http::errors::admission(&state, e))?;
-    parameters.retain(|k, _| !secret.contains_key(k));
-    parameters.extend(secret);
-    let targets = r
-        .targets
-        .clone()
-        .and_then(|t| serde_json::from_value(t).ok());
-    let mut trigger = Trigger::new(TriggerKind::Rerun, me.user_id.to_string());
-    trigger.cause_run_id = Some(id);
-    let done = admit(
+    let done = crate::runs::rerun::rerun(
         &state,
-        Admission {
-            job: JobName::Id(r.job_id),
-            version: u32::try_from(r.job_version).ok(),
-            parameters,
-            targets,
-            trigger,
-            intent_id: None,
-            may_repeat: false,
-            public_intent_id: None,
-            idempotency_key: None,
-            sealed: None,
-            created_by: Some(me.user_id),
-            rerun_of: Some(id),
+        Rerun {
+            of: &r,
+            actor: Actor::from(&me),
+            parameters: body.parameters,
         },
     )
     .await
     .map_err(|e| crate::http::errors::admission(&state, e))?;
-    let mut res = accepted(done.run_id, false);
+    let run_id = done.admitted.run_id;
+    let mut res = accepted(run_id, false);
     res.extensions_mut()
-        .insert(AuditDetail::new("run.rerun", "run", done.run_id).summary(json!({"rerun_of": id})));
+        .insert(AuditDetail::new("run.rerun", "run", run_id).summary(json!({
+            "rerun_of": id,
+            "job_id": r.job_id,
+            "job_version": r.job_version,
+            "replayed_sealed_parameters": done.secrets_replayed,
+        })));
     Ok(res)
 }

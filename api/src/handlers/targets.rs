@@ -1,6 +1,7 @@
 //! `/api/v1/targets`: the inventory, the HTTP side of [`crate::targets`].
 //! Operators manage targets; viewers read.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -9,13 +10,22 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
+use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::store::paging::Page;
+use crate::store::user::Role;
 use crate::targets::import::{self, Format};
 use crate::targets::{TargetQuery, TargetSpec, TargetView, crud};
+
+/// The answer of an import.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Imported {
+    /// How many targets were imported.
+    pub imported: usize,
+}
 
 /// `GET /api/v1/targets`.
 pub async fn list(
@@ -25,15 +35,24 @@ pub async fn list(
     Ok(reply(StatusCode::OK, &crud::list(&state, &q).await?))
 }
 
+/// Whether `me` saves as an admin (see `targets::scope`).
+fn admin(me: &Principal) -> bool {
+    me.role == Role::Admin
+}
+
 /// `POST /api/v1/targets`.
 pub async fn create(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiJson(spec): ApiJson<TargetSpec>,
 ) -> Result<Response, Problem> {
-    let created = crud::create(&state, spec).await?;
+    let crud::Created {
+        target: created,
+        widened,
+    } = crud::create(&state, admin(&me), spec).await?;
     let s = &created.spec;
-    let summary =
-        json!({"name": s.name, "hostname": s.hostname, "os_type": s.os_type, "pool": s.pool});
+    let summary = json!({"name": s.name, "hostname": s.hostname, "os_type": s.os_type,
+        "pool": s.pool, "widened_scopes": widened});
     let mut res = reply(StatusCode::CREATED, &created);
     res.extensions_mut()
         .insert(AuditDetail::new("target.create", "target", created.id).summary(summary));
@@ -53,10 +72,11 @@ pub async fn get(
 /// forgets the pinned host key.
 pub async fn update(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(spec): ApiJson<TargetSpec>,
 ) -> Result<Response, Problem> {
-    let changed = crud::update(&state, id, spec).await?;
+    let changed = crud::update(&state, admin(&me), id, spec).await?;
     let mut res = reply(StatusCode::OK, &changed.target);
     res.extensions_mut()
         .insert(AuditDetail::new("target.update", "target", id).summary(changed.summary));
@@ -80,6 +100,7 @@ pub async fn delete(
 /// imports nothing, and the answer names every bad row.
 pub async fn import(
     State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, Problem> {
@@ -88,8 +109,8 @@ pub async fn import(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
     let format = if is_csv { Format::Csv } else { Format::Json };
-    let count = import::import(&state, &body, format).await?;
-    let mut res = reply(StatusCode::CREATED, &json!({"imported": count}));
+    let count = import::import(&state, admin(&me), &body, format).await?;
+    let mut res = reply(StatusCode::CREATED, &Imported { imported: count });
     res.extensions_mut().insert(AuditDetail {
         action: Some("target.import".into()),
         entity_type: Some("target"),
@@ -149,7 +170,9 @@ pub fn routes() -> Vec<Route> {
             OPERATOR,
             "Import targets (JSON array or text/csv); all or nothing",
             routing::post(import),
-        ),
+        )
+        .body::<Vec<TargetSpec>>()
+        .ok::<Imported>(201),
         Route::new(
             Method::GET,
             "/api/v1/targets/export",

@@ -40,6 +40,9 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     if route.session_only {
         op.insert("x-opsc-session-only".into(), json!(true));
     }
+    if let Some(action) = route.job_access {
+        op.insert("x-opsc-job-access".into(), json!(action.as_str()));
+    }
     if route.websocket {
         op.insert("description".into(), json!(format!(
             "A WebSocket: send GET with `Upgrade: websocket`. Authenticate with the Authorization header, or (browsers) offer the subprotocols `{PROTOCOL}` and `{BEARER_PROTOCOL_PREFIX}<token>`; the server selects `{PROTOCOL}` and never echoes the token. Text frames are JSON `{{\"event\": \"output\" | \"run\" | \"end\", \"data\": {{…}}}}`, the same as the Server-Sent Events of /stream; after `end` the server closes with code 1000."
@@ -90,7 +93,11 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     let ok = match body {
         Some(f) => {
             let schema = serde_json::to_value(f(generator)).unwrap_or_default();
-            json!({ "description": "Success", "content": { "application/json": { "schema": schema } } })
+            let mut content = Map::new();
+            for media in std::iter::once("application/json").chain(route.also_as.iter().copied()) {
+                content.insert(media.into(), json!({ "schema": schema }));
+            }
+            json!({ "description": "Success", "content": content })
         }
         None if route.websocket => {
             json!({ "description": "Switching Protocols: the WebSocket is open" })
@@ -117,6 +124,10 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
             "413".into(),
             json!({ "description": "Body larger than http.max_body_bytes", "content": problem_ref()["content"] }),
         );
+        responses.insert(
+            "415".into(),
+            json!({ "description": "The body is not application/json", "content": problem_ref()["content"] }),
+        );
     }
     if route.websocket || route.path.ends_with("/stream") {
         responses.insert(
@@ -126,6 +137,11 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     }
     if route.access == Access::Public {
         op.insert("security".into(), json!([]));
+        // Public routes that take a token or a session in their body.
+        if !route.path.ends_with("/login") && route.request.is_some() {
+            responses.insert("401".into(), json!({ "description": "The token or session in the body is invalid, expired or revoked", "content": problem_ref()["content"] }));
+            responses.insert("403".into(), json!({ "description": "Not allowed here (for example self-registration is off)", "content": problem_ref()["content"] }));
+        }
         if route.path.ends_with("/login") {
             responses.insert("401".into(), json!({ "description": "Invalid credentials or second factor needed", "content": problem_ref()["content"] }));
             responses.insert("429".into(), json!({ "description": "Too many failed logins, or too many from this address at once", "content": problem_ref()["content"] }));
@@ -176,7 +192,7 @@ pub fn document() -> Value {
         "info": {
             "title": "OpsConductor API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Operations automation. Authenticate with POST /api/v1/auth/login and send `Authorization: Bearer <access_token>`, or use an API token. Every operation lists the least role it needs as x-opsc-access. Errors are application/problem+json."
+            "description": "Operations automation. Authenticate with POST /api/v1/auth/login and send `Authorization: Bearer <access_token>`, or use an API token. Every operation lists the least role it needs as x-opsc-access; an operation on one job also lists, as x-opsc-job-access, what the caller must be allowed to do with that job (as its owner, by a grant, or as an admin). Errors are application/problem+json."
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "servers": [{ "url": "/" }],

@@ -23,6 +23,8 @@ fetch('/api/openapi.json').then(r => r.json()).then(doc => {
       const d = el('details', {},
         el('summary', {}, el('span', { class: 'm ' + method }, method), el('span', { class: 'p' }, path),
            el('span', {}, op.summary), el('span', { class: 'a' }, op['x-opsc-access'])));
+      if (op['x-opsc-job-access'])
+        d.append(el('div', { class: 's' }, 'On the job: ' + op['x-opsc-job-access'] + ' (its owner, a grant, or an admin)'));
       const body = op.requestBody && op.requestBody.content['application/json'].schema;
       if (body) {
         const r = resolve(doc, body);

@@ -12,6 +12,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use super::AppState;
 use crate::auth::{Access, Rule};
 use crate::http::guard::guard;
+use crate::jobs::access::Action as JobAction;
 use crate::store::user::Role;
 
 /// Produces a schema (a `$ref` into components) for a type.
@@ -42,9 +43,15 @@ pub struct Route {
     pub query: Option<SchemaFn>,
     /// Success status and body type.
     pub response: (u16, Option<SchemaFn>),
+    /// Media types the success body may also come as (besides JSON).
+    pub also_as: &'static [&'static str],
     /// A WebSocket route: answers `101`, and takes the token from the
     /// `opsconductor.bearer.<token>` subprotocol too.
     pub websocket: bool,
+    /// What the caller must be allowed to do with the job the route acts
+    /// on (its owner, a grant, or being an admin), beyond the role; the
+    /// handler's domain call checks it (`x-opsc-job-access`).
+    pub job_access: Option<JobAction>,
     handler: MethodRouter<AppState>,
 }
 
@@ -71,7 +78,9 @@ impl Route {
             request: None,
             query: None,
             response: (200, None),
+            also_as: &[],
             websocket: false,
+            job_access: None,
             handler,
         }
     }
@@ -88,6 +97,17 @@ impl Route {
 
     pub(crate) fn ok<T: JsonSchema>(mut self, status: u16) -> Self {
         self.response = (status, Some(schema::<T>));
+        self
+    }
+
+    /// The success body may also be sent as these media types.
+    pub(crate) fn also_as(mut self, media: &'static [&'static str]) -> Self {
+        self.also_as = media;
+        self
+    }
+
+    pub(crate) fn job_access(mut self, action: JobAction) -> Self {
+        self.job_access = Some(action);
         self
     }
 
@@ -129,6 +149,7 @@ pub fn table() -> Vec<Route> {
         h::target_tests::routes(),
         h::groups::routes(),
         h::jobs::routes(),
+        h::job_access::routes(),
         h::runs::routes(),
         h::run_stream::routes(),
         h::workers::routes(),

@@ -6,19 +6,25 @@
 
 use opsc_proto::job::{HostCapabilities, HostUse, JobDefinition, Step};
 use opsc_runtime::config::PoolsConfig;
-use uuid::Uuid;
 
 use super::JobError;
+use super::access::Actor;
+use crate::store::user::Role;
 
 /// Who stores a version, and the pool capabilities in force.
 #[derive(Debug, Clone, Copy)]
 pub struct Author<'a> {
-    /// The user saving it.
-    pub id: Uuid,
-    /// Whether they are an admin.
-    pub admin: bool,
+    /// The user saving it, with their effective role.
+    pub actor: Actor,
     /// What each pool may do.
     pub pools: &'a PoolsConfig,
+}
+
+impl Author<'_> {
+    /// Whether the author is an admin (by their effective role).
+    pub fn admin(&self) -> bool {
+        self.actor.role == Role::Admin
+    }
 }
 
 /// The pool a definition's untargeted steps run in when none is set.
@@ -55,7 +61,7 @@ pub fn permit(def: &JobDefinition, author: &Author<'_>) -> Result<(), JobError> 
     let caps = author.pools.of(pool);
     for step in &def.steps {
         let Some(how) = step.host_use() else { continue };
-        if let Some(why) = refusal(step, how, author.admin, pool, caps) {
+        if let Some(why) = refusal(step, how, author.admin(), pool, caps) {
             return Err(JobError::Forbidden(why));
         }
     }
@@ -64,6 +70,8 @@ pub fn permit(def: &JobDefinition, author: &Author<'_>) -> Result<(), JobError> 
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     fn def(steps: &serde_json::Value, pool: Option<&str>) -> JobDefinition {
@@ -82,8 +90,10 @@ mod tests {
             None,
         );
         let as_ = |admin| Author {
-            id: Uuid::nil(),
-            admin,
+            actor: Actor {
+                id: Uuid::nil(),
+                role: if admin { Role::Admin } else { Role::Operator },
+            },
             pools: &pools,
         };
         assert!(permit(&local, &as_(true)).is_ok());

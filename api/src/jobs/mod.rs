@@ -3,13 +3,18 @@
 //! it is stored, the redaction applied before one is shown, and writing one
 //! back out for export.
 //!
-//! Storage is in [`store`]; HTTP is in `handlers::jobs`. Semantic rules live
-//! in `opsc_proto::job_check`, shared with the other roles; this module only
+//! Storage is in [`store`], how jobs are shown in [`view`], who may run,
+//! edit and manage a job in [`access`] and [`grants`]; HTTP is in
+//! `handlers::jobs` and `handlers::job_access`. Semantic rules live in
+//! `opsc_proto::job_check`, shared with the other roles; this module only
 //! adds what concerns storing a definition.
 
+pub mod access;
 pub mod cache;
+pub mod grants;
 pub mod host;
 pub mod store;
+pub mod view;
 
 use opsc_proto::job::{JobDefinition, ParamType, STEP_TYPES};
 use opsc_proto::job_check::{PathError, check};
@@ -131,8 +136,8 @@ pub enum JobError {
     /// The document is not a valid definition; every problem, located.
     #[error("the job definition is invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<PathError>),
-    /// The caller may not store this definition (it reaches into the
-    /// worker host, see [`host`]).
+    /// The caller may not do this: store this definition (it reaches into
+    /// the worker host, see [`host`]), or act on this job ([`access`]).
     #[error("{0}")]
     Forbidden(String),
     /// An import collides with an existing job.
@@ -144,6 +149,15 @@ pub enum JobError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
+}
+
+impl From<access::AccessError> for JobError {
+    fn from(e: access::AccessError) -> Self {
+        match e {
+            access::AccessError::Denied(why) => Self::Forbidden(why),
+            access::AccessError::Db(e) => Self::Db(e),
+        }
+    }
 }
 
 /// The refusal naming every problem.

@@ -1,124 +1,27 @@
-//! Jobs and their immutable versions in PostgreSQL, and how the API shows
-//! them. Every write of a job row and its version is one transaction, so a
-//! refused request leaves nothing behind.
+//! Jobs and their immutable versions in PostgreSQL (how the API shows them
+//! is in [`super::view`]). Every write of a job row and its version is one
+//! transaction, so a refused request leaves nothing behind; each checks the
+//! writer's access to the job ([`super::access`]) on the locked row.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use opsc_proto::job::JobDefinition;
-use schemars::JsonSchema;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QuerySelect, Set, SqlErr, TransactionTrait,
 };
-use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::JobError;
+use super::access::{Action, Actor, require};
 use super::host::{Author, permit};
-use super::{JobError, redact};
-use crate::store::{job, job_version};
-
-/// A job in a list (without its definition).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct JobSummary {
-    /// Id.
-    pub id: Uuid,
-    /// Unique name.
-    pub name: String,
-    /// What it does.
-    pub description: String,
-    /// Inactive jobs cannot be run.
-    pub active: bool,
-    /// The latest version.
-    pub current_version: i32,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<job::Model> for JobSummary {
-    fn from(j: job::Model) -> Self {
-        Self {
-            id: j.id,
-            name: j.name,
-            description: j.description,
-            active: j.active,
-            current_version: j.current_version,
-            created_at: j.created_at.to_utc(),
-            updated_at: j.updated_at.to_utc(),
-        }
-    }
-}
-
-/// A job with its current definition (secret defaults never shown).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct JobView {
-    /// The job.
-    #[serde(flatten)]
-    pub job: JobSummary,
-    /// The current version's definition.
-    pub definition: JobDefinition,
-}
-
-/// One stored version of a job.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct VersionSummary {
-    /// Version number from 1.
-    pub version: i32,
-    /// Author.
-    pub created_by: Option<Uuid>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<job_version::Model> for VersionSummary {
-    fn from(v: job_version::Model) -> Self {
-        Self {
-            version: v.version,
-            created_by: v.created_by,
-            created_at: v.created_at.to_utc(),
-        }
-    }
-}
-
-/// One stored version with its definition (secret defaults never shown).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct VersionView {
-    /// The job.
-    pub job_id: Uuid,
-    /// The version.
-    #[serde(flatten)]
-    pub version: VersionSummary,
-    /// Its definition.
-    pub definition: JobDefinition,
-}
+use super::view::{JobView, job_view};
+use crate::store::{job, job_grant, job_version};
 
 /// The definition stored in a version row.
 pub fn definition_of(v: &job_version::Model) -> Result<JobDefinition, JobError> {
     serde_json::from_value(v.definition.clone())
         .map_err(|e| JobError::Broken(format!("the stored definition is unreadable: {e}")))
-}
-
-impl JobView {
-    /// The view of a job and its current version.
-    pub fn of(j: job::Model, v: &job_version::Model) -> Result<Self, JobError> {
-        Ok(Self {
-            job: j.into(),
-            definition: redact(definition_of(v)?),
-        })
-    }
-}
-
-impl VersionView {
-    /// The view of one version.
-    pub fn of(v: job_version::Model) -> Result<Self, JobError> {
-        let definition = redact(definition_of(&v)?);
-        Ok(Self {
-            job_id: v.job_id,
-            version: v.into(),
-            definition,
-        })
-    }
 }
 
 /// What a write did.
@@ -133,9 +36,9 @@ pub struct Saved {
 }
 
 impl Saved {
-    /// The view of the result.
-    pub fn view(self) -> Result<JobView, JobError> {
-        JobView::of(self.job, &self.version)
+    /// The view of the result for `actor`.
+    pub async fn view(self, db: &impl ConnectionTrait, actor: &Actor) -> Result<JobView, JobError> {
+        job_view(db, actor, self.job, &self.version).await
     }
 }
 
@@ -202,15 +105,15 @@ fn version_row(id: Uuid, n: i32, def: &JobDefinition, actor: Uuid) -> job_versio
     }
 }
 
-/// Creates a job with `def` as version 1; 409 when the name is taken, 403
-/// when `author` may not store it (see [`super::host`]).
+/// Creates a job with `def` as version 1, owned by `author`; 409 when the
+/// name is taken, 403 when `author` may not store it (see [`super::host`]).
 pub async fn create(
     db: &DatabaseConnection,
     def: &JobDefinition,
     author: &Author<'_>,
 ) -> Result<Saved, JobError> {
     permit(def, author)?;
-    let actor = author.id;
+    let actor = author.actor.id;
     let txn = db.begin().await?;
     if find_by_name(&txn, &def.name).await?.is_some() {
         return Err(taken(&def.name));
@@ -224,6 +127,7 @@ pub async fn create(
         active: Set(true),
         current_version: Set(1),
         created_by: Set(Some(actor)),
+        owner_id: Set(Some(actor)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -240,15 +144,17 @@ pub async fn create(
 }
 
 /// Stores `def` as the next version of job `id` and renames it with the
-/// definition. A definition equal to the current one writes nothing; one
-/// `author` may not store is refused (see [`super::host`]).
+/// definition. `author` must be allowed to edit the job (403 otherwise,
+/// even for an unchanged definition). A definition equal to the current one
+/// writes nothing; one `author` may not store is refused (see
+/// [`super::host`]).
 pub async fn revise(
     db: &DatabaseConnection,
     id: Uuid,
     def: &JobDefinition,
     author: &Author<'_>,
 ) -> Result<Saved, JobError> {
-    let actor = author.id;
+    let actor = author.actor.id;
     let txn = db.begin().await?;
     // Locks the row so two writers cannot both create version N+1.
     let current = job::Entity::find_by_id(id)
@@ -256,10 +162,11 @@ pub async fn revise(
         .one(&txn)
         .await?
         .ok_or(JobError::NotFound("job"))?;
+    require(&txn, &author.actor, &current, Action::Edit).await?;
     let latest = version(&txn, id, current.current_version).await?;
     // An admin saving an unchanged definition that reaches into the worker
     // host adopts it: a new version by them, so it may run (see `host`).
-    let adopts = author.admin && def.uses_host() && latest.created_by != Some(actor);
+    let adopts = author.admin() && def.uses_host() && latest.created_by != Some(actor);
     if !adopts && definition_of(&latest).is_ok_and(|d| d == *def) {
         txn.rollback().await?;
         return Ok(Saved {
@@ -292,26 +199,40 @@ pub async fn revise(
     })
 }
 
-/// Sets whether the job may run; the row after the change.
+/// Sets whether the job may run, when `actor` may edit it; the row after
+/// the change.
 pub async fn set_active(
     db: &DatabaseConnection,
     id: Uuid,
+    actor: &Actor,
     active: bool,
 ) -> Result<job::Model, JobError> {
-    let mut row: job::ActiveModel = find(db, id).await?.into();
+    let current = find(db, id).await?;
+    require(db, actor, &current, Action::Edit).await?;
+    let mut row: job::ActiveModel = current.into();
     row.active = Set(active);
     row.updated_at = Set(Utc::now().fixed_offset());
     Ok(row.update(db).await?)
 }
 
-/// Deletes the job and all its versions; its runs keep their history.
-pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<job::Model, JobError> {
+/// Deletes the job, its versions and grants, when `actor` may; its runs
+/// keep their history.
+pub async fn delete(
+    db: &DatabaseConnection,
+    id: Uuid,
+    actor: &Actor,
+) -> Result<job::Model, JobError> {
     let txn = db.begin().await?;
     let gone = job::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(JobError::NotFound("job"))?;
+    require(&txn, actor, &gone, Action::Delete).await?;
+    job_grant::Entity::delete_many()
+        .filter(job_grant::Column::JobId.eq(id))
+        .exec(&txn)
+        .await?;
     job_version::Entity::delete_many()
         .filter(job_version::Column::JobId.eq(id))
         .exec(&txn)

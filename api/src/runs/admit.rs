@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::dispatch::{self, Prepared};
 use super::wire_name;
 use crate::core::Core;
+use crate::jobs::access::{AccessError, Action, Actor};
 use crate::metrics::labels;
 use crate::store::{job, job_version, run};
 use crate::vault;
@@ -83,6 +84,10 @@ pub struct Admission {
     pub sealed: Option<std::collections::BTreeSet<String>>,
     /// The user who starts it (API requests).
     pub created_by: Option<Uuid>,
+    /// Whose access to the job is checked: they must be allowed to run it
+    /// (API requests, see [`crate::jobs::access`]). Bus intents carry none:
+    /// who may publish them is a NATS permission.
+    pub caller: Option<Actor>,
     /// The run it re-runs.
     pub rerun_of: Option<Uuid>,
 }
@@ -122,13 +127,21 @@ pub enum AdmitError {
         "the idempotency key was used before for another job, other targets or other parameters"
     )]
     KeyReused,
-    /// The version may not run where it would: it reaches into the worker
-    /// host and no admin saved it, or its pool does not allow that.
+    /// The caller may not run the job (see [`crate::jobs::access`]), or the
+    /// version may not run where it would: it reaches into the worker host
+    /// and no admin saved it, or its pool does not allow that.
     #[error("{0}")]
     Forbidden(String),
     /// A secret parameter arrived in the clear where it must be sealed.
     #[error("parameter {0:?} is secret: send it sealed, in sealed_parameters")]
     ClearSecret(String),
+    /// A re-run that does not replay the original run's secret parameters
+    /// (another user, see [`super::rerun`]) was not given them again.
+    #[error(
+        "this re-run does not replay the secret parameters of the run: give them again in parameters: {}",
+        .0.join(", ")
+    )]
+    SecretsRequired(Vec<String>),
     /// The bus did not take the run's messages; nothing was started.
     #[error("{0}")]
     Unavailable(String),
@@ -139,6 +152,15 @@ pub enum AdmitError {
     /// that does not open).
     #[error("{0}")]
     Broken(String),
+}
+
+impl From<AccessError> for AdmitError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::Denied(why) => Self::Forbidden(why),
+            AccessError::Db(e) => Self::Db(e),
+        }
+    }
 }
 
 impl AdmitError {
@@ -189,6 +211,9 @@ async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, AdmitError>
             "/job_name",
             format!("job {} is named {:?}, not {name:?}", j.id, j.name),
         ));
+    }
+    if let Some(caller) = &a.caller {
+        crate::jobs::access::require(db, caller, &j, Action::Run).await?;
     }
     if !j.active {
         return Err(AdmitError::Inactive);
@@ -608,24 +633,4 @@ pub fn writer(db: sea_orm::DatabaseConnection) -> crate::store::batch::Batcher {
          ON CONFLICT (intent_id) WHERE intent_id IS NOT NULL DO NOTHING RETURNING id::text AS id",
         "id",
     )
-}
-
-/// The secret parameters stored with a run, opened (for a re-run).
-pub fn secret_parameters(
-    core: &Core,
-    r: &run::Model,
-) -> Result<BTreeMap<String, Value>, AdmitError> {
-    let (Some(sealed), Some(dek), Some(kek)) =
-        (&r.secret_parameters, &r.secret_dek, &r.secret_kek_id)
-    else {
-        return Ok(BTreeMap::new());
-    };
-    let env = vault::Sealed {
-        sealed: sealed.clone(),
-        wrapped_dek: dek.clone(),
-        kek_id: kek.clone(),
-    };
-    let bytes = vault::open(&core.vault, r.id, SECRET_KIND, &env)
-        .map_err(|e| AdmitError::Broken(format!("secret parameters cannot be opened: {e}")))?;
-    Ok(serde_json::from_slice(&bytes).unwrap_or_default())
 }

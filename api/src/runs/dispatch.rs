@@ -6,7 +6,7 @@
 //! else the job's. Steps that address no target run on the worker — once
 //! per target, with that target's context, in a run that has targets.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use opsc_proto::CloudEvent;
@@ -276,7 +276,9 @@ fn grant(
     }))
 }
 
-/// The material of every credential the shards' targets use, opened once.
+/// The material of every credential the shards' targets use, opened once,
+/// after each use was checked against the credential's scope: nothing is
+/// sealed for a target outside it.
 async fn materials(
     core: &Core,
     shards: &[plan::Shard<Assigned>],
@@ -290,12 +292,20 @@ async fn materials(
     if ids.is_empty() {
         return Ok(out);
     }
-    for row in credential::Entity::find()
+    let rows: HashMap<Uuid, credential::Model> = credential::Entity::find()
         .filter(credential::Column::Id.is_in(ids))
         .all(core.db())
         .await?
-    {
-        let m = crate::credentials::material::material(&core.vault, &row)
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    for (t, _) in shards.iter().flat_map(|s| s.targets.iter()) {
+        crate::targets::scope::check_uses(core.db(), t, &rows)
+            .await?
+            .map_err(AdmitError::Forbidden)?;
+    }
+    for row in rows.values() {
+        let m = crate::credentials::material::material(&core.vault, row)
             .map_err(|reason| AdmitError::invalid("/targets", reason))?;
         out.insert(row.id, m);
     }

@@ -177,6 +177,7 @@ fn admission(core: &Core, event: &CloudEvent<RunIntent>) -> Result<Admission, St
         idempotency_key: intent.idempotency_key.clone(),
         sealed: Some(sealed_names),
         created_by: None,
+        caller: None,
         rerun_of: None,
     })
 }

@@ -1,8 +1,8 @@
 //! Runs: admitting them from the API or the bus ([`admit`], [`intake`]),
 //! planning and sealing their dispatches ([`plan`], [`dispatch`]),
 //! recording what workers report ([`recorder`]), and how they end
-//! ([`lifecycle`]: announcements, cancel, the reaper). Queries for the API
-//! are in [`queries`].
+//! ([`lifecycle`]: announcements, cancel, the reaper), re-runs ([`rerun`]).
+//! Queries for the API are in [`queries`].
 //!
 //! Nothing here knows HTTP: the handlers call in, the consumers run on the
 //! runtime's consumer loop.
@@ -15,6 +15,7 @@ pub mod live;
 pub mod plan;
 pub mod queries;
 pub mod recorder;
+pub mod rerun;
 
 use tokio_util::sync::CancellationToken;
 

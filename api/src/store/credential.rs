@@ -31,6 +31,8 @@ pub struct Model {
     pub updated_at: DateTimeWithTimeZone,
     /// Last used by a run or connection test.
     pub last_used_at: Option<DateTimeWithTimeZone>,
+    /// Where it may be used ([`crate::credentials::scope::CredentialScope`]).
+    pub scope: Json,
 }
 
 /// No relations navigated.
@@ -40,6 +42,12 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// Its scope; a stored value that does not parse is an empty scope
+    /// (usable nowhere) rather than a wider one.
+    pub fn scope(&self) -> crate::credentials::scope::CredentialScope {
+        serde_json::from_value(self.scope.clone()).unwrap_or_default()
+    }
+
     /// The stored envelope.
     pub fn envelope(&self) -> crate::vault::Sealed {
         crate::vault::Sealed {

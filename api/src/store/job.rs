@@ -1,4 +1,5 @@
-//! The `jobs` table: one row per job; its definitions live in `job_versions`.
+//! The `jobs` table: one row per job; its definitions live in `job_versions`,
+//! who else may run or edit it in `job_grants`.
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +20,8 @@ pub struct Model {
     pub current_version: i32,
     /// Creator.
     pub created_by: Option<Uuid>,
+    /// The user who owns it (edits, runs, grants); `None`: only admins.
+    pub owner_id: Option<Uuid>,
     /// Created.
     pub created_at: DateTimeWithTimeZone,
     /// Last changed.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod batch;
 pub mod credential;
 pub mod job;
+pub mod job_grant;
 pub mod job_version;
 pub mod jsonb;
 pub mod paging;

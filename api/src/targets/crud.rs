@@ -50,6 +50,10 @@ pub enum TargetError {
     /// Another target has the name.
     #[error("a target named {0:?} exists")]
     Taken(String),
+    /// The caller may not make this change: a credential would leave its
+    /// scope, or a guard would be lowered that only an admin may lower.
+    #[error("{0}")]
+    Forbidden(String),
     /// An export could not be encoded.
     #[error("encoding the export failed: {0}")]
     Encode(#[from] serde_json::Error),
@@ -147,6 +151,15 @@ pub struct Changed {
     pub target: TargetView,
     /// `{"before": …, "after": …}`.
     pub summary: Value,
+}
+
+/// A created target, and the credential scopes an admin's target widened.
+#[derive(Debug)]
+pub struct Created {
+    /// The target.
+    pub target: TargetView,
+    /// The widened scopes (`[]` when none).
+    pub widened: Value,
 }
 
 /// Checks the fields and the credentials a document references.
@@ -252,33 +265,52 @@ pub async fn get(core: &Core, id: Uuid) -> Result<target::Model, TargetError> {
         .ok_or(TargetError::NotFound)
 }
 
-/// Validates and stores a new target.
-pub async fn create(core: &Core, mut spec: TargetSpec) -> Result<TargetView, TargetError> {
+/// Validates and stores a new target; `admin` says who saves it (see
+/// [`super::scope::enforce`]).
+pub async fn create(
+    core: &Core,
+    admin: bool,
+    mut spec: TargetSpec,
+) -> Result<Created, TargetError> {
     validate(core, &mut spec).await?;
     if name_taken(core.db(), &spec.name, None).await? {
         return Err(TargetError::Taken(spec.name));
     }
-    let row = active(spec, Uuid::now_v7()).insert(core.db()).await?;
-    Ok(row.into())
+    let txn = core.db().begin().await?;
+    let widened = super::scope::enforce(&txn, admin, None, &spec).await?;
+    let row = active(spec, Uuid::now_v7()).insert(&txn).await?;
+    txn.commit().await?;
+    Ok(Created {
+        target: row.into(),
+        widened,
+    })
 }
 
 /// Replaces a target's document. A changed host or port forgets the
 /// pinned host key; the last test stays.
-pub async fn update(core: &Core, id: Uuid, mut spec: TargetSpec) -> Result<Changed, TargetError> {
+pub async fn update(
+    core: &Core,
+    admin: bool,
+    id: Uuid,
+    mut spec: TargetSpec,
+) -> Result<Changed, TargetError> {
     validate(core, &mut spec).await?;
     let current = get(core, id).await?;
     if name_taken(core.db(), &spec.name, Some(id)).await? {
         return Err(TargetError::Taken(spec.name));
     }
     let before = spec_of(&current);
+    let txn = core.db().begin().await?;
+    let widened = super::scope::enforce(&txn, admin, Some(&before), &spec).await?;
     let moved = before.hostname != spec.hostname
         || before.ssh.as_ref().map(|s| s.port) != spec.ssh.as_ref().map(|s| s.port);
-    let summary = json!({"before": before, "after": spec});
+    let summary = json!({"before": before, "after": spec, "widened_scopes": widened});
     let mut row = active(spec, id);
     row.created_at = Set(current.created_at);
     row.host_key = Set(if moved { None } else { current.host_key });
     row.last_test = Set(current.last_test);
-    let saved = row.update(core.db()).await?;
+    let saved = row.update(&txn).await?;
+    txn.commit().await?;
     Ok(Changed {
         target: saved.into(),
         summary,

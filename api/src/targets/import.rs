@@ -87,7 +87,12 @@ fn at_row(n: usize, errors: Vec<FieldError>) -> impl Iterator<Item = RowError> {
 
 /// Imports every target of `body`, or none: everything is validated first
 /// and [`TargetError::Rows`] names every bad row. The number imported.
-pub async fn import(core: &Core, body: &str, format: Format) -> Result<usize, TargetError> {
+pub async fn import(
+    core: &Core,
+    admin: bool,
+    body: &str,
+    format: Format,
+) -> Result<usize, TargetError> {
     let rows = rows(core, body, format).await?;
     if rows.is_empty() {
         return Err(TargetError::Invalid("nothing to import".to_owned()));
@@ -129,7 +134,17 @@ pub async fn import(core: &Core, body: &str, format: Format) -> Result<usize, Ta
     }
     let count = specs.len();
     let txn = db.begin().await?;
-    for spec in specs {
+    for (i, spec) in specs.into_iter().enumerate() {
+        // An operator's import keeps every credential inside its scope, as
+        // a single target would; nothing is imported when a row does not.
+        super::scope::enforce(&txn, admin, None, &spec)
+            .await
+            .map_err(|e| match e {
+                TargetError::Forbidden(why) => {
+                    TargetError::Forbidden(format!("row {}: {why}", i + 1))
+                }
+                other => other,
+            })?;
         active(spec, Uuid::now_v7()).insert(&txn).await?;
     }
     txn.commit().await?;

@@ -11,6 +11,7 @@ pub mod hostkey;
 pub mod import;
 mod members;
 pub mod probe;
+pub mod scope;
 
 pub use approval::HostKeyError;
 pub use crud::{TargetError, TargetQuery, TargetView};

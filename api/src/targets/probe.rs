@@ -60,6 +60,9 @@ pub enum ProbeError {
     /// The credential cannot be opened or used by a worker.
     #[error("{0}")]
     Unusable(String),
+    /// The credential's scope does not include the target.
+    #[error("{0}")]
+    OutOfScope(String),
     /// The credential could not be encoded for sealing.
     #[error("encoding the credential failed: {0}")]
     Encode(#[from] serde_json::Error),
@@ -231,6 +234,11 @@ async fn plan(
         .one(core.db())
         .await?
         .ok_or(ProbeError::CredentialGone)?;
+    // Nothing is sealed for a target outside the credential's scope.
+    let creds = std::collections::HashMap::from([(cred.id, cred.clone())]);
+    super::scope::check_uses(core.db(), t, &creds)
+        .await?
+        .map_err(ProbeError::OutOfScope)?;
     let material =
         crate::credentials::material::material(&core.vault, &cred).map_err(ProbeError::Unusable)?;
     let plaintext = serde_json::to_vec(&material)?;

@@ -32,6 +32,7 @@ impl From<TargetError> for Problem {
             TargetError::Fields(errors) => Problem::invalid(detail).errors(json!(errors)),
             TargetError::Rows(errors) => Problem::invalid(detail).errors(json!(errors)),
             TargetError::Taken(_) => Problem::conflict(detail),
+            TargetError::Forbidden(detail) => Problem::forbidden(detail),
             TargetError::Encode(e) => Problem::internal(&e),
             TargetError::Db(e) => super::db(&e),
         }
@@ -59,6 +60,7 @@ impl From<ProbeError> for Problem {
             | ProbeError::NoWinrm
             | ProbeError::CredentialGone
             | ProbeError::Unusable(_) => Problem::invalid(e.to_string()),
+            ProbeError::OutOfScope(detail) => Problem::forbidden(detail),
             ProbeError::NoWorker { .. } => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no-worker",

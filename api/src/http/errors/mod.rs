@@ -52,6 +52,22 @@ impl From<AdmitError> for Problem {
             AdmitError::Invalid { detail, errors } => {
                 Problem::invalid(detail).errors(json!(errors))
             }
+            AdmitError::SecretsRequired(ref names) => {
+                let errors: Vec<_> = names
+                    .iter()
+                    .map(|n| {
+                        json!({"path": format!("/parameters/{}", crate::strict::escape(n)),
+                               "message": "a secret parameter of the run: give it again"})
+                    })
+                    .collect();
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "secret-parameters-required",
+                    "Secret Parameters Required",
+                )
+                .detail(e.to_string())
+                .errors(json!(errors))
+            }
             AdmitError::Forbidden(detail) => Problem::forbidden(detail),
             AdmitError::Unavailable(detail) => unavailable(detail),
             AdmitError::Db(e) => db(&e),
