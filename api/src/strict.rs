@@ -20,6 +20,7 @@ pub enum BodyError {
 
 /// `T` from a JSON body: the first problem found, located.
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
+    numbers_in_range(body).map_err(BodyError::Syntax)?;
     let mut unknown: Option<PathError> = None;
     let mut note = |path: serde_ignored::Path<'_>| {
         if unknown.is_none() {
@@ -38,6 +39,56 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
         Some(e) => Err(BodyError::Shape(e)),
         None => Ok(value),
     }
+}
+
+/// Largest magnitude of a number the api stores: PostgreSQL keeps JSON
+/// numbers as exact decimals, and one near the limit of a double (1.8e308)
+/// would not read back.
+pub const MAX_NUMBER: f64 = 1e300;
+
+/// Checks every number of a JSON document (outside strings) against
+/// [`MAX_NUMBER`]; the error quotes the first that is too large.
+pub fn numbers_in_range(body: &[u8]) -> Result<(), String> {
+    let mut i = 0;
+    let mut in_string = false;
+    while i < body.len() {
+        let b = body[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < body.len()
+                && matches!(body[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            {
+                i += 1;
+            }
+            let text = String::from_utf8_lossy(&body[start..i]);
+            if text
+                .parse::<f64>()
+                .is_ok_and(|v| !v.is_finite() || v.abs() > MAX_NUMBER)
+            {
+                let shown: String = text.chars().take(24).collect();
+                return Err(format!(
+                    "the number {shown}… is too large: numbers must lie within ±1e300"
+                ));
+            }
+            continue;
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// The problem an ignored field makes: its pointer, and what it is.
@@ -151,5 +202,24 @@ mod tests {
             json::<Outer>(b"{\"name\": "),
             Err(BodyError::Syntax(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::numbers_in_range;
+
+    #[test]
+    fn numbers_beyond_the_stored_range_are_refused_outside_strings_only() {
+        assert!(numbers_in_range(br#"{"a": [1, -2.5e10, 1e300, "9e999"]}"#).is_ok());
+        for bad in [
+            &br#"{"a": -1.7976931348623157e+308}"#[..],
+            br#"[1e301]"#,
+            br#"{"m": {"x": [9.9e999]}}"#,
+        ] {
+            let e = numbers_in_range(bad).unwrap_err();
+            assert!(e.contains("within ±1e300"), "{e}");
+        }
+        assert!(numbers_in_range(br#"{"s": "a\"b 1e400"}"#).is_ok());
     }
 }

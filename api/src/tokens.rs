@@ -91,7 +91,8 @@ impl From<api_token::Model> for TokenView {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// A name to recognise it by.
+    /// A name to recognise it by, 1–100 characters.
+    #[schemars(length(min = 1, max = 100))]
     pub name: String,
     /// Role granted, at most yours (default: yours).
     #[serde(default)]
@@ -99,6 +100,7 @@ pub struct NewToken {
     /// Days until it expires, 1 to 3650 (default: `auth.api_token_days`,
     /// 90 unless configured).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 3650))]
     pub expires_in_days: Option<u32>,
     /// A token that never expires (admins only; not with `expires_in_days`).
     #[serde(default)]

@@ -103,19 +103,23 @@ impl From<user::Model> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3–64 of `a-z 0-9 . _ -`; stored lowercase.
+    #[schemars(pattern(r"^[A-Za-z0-9._-]{3,64}$"))]
     pub username: String,
     /// At least 12 characters, not a common password.
+    #[schemars(length(min = 12))]
     pub password: String,
     /// Role.
     pub role: Role,
     /// Contact address.
     #[serde(default)]
+    #[schemars(length(max = 254))]
     pub email: Option<String>,
     /// Shown in the console (default: the user name).
     #[serde(default)]
     pub display_name: Option<String>,
     /// IANA time zone (default UTC).
     #[serde(default)]
+    #[schemars(pattern(r"^[A-Za-z0-9/_+-]{1,64}$"))]
     pub timezone: Option<String>,
 }
 
@@ -125,6 +129,7 @@ pub struct NewUser {
 pub struct UserUpdate {
     /// Contact address.
     #[serde(default)]
+    #[schemars(length(max = 254))]
     pub email: Option<String>,
     /// Display name.
     #[serde(default)]
@@ -134,6 +139,7 @@ pub struct UserUpdate {
     pub role: Option<Role>,
     /// IANA time zone.
     #[serde(default)]
+    #[schemars(pattern(r"^[A-Za-z0-9/_+-]{1,64}$"))]
     pub timezone: Option<String>,
     /// Active flag; deactivating ends the user's sessions.
     #[serde(default)]

@@ -108,7 +108,7 @@ async fn operators_cannot_send_a_credential_outside_its_scope() {
         &operator,
         json!({"name": "evil",
         "hostname": "localhost", "os_type": "other",
-        "http": http(format!("http://localhost:{port}/steal"))}),
+        "http": http(format!("https://localhost:{port}/steal"))}),
     )
     .await;
     assert_eq!(s, 403, "{b}");
@@ -126,7 +126,7 @@ async fn operators_cannot_send_a_credential_outside_its_scope() {
             Some(&operator),
             Some(
                 json!({"name": "deploy", "hostname": "127.0.0.1", "os_type": "other",
-                "http": http(format!("http://localhost:{port}/steal"))}),
+                "http": http(format!("https://localhost:{port}/steal"))}),
             ),
         )
         .await;
@@ -138,7 +138,7 @@ async fn operators_cannot_send_a_credential_outside_its_scope() {
         &operator,
         json!([{"name": "evil2",
         "hostname": "localhost", "os_type": "other",
-        "http": http(format!("http://localhost:{port}/x"))}]),
+        "http": http(format!("https://localhost:{port}/x"))}]),
     )
     .await;
     assert_eq!(s, 403, "{b}");
@@ -156,6 +156,17 @@ async fn operators_cannot_send_a_credential_outside_its_scope() {
     .await;
     assert_eq!(s, 403, "{b}");
     assert!(detail(&b).contains("http.verify_tls"), "{b}");
+    // Sending the credential over plain http:// is an admin decision too.
+    let (s, b) = post(
+        &api,
+        "/api/v1/targets",
+        &operator,
+        json!({"name": "plain", "hostname": "127.0.0.1", "os_type": "other",
+            "http": http(format!("http://127.0.0.1:{port}/other"))}),
+    )
+    .await;
+    assert_eq!(s, 403, "{b}");
+    assert!(detail(&b).contains("http.base_url"), "{b}");
     // Nothing of that was stored.
     let (_, list) = api
         .call(Method::GET, "/api/v1/targets", Some(&admin), None)
@@ -286,6 +297,20 @@ async fn connection_tests_and_guards_follow_the_scope() {
         )
         .await;
     assert_eq!(s, 200, "{b}");
+    // Moving it would re-arm accept-new for whatever answers there.
+    let (s, b) = api
+        .call(
+            Method::PUT,
+            &format!("/api/v1/targets/{db2}"),
+            Some(&operator),
+            Some(
+                json!({"name": "db2", "hostname": "10.20.1.3", "os_type": "linux",
+                "ssh": ssh("accept-new")}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 403, "{b}");
+    assert!(detail(&b).contains("moving a target"), "{b}");
 
     // WinRM Basic over plain HTTP is an admin decision.
     let (s, w) = post(&api, "/api/v1/credentials", &admin, json!({"name": "win",

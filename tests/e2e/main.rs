@@ -48,6 +48,7 @@ mod remote_cancel;
 mod runs;
 mod sftp_steps;
 mod targets;
+mod template_safety;
 mod topology;
 mod winrm_steps;
 mod worker_loss;

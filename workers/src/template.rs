@@ -170,7 +170,9 @@ pub fn render(
 ) -> Result<String, TemplateError> {
     let budget = Arc::new(Budget::default());
     let env = sandbox(quoting, &budget);
-    // A syntax error is reported as the engine words it, before the rules.
+    // Nothing too deep reaches the engine (it would overflow the stack);
+    // then a syntax error is reported as the engine words it, before the rules.
+    bounds::check_size(template, false).map_err(TemplateError::Refused)?;
     let tmpl = env.template_from_str(template)?;
     let mut problems = bounds::check_template(template, &|name| param_kind(ctx, name));
     if let Some(language) = quoting.language() {
@@ -189,6 +191,7 @@ pub fn render(
 pub fn eval_condition(expr: &str, ctx: &TemplateContext) -> Result<bool, TemplateError> {
     let budget = Arc::new(Budget::default());
     let env = sandbox(Quoting::None, &budget);
+    bounds::check_size(expr, true).map_err(TemplateError::Refused)?;
     let compiled = env.compile_expression(expr)?;
     refuse(&bounds::check_expression(expr, &|name| {
         param_kind(ctx, name)

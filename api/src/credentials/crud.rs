@@ -91,6 +91,7 @@ impl From<credential::Model> for CredentialView {
 #[serde(deny_unknown_fields)]
 pub struct NewCredential {
     /// Unique name, 1–100 characters.
+    #[schemars(length(min = 1, max = 100))]
     pub name: String,
     /// Free text.
     #[serde(default)]
@@ -107,8 +108,9 @@ pub struct NewCredential {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialUpdate {
-    /// New name.
+    /// New name, 1–100 characters.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
     /// New description.
     #[serde(default)]

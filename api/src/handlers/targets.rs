@@ -109,12 +109,18 @@ pub async fn import(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
     let format = if is_csv { Format::Csv } else { Format::Json };
-    let count = import::import(&state, admin(&me), &body, format).await?;
-    let mut res = reply(StatusCode::CREATED, &Imported { imported: count });
+    let done = import::import(&state, admin(&me), &body, format).await?;
+    let mut res = reply(
+        StatusCode::CREATED,
+        &Imported {
+            imported: done.count,
+        },
+    );
     res.extensions_mut().insert(AuditDetail {
         action: Some("target.import".into()),
         entity_type: Some("target"),
-        summary: json!({"imported": count, "format": format.as_str()}),
+        summary: json!({"imported": done.count, "format": format.as_str(),
+            "widened_scopes": done.widened}),
         ..Default::default()
     });
     Ok(res)

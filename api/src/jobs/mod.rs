@@ -84,6 +84,7 @@ pub fn parse(body: &[u8], format: Format) -> Result<JobDefinition, PathError> {
     };
     let def: JobDefinition = match format {
         Format::Json => {
+            crate::strict::numbers_in_range(body).map_err(|why| PathError::new("", why))?;
             let mut de = serde_json::Deserializer::from_slice(body);
             let def = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
                 &mut de, &mut note,

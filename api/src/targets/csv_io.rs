@@ -122,8 +122,12 @@ pub fn read(
         } else {
             keep(
                 &mut errors,
-                serde_json::from_str(get("metadata"))
-                    .map_err(|_| e("metadata", "must be a JSON object")),
+                crate::strict::numbers_in_range(get("metadata").as_bytes())
+                    .map_err(|why| e("metadata", &why))
+                    .and_then(|()| {
+                        serde_json::from_str(get("metadata"))
+                            .map_err(|_| e("metadata", "must be a JSON object"))
+                    }),
             )
         };
         let ssh = match keep(

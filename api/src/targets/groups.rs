@@ -49,7 +49,8 @@ pub struct Selector {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSpec {
-    /// Unique name.
+    /// Unique name, 1–200 characters.
+    #[schemars(length(min = 1, max = 200))]
     pub name: String,
     /// Free text.
     #[serde(default)]

@@ -60,6 +60,7 @@ async fn rows(
             csv_io::read(body, &names).map_err(TargetError::Invalid)?
         }
         Format::Json => {
+            crate::strict::numbers_in_range(body.as_bytes()).map_err(TargetError::Invalid)?;
             let raw: Vec<Value> = serde_json::from_str(body).map_err(|e| {
                 TargetError::Invalid(format!("the body must be a JSON array of targets: {e}"))
             })?;
@@ -85,6 +86,15 @@ fn at_row(n: usize, errors: Vec<FieldError>) -> impl Iterator<Item = RowError> {
     })
 }
 
+/// What an import did.
+#[derive(Debug)]
+pub struct Imported {
+    /// How many targets were imported.
+    pub count: usize,
+    /// The credential scopes an admin's import widened (for the audit trail).
+    pub widened: serde_json::Value,
+}
+
 /// Imports every target of `body`, or none: everything is validated first
 /// and [`TargetError::Rows`] names every bad row. The number imported.
 pub async fn import(
@@ -92,7 +102,7 @@ pub async fn import(
     admin: bool,
     body: &str,
     format: Format,
-) -> Result<usize, TargetError> {
+) -> Result<Imported, TargetError> {
     let rows = rows(core, body, format).await?;
     if rows.is_empty() {
         return Err(TargetError::Invalid("nothing to import".to_owned()));
@@ -134,10 +144,11 @@ pub async fn import(
     }
     let count = specs.len();
     let txn = db.begin().await?;
+    let mut widened = Vec::new();
     for (i, spec) in specs.into_iter().enumerate() {
         // An operator's import keeps every credential inside its scope, as
         // a single target would; nothing is imported when a row does not.
-        super::scope::enforce(&txn, admin, None, &spec)
+        let w = super::scope::enforce(&txn, admin, None, &spec)
             .await
             .map_err(|e| match e {
                 TargetError::Forbidden(why) => {
@@ -145,10 +156,16 @@ pub async fn import(
                 }
                 other => other,
             })?;
+        if let serde_json::Value::Array(w) = w {
+            widened.extend(w);
+        }
         active(spec, Uuid::now_v7()).insert(&txn).await?;
     }
     txn.commit().await?;
-    Ok(count)
+    Ok(Imported {
+        count,
+        widened: serde_json::Value::Array(widened),
+    })
 }
 
 /// Every target the query's filters select, as a file in its `format`

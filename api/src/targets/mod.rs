@@ -76,11 +76,13 @@ fn yes() -> bool {
 pub struct SshSettings {
     /// Port (default 22).
     #[serde(default = "default_ssh_port")]
+    #[schemars(range(min = 1))]
     pub port: u16,
     /// An `ssh_password` or `ssh_key` credential.
     pub credential_id: Uuid,
     /// Seconds to connect (default 10).
     #[serde(default = "default_timeout")]
+    #[schemars(range(min = 1, max = 300))]
     pub connect_timeout_secs: u32,
     /// Host-key policy (default `strict`).
     #[serde(default)]
@@ -107,6 +109,7 @@ pub struct WinrmSettings {
     pub scheme: WinrmScheme,
     /// Port (default 5985 for http, 5986 for https).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub port: Option<u16>,
     /// A `winrm` credential.
     pub credential_id: Uuid,
@@ -120,6 +123,7 @@ pub struct WinrmSettings {
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     /// Base URL (`http://` or `https://`).
+    #[schemars(pattern(r"^https?://"))]
     pub base_url: String,
     /// An `http_auth` credential.
     #[serde(default)]
@@ -134,8 +138,10 @@ pub struct HttpSettings {
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     /// Unique name, 1–200 characters.
+    #[schemars(length(min = 1, max = 200))]
     pub name: String,
     /// Host name or IP address.
+    #[schemars(length(min = 1, max = 253), pattern(r"^[A-Za-z0-9._:-]+$"))]
     pub hostname: String,
     /// Operating system family.
     pub os_type: OsType,
@@ -150,12 +156,14 @@ pub struct TargetSpec {
     pub http: Option<HttpSettings>,
     /// Tags: letters, digits, `.`, `_`, `-`, `:`, `=`.
     #[serde(default)]
+    #[schemars(inner(pattern(r"^[A-Za-z0-9._:=-]{1,64}$")))]
     pub tags: Vec<String>,
     /// Free-form metadata.
     #[serde(default)]
     pub metadata: BTreeMap<String, Value>,
     /// Worker pool that reaches it (default `default`).
     #[serde(default = "default_pool")]
+    #[schemars(pattern(r"^[A-Za-z0-9_-]{1,64}$"))]
     pub pool: String,
     /// Disabled targets are skipped (default enabled).
     #[serde(default = "yes")]

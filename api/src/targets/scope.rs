@@ -111,6 +111,34 @@ fn guard_lowered(
         b.winrm.as_ref().map(|w| (w.scheme, w.credential_id))
             == spec.winrm.as_ref().map(|w| (w.scheme, w.credential_id))
     };
+    // An HTTP credential over plain http:// is readable on the wire.
+    let plain_http = |t: &TargetSpec| {
+        t.http.as_ref().is_some_and(|h| {
+            h.credential_id.is_some()
+                && h.base_url
+                    .trim()
+                    .to_ascii_lowercase()
+                    .starts_with("http://")
+        })
+    };
+    if plain_http(spec) && !before.is_some_and(plain_http) {
+        refused.push(
+            "http.base_url: an http:// URL sends the target's credential readable on the network; only an admin may set it"
+                .to_owned(),
+        );
+    }
+    // Moving a target forgets its pinned key; with accept-new the next key
+    // that answers would be trusted, so only an admin may move it.
+    let moved = before.is_some_and(|b| {
+        normal_host(&b.hostname) != normal_host(&spec.hostname)
+            || b.ssh.as_ref().map(|s| s.port) != spec.ssh.as_ref().map(|s| s.port)
+    });
+    if moved && was_accept_new {
+        refused.push(
+            "hostname: moving a target whose host_key_policy is accept-new would trust whatever key answers at the new place; only an admin may move it"
+                .to_owned(),
+        );
+    }
     if basic_over_http(spec) && !before.is_some_and(|b| basic_over_http(b) && same_winrm(b)) {
         refused.push(
             "winrm.scheme: Basic over plain HTTP sends the password readable on the network; only an admin may set it"

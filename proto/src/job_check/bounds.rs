@@ -70,6 +70,63 @@ pub const MAX_REPEAT_BYTES: usize = 1024;
 /// Nesting filters in one expression, at most.
 pub const MAX_NESTING_FILTERS: usize = 4;
 
+/// Most tokens in one tag (`{{ … }}`, `{% … %}`) or `when` expression.
+/// minijinja parses a chain of binary operators or filters in a loop but
+/// compiles it by recursion, so `a-a-a-…` with 100,000 terms would overflow
+/// the stack and abort the process; this bound is checked before the engine
+/// sees the source.
+pub const MAX_TAG_TOKENS: usize = 256;
+
+/// Longest source this reading cannot follow that still goes to the engine
+/// (for its own syntax error): too short to nest deeper than the engine's
+/// stack bears.
+const UNREAD_ENGINE_BYTES: usize = 1024;
+
+/// Checks what must hold before the engine parses `source` at all: no tag
+/// longer than [`MAX_TAG_TOKENS`]. `expression` says `source` is a `when`.
+pub fn check_size(source: &str, expression: bool) -> Result<(), String> {
+    let too_long = |n: usize| {
+        format!(
+            "template: a tag of {n} tokens is longer than the {MAX_TAG_TOKENS} allowed; split it (set a variable with part of it)"
+        )
+    };
+    // What this reading cannot follow goes to the engine only when it is
+    // too short to nest deep, so the engine words the syntax error.
+    let unread = |e: &syntax::SyntaxError| {
+        if source.len() <= UNREAD_ENGINE_BYTES {
+            Ok(())
+        } else {
+            Err(unreadable(e))
+        }
+    };
+    if expression {
+        let n = match syntax::tokens(source) {
+            Ok(t) => t.len(),
+            Err(e) => return unread(&e),
+        };
+        return if n > MAX_TAG_TOKENS {
+            Err(too_long(n))
+        } else {
+            Ok(())
+        };
+    }
+    if !source.contains("{{") && !source.contains("{%") {
+        return Ok(());
+    }
+    let pieces = match syntax::pieces(source) {
+        Ok(p) => p,
+        Err(e) => return unread(&e),
+    };
+    for piece in pieces {
+        if let Piece::Value { tokens, .. } | Piece::Tag { tokens, .. } = piece
+            && tokens.len() > MAX_TAG_TOKENS
+        {
+            return Err(too_long(tokens.len()));
+        }
+    }
+    Ok(())
+}
+
 /// Largest count `batch`, `slice` and `indent` take (as `range` does).
 pub const MAX_COUNT: usize = 100_000;
 

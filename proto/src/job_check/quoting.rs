@@ -119,6 +119,7 @@ pub(super) enum Context {
     PsStopParsing,
     CmdQuotes,
     CmdAfterCaret,
+    CmdLeadingQuote,
 }
 
 /// A lexer of one language, fed one unit at a time. Its whole state is the
@@ -241,7 +242,9 @@ fn explain(context: Context, v: &str) -> (&'static str, String) {
         ),
         Context::Arithmetic => (
             "inside $((…)), where a quoted word is not a number",
-            format!("set a variable first (n={v}) and write $(( n … ))"),
+            format!(
+                "declare the parameter as an int (its value is then a bare number), then n={v}; $(( n … )); with a text parameter that is code: bash evaluates a[$(…)] in a variable's text"
+            ),
         ),
         Context::Parameter => (
             "inside ${…}",
@@ -310,6 +313,10 @@ fn explain(context: Context, v: &str) -> (&'static str, String) {
         Context::CmdAfterCaret => (
             "right after ^, which escapes the quote the value starts with",
             "remove the ^".to_owned(),
+        ),
+        Context::CmdLeadingQuote => (
+            "in a command line that starts with a quote or a value, whose first and last quotes cmd /c strips (the values are then unquoted)",
+            format!("start the line with the program's name, or with call: call {v} …"),
         ),
     }
 }

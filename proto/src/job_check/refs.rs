@@ -66,6 +66,9 @@ impl<'a> Scope<'a> {
         if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
             return;
         }
+        if let Err(e) = bounds::check_size(source, false) {
+            return errors.push(PathError::new(at, e));
+        }
         match self.env.template_from_str(source) {
             Ok(t) => self.check_names(t.undeclared_variables(true), at, errors),
             Err(e) => return errors.push(PathError::new(at, format!("template: {e}"))),
@@ -80,6 +83,9 @@ impl<'a> Scope<'a> {
 
     /// Checks a `when` expression.
     pub(super) fn check_expression(&self, source: &str, at: &str, errors: &mut Vec<PathError>) {
+        if let Err(e) = bounds::check_size(source, true) {
+            return errors.push(PathError::new(at, e));
+        }
         match self.env.compile_expression(source) {
             Ok(e) => self.check_names(e.undeclared_variables(true), at, errors),
             Err(e) => return errors.push(PathError::new(at, format!("expression: {e}"))),

@@ -8,13 +8,43 @@ use std::str::FromStr;
 use ipnet::IpNet;
 
 /// Cloud metadata services: AWS, GCP, Azure and OCI (169.254.169.254), the
-/// ECS task endpoint, AWS over IPv6, Alibaba.
-const METADATA_ADDRS: [&str; 4] = [
+/// ECS task endpoint, AWS, GCP and OCI over IPv6, Alibaba, Azure's
+/// wireserver.
+const METADATA_ADDRS: [&str; 7] = [
     "169.254.169.254",
     "169.254.170.2",
     "fd00:ec2::254",
+    "fd20:ce::254",
+    "fd00:c1::a9fe:a9fe",
     "100.100.100.200",
+    "168.63.129.16",
 ];
+
+/// `ip` as the rules compare it: an IPv4 address carried inside an IPv6 one
+/// (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`,
+/// 6to4 `2002::/16`) is that IPv4 address, so no form of it slips past a
+/// rule written for IPv4.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    let ip = ip.to_canonical();
+    let IpAddr::V6(v6) = ip else {
+        return ip;
+    };
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        IpAddr::from([a, b, c, d])
+    };
+    let compatible = s[..6].iter().all(|x| *x == 0) && (s[6] != 0 || s[7] > 1);
+    let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|x| *x == 0);
+    if compatible || nat64 {
+        v4(s[6], s[7])
+    } else if s[0] == 0x2002 {
+        v4(s[1], s[2])
+    } else {
+        ip
+    }
+}
 
 /// Names of metadata services that resolve to them.
 pub const METADATA_NAMES: [&str; 3] = ["metadata.google.internal", "metadata.goog", "metadata"];
@@ -48,7 +78,7 @@ impl NamedSet {
     /// Whether `ip` (canonical) is in the set.
     pub fn contains(self, ip: IpAddr) -> bool {
         match self {
-            Self::Loopback => ip.is_loopback() || ip.is_unspecified(),
+            Self::Loopback => ip.is_loopback() || ip.is_unspecified() || in_any(ip, &["0.0.0.0/8"]),
             Self::LinkLocal => in_any(ip, &["169.254.0.0/16", "fe80::/10"]),
             Self::Metadata => METADATA_ADDRS
                 .iter()

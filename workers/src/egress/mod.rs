@@ -191,7 +191,7 @@ impl Egress {
 
     /// Whether `host`, resolved to `ip`, may be connected to.
     pub fn check(&self, host: &str, ip: IpAddr) -> Result<(), Refused> {
-        let ip = ip.to_canonical();
+        let ip = opsc_runtime::config::egress::canonical(ip);
         let name = normal(host);
         if let Some((text, _)) = self
             .deny

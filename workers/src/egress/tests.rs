@@ -21,6 +21,12 @@ fn defaults_refuse_metadata_link_local_loopback_and_allow_the_rest() {
         ("::ffff:127.0.0.1", "loopback"),
         ("::ffff:169.254.169.254", "metadata"),
         ("224.0.0.1", "multicast"),
+        ("::7f00:1", "loopback"),
+        ("64:ff9b::a9fe:a9fe", "metadata"),
+        ("2002:a9fe:a9fe::1", "metadata"),
+        ("fd20:ce::254", "metadata"),
+        ("fd00:c1::a9fe:a9fe", "metadata"),
+        ("0.1.2.3", "loopback"),
     ] {
         let r = e.check("h", ip(addr)).unwrap_err();
         assert!(r.rule.contains(word), "{addr}: {}", r.rule);

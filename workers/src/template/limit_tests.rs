@@ -274,3 +274,15 @@ fn workers_quote_exactly_the_fields_the_save_check_reads() {
         }
     }
 }
+
+#[test]
+fn a_chain_deep_enough_to_overflow_the_stack_is_refused_before_rendering() {
+    let chain = format!("echo {{{{ {} }}}}", vec!["svc"; 100_000].join(" - "));
+    let e = render(&chain, &ctx(), Quoting::Shell)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("longer than the 256 allowed"), "{e}");
+    let when = vec!["true"; 100_000].join(" and ");
+    let e = eval_condition(&when, &ctx()).unwrap_err().to_string();
+    assert!(e.contains("longer than the 256 allowed"), "{e}");
+}

@@ -245,3 +245,15 @@ fn problems_name_the_tag() {
         found[0]
     );
 }
+
+#[test]
+fn a_long_operator_chain_is_refused_before_the_engine_parses_it() {
+    let chain = format!("{{{{ {} }}}}", vec!["a"; 100_000].join("-"));
+    let e = check_size(&chain, false).unwrap_err();
+    assert!(e.contains("tokens is longer than the 256 allowed"), "{e}");
+    let filters = format!("{{{{ x{} }}}}", "|upper".repeat(50_000));
+    assert!(check_size(&filters, false).is_err());
+    assert!(check_size(&vec!["a"; 50_000].join(" ~ "), true).is_err());
+    check_size("{{ a - b - c }} {% if x %}y{% endif %}", false).unwrap();
+    check_size("a == 1 and b", true).unwrap();
+}

@@ -7,10 +7,28 @@ use super::{Context, Found, Scanner, Unit};
 pub(crate) struct Cmd {
     quoted: bool,
     caret: bool,
+    /// Whether anything but spaces was read.
+    started: bool,
+    /// The line starts with `"` or a value: `cmd /c` strips its first and
+    /// last quote, which unquotes every value in it.
+    stripped: bool,
 }
 
 impl<'s> Scanner<'s> for Cmd {
     fn feed(&mut self, unit: Unit<'s>, found: &mut Vec<Found<'s>>) {
+        if !self.started && !matches!(unit, Unit::Char(' ' | '\t')) {
+            self.started = true;
+            self.stripped = matches!(unit, Unit::Char('"') | Unit::Value(_));
+        }
+        if self.stripped
+            && let Unit::Value(v) = unit
+        {
+            found.push(Found {
+                value: v,
+                context: Context::CmdLeadingQuote,
+            });
+            return;
+        }
         if std::mem::take(&mut self.caret) {
             if let Unit::Value(v) = unit {
                 found.push(Found {

@@ -59,6 +59,9 @@ pub(crate) struct PowerShell {
     pending: Pending,
     word_start: bool,
     line_start: bool,
+    /// The last thing read was a plain character of a bare word: only then
+    /// is a `#` part of the word rather than a comment.
+    after_bare: bool,
 }
 
 impl Default for PowerShell {
@@ -68,6 +71,7 @@ impl Default for PowerShell {
             pending: Pending::None,
             word_start: true,
             line_start: true,
+            after_bare: false,
         }
     }
 }
@@ -137,11 +141,13 @@ impl PowerShell {
     fn close(&mut self) {
         self.stack.pop();
         self.word_start = false;
+        self.after_bare = false;
     }
 
     fn open(&mut self, ctx: Ctx) -> bool {
         self.stack.push(ctx);
         self.word_start = false;
+        self.after_bare = false;
         false
     }
 
@@ -257,10 +263,14 @@ impl PowerShell {
     fn code(&mut self, unit: Unit<'_>) {
         let Unit::Char(c) = unit else {
             self.word_start = false;
+            self.after_bare = false;
             return;
         };
         let at_word_start = self.word_start;
         self.word_start = c.is_whitespace() || ";|&(){},=".contains(c);
+        // After a string, a value or a `)`, `#` starts a comment too.
+        let after_bare = self.after_bare;
+        self.after_bare = c.is_alphanumeric() || "-_.:/\\".contains(c);
         match c {
             q if is_single(q) => {
                 self.open(Ctx::Single);
@@ -272,7 +282,7 @@ impl PowerShell {
             '`' => self.pending = Pending::Backtick,
             '$' => self.pending = Pending::Dollar,
             '<' => self.pending = Pending::Less,
-            '#' if at_word_start => self.stack.push(Ctx::LineComment),
+            '#' if at_word_start || !after_bare => self.stack.push(Ctx::LineComment),
             '-' if at_word_start => self.pending = Pending::Dash(1),
             '(' => {
                 if let Some(Ctx::Sub(depth)) = self.stack.last_mut() {

@@ -92,7 +92,9 @@ impl Default for Shell {
 
 /// Characters that end a word (and may start a comment after them).
 fn is_break(c: char) -> bool {
-    c.is_whitespace() || ";&|()<>".contains(c)
+    // The shell splits on these only (IFS does not apply to parsing): a
+    // no-break space or a carriage return is part of a word to it.
+    matches!(c, ' ' | '\t' | '\n') || ";&|()<>".contains(c)
 }
 
 impl<'s> Scanner<'s> for Shell {
@@ -188,10 +190,16 @@ impl Shell {
             (Pending::Dollar, Unit::Char('\'')) if in_code => self.open(Ctx::AnsiC),
             (Pending::DollarParen, Unit::Char('(')) => self.open(Ctx::Arith(0)),
             (Pending::DollarParen, _) => {
+                // A command starts here: `#` right after `$(` is a comment.
                 self.stack.push(Ctx::Sub(0));
+                self.word_start = true;
                 true
             }
-            (Pending::Redirect(_), Unit::Char('(')) => self.open(Ctx::Sub(0)),
+            (Pending::Redirect(_), Unit::Char('(')) => {
+                self.stack.push(Ctx::Sub(0));
+                self.word_start = true;
+                false
+            }
             (Pending::Redirect('<'), Unit::Char('<')) => {
                 self.pending = Pending::HereOp;
                 false

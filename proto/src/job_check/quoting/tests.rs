@@ -240,3 +240,43 @@ fn messages_name_the_value_and_the_fix() {
             .any(|p| p.contains("cannot read"))
     );
 }
+
+#[test]
+fn reviewer_cases_whitespace_the_shell_does_not_split_on_and_comments_after_a_paren() {
+    use Context::*;
+    // A no-break space is part of a word to the shell: the `'` of "don't"
+    // opens a quote there, which the value would close.
+    refused(
+        Language::Shell,
+        &[
+            ("ls\u{a0}# don't\necho {{ p }}", SingleQuotes),
+            ("echo $(# note {{ p }}\n)", Comment),
+            ("diff <(# x {{ p }}\n) b", Comment),
+        ],
+    );
+}
+
+#[test]
+fn powershell_hash_after_a_string_or_value_starts_a_comment() {
+    refused(
+        Language::PowerShell,
+        &[("Write-Output {{ a }}#{{ b }}", Context::PsComment)],
+    );
+    accepted(Language::PowerShell, &["Write-Output a#b {{ a }}"]);
+}
+
+#[test]
+fn a_cmd_line_starting_with_a_quote_or_a_value_is_refused() {
+    use Context::*;
+    refused(
+        Language::Cmd,
+        &[
+            ("{{ exe }}", CmdLeadingQuote),
+            ("  \"C:\\tools\\run.exe\" {{ arg }}", CmdLeadingQuote),
+        ],
+    );
+    accepted(
+        Language::Cmd,
+        &["call {{ exe }} {{ arg }}", "echo {{ arg }}"],
+    );
+}

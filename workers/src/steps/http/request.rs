@@ -169,6 +169,14 @@ pub fn prepare(
         },
         _ => (HeaderMap::new(), None),
     };
+    // A step may not lower the guard its target's credential travels under:
+    // turning certificate checks off is the target's setting, an admin's.
+    if !auth.is_empty() && parts.verify_tls == Some(false) && http.is_none_or(|h| h.verify_tls) {
+        return Err(HttpError::Settings(format!(
+            "with.verify_tls: false would send the credential of target {} to an unverified peer; only the target's http.verify_tls (an admin setting) turns verification off",
+            target.map_or("?", |t| t.name.as_str())
+        )));
+    }
     Ok(Prepared {
         method: parts.method,
         url,

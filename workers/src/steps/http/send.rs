@@ -53,6 +53,9 @@ impl HttpClients {
             .danger_accept_invalid_certs(!verify_tls)
             .connect_timeout(CONNECT_TIMEOUT)
             .dns_resolver(Arc::new(EgressResolver::new(egress.clone())))
+            // A proxy from the environment would connect for us, past the
+            // egress check of the resolved address.
+            .no_proxy()
             .user_agent(concat!("OpsConductor/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpError::Client(reason(&e)))?;

@@ -146,3 +146,28 @@ async fn a_missing_or_foreign_credential_fails_without_secrets() {
     assert!(!ran.error().contains("ssh-pass-123"));
     assert!(s.shared.seen().is_empty());
 }
+
+#[tokio::test]
+async fn a_step_cannot_turn_certificate_checks_off_for_the_targets_credential() {
+    let s = Server::start_tls().await;
+    // The target verifies (its default): the step's verify_tls: false with
+    // the target's credential is refused before anything is sent.
+    let call = Call::on_target(&s.base(), Some(material("bearer")));
+    let ran = call
+        .run("http.get", json!({"url": "/echo", "verify_tls": false}))
+        .await;
+    assert!(!ran.succeeded(), "{ran:?}");
+    assert!(
+        ran.error().contains("only the target's http.verify_tls"),
+        "{ran:?}"
+    );
+    assert!(s.shared.seen().is_empty(), "nothing was sent");
+    // Without the credential the step may decide for itself.
+    let ran = call
+        .run(
+            "http.get",
+            json!({"url": "/echo", "verify_tls": false, "auth": "none"}),
+        )
+        .await;
+    assert!(ran.succeeded(), "{ran:?}");
+}
