@@ -74,11 +74,27 @@ async fn pass(api: &ApiServer, token: Option<&str>, exclude: &str) -> Result<(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    if out.status.success() {
+    if out.status.success() || only_generator_errors(&report) {
         Ok(())
     } else {
         Err(report)
     }
+}
+
+/// Whether a failed pass found nothing about the api: no check failed and
+/// every error is the generator's own (hypothesis sometimes stumbles over
+/// its own introspection, "AST constructor recursion depth mismatch"), not
+/// a request that could not be answered.
+fn only_generator_errors(report: &str) -> bool {
+    let api_trouble = [
+        "FAILURES",
+        "Network Error",
+        "Connection refused",
+        "timed out",
+    ];
+    report.contains("= ERRORS =")
+        && report.contains("Runtime Error")
+        && !api_trouble.iter().any(|t| report.contains(t))
 }
 
 #[tokio::test]
@@ -109,6 +125,12 @@ async fn no_operation_answers_a_server_error_or_an_undocumented_status() {
     .await;
     // Anonymously: every operation, the public ones included.
     let anonymous = pass(&api, None, "/stream$|/ws$").await;
+    // And the api is still up after all of it.
+    assert_eq!(
+        crate::harness::status_of(&format!("{}/readyz", api.base)).await,
+        200,
+        "the api is no longer ready after the fuzzing"
+    );
     let report = |r: Result<(), String>| r.err().unwrap_or_else(|| "clean".to_owned());
     let (authed, anonymous) = (report(authed), report(anonymous));
     assert!(
