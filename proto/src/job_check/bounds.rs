@@ -196,7 +196,9 @@ const LOOP_NUMBERS: &[&str] = &[
     "depth0",
 ];
 const CONSTRUCTORS: &[&str] = &["dict", "namespace"];
-const TEXT_FILTERS: &[&str] = &[
+/// Filters whose output is text made from their input's text (the worker
+/// charges what they build to the render's budget).
+pub const TEXT_FILTERS: &[&str] = &[
     "capitalize",
     "e",
     "escape",

@@ -15,28 +15,15 @@ use std::sync::{Arc, OnceLock};
 
 use minijinja::value::{Rest, Value as JValue, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, filters, functions};
-use opsc_proto::job_check::bounds::{FILTERS, MAX_BUILT_BYTES, MAX_COUNT, MAX_STRING_BYTES};
+use opsc_proto::job_check::bounds::{
+    FILTERS, MAX_BUILT_BYTES, MAX_COUNT, MAX_STRING_BYTES, TEXT_FILTERS,
+};
 
 /// Bytes charged for each item of a list or map a filter builds.
 const SLOT_BYTES: usize = 32;
 
 /// Default filters of minijinja left out of [`FILTERS`].
 const REMOVED: [&str; 6] = ["chain", "zip", "format", "pprint", "tojson", "urlencode"];
-
-/// Filters whose output is text made from their input's text.
-const TEXT_FILTERS: [&str; 11] = [
-    "capitalize",
-    "e",
-    "escape",
-    "indent",
-    "join",
-    "lower",
-    "replace",
-    "string",
-    "title",
-    "trim",
-    "upper",
-];
 
 /// What the filters and functions of one render have built.
 #[derive(Debug, Default)]
