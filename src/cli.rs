@@ -69,6 +69,10 @@ pub enum Command {
     /// Follow runs: `runs follow <run-id>` prints the live output; the exit
     /// status tells how the run ended (0 succeeded, 1 failed, 130 cancelled).
     Runs(crate::client::RunsArgs),
+    /// Cron schedules of jobs: `schedules list|show|create|next|fires|pause|resume|delete`.
+    Schedules(crate::client::SchedulesArgs),
+    /// The scheduler role: `scheduler status`, and `pause`/`resume` for every schedule (admins).
+    Scheduler(crate::client::SchedulerArgs),
     /// Benchmarks against a running installation, printing JSON:
     /// `bench pipeline` (with the CPU each process spent), `bench steps`,
     /// `bench fanout --targets N --host H --port P --user U --key FILE`
@@ -215,6 +219,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs(args) => crate::client::jobs::run(&ClientEnv::from_process(), args).await,
         Command::Runs(args) => crate::client::runs::run(&ClientEnv::from_process(), args).await,
+        Command::Schedules(args) => {
+            crate::client::schedules::run(&ClientEnv::from_process(), args).await
+        }
+        Command::Scheduler(args) => {
+            done(crate::client::scheduler::run(&ClientEnv::from_process(), args).await)
+        }
         Command::Bench(args) => crate::bench::run(&ClientEnv::from_process(), args).await,
     }
 }

@@ -77,10 +77,11 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     if has(Role::Scheduler) {
         let ctx = opsc_scheduler::SchedulerContext {
             bus: bus.clone(),
+            config: config.scheduler.clone(),
             metrics: metrics.clone(),
             shutdown: shutdown.clone(),
         };
-        tasks.spawn(async move { ("scheduler", opsc_scheduler::run(ctx).await) });
+        tasks.spawn(async move { ("scheduler", Box::pin(opsc_scheduler::run(ctx)).await) });
     }
     if has(Role::Notifier) {
         let ctx = opsc_notifier::NotifierContext {

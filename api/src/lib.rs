@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod password;
 pub mod rotation;
 pub mod runs;
+pub mod schedules;
 pub mod sessions;
 pub mod settings;
 pub mod slots;
@@ -84,6 +85,11 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
         &ctx.metrics,
     )?;
     let background = tokio::spawn(runs::background(core.clone(), ctx.shutdown.clone()));
+    let schedules = tokio::spawn(schedules::background(
+        core.clone(),
+        schedules::fires::FireMetrics::register(&ctx.metrics),
+        ctx.shutdown.clone(),
+    ));
     let heartbeats = tokio::spawn(workers::listen(core.clone(), ctx.shutdown.clone()));
     tokio::spawn(auth::listen_forget(core.clone(), ctx.shutdown.clone()));
     let app = http::router(http::AppState(core)).merge(health.router());
@@ -102,6 +108,9 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     .await?;
     if let Err(e) = background.await {
         tracing::error!(error = %e, "Run processing panicked.");
+    }
+    if let Err(e) = schedules.await {
+        tracing::error!(error = %e, "Schedule mirroring or recording panicked.");
     }
     if let Ok(Err(e)) = heartbeats.await {
         tracing::warn!(error = %e, "Heartbeat listener stopped.");

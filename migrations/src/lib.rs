@@ -14,6 +14,7 @@ mod m20261201_000006_run_intents;
 mod m20261201_000007_api_token_mfa;
 mod m20261201_000008_job_ownership;
 mod m20261201_000009_credential_scope;
+mod m20261201_000010_schedules;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_api_token_mfa::Migration),
             Box::new(m20261201_000008_job_ownership::Migration),
             Box::new(m20261201_000009_credential_scope::Migration),
+            Box::new(m20261201_000010_schedules::Migration),
         ]
     }
 }

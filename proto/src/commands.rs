@@ -130,6 +130,35 @@ pub struct RunIntent {
     /// envelope id is the key. 1-200 visible ASCII characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// The scheduler leader's lease term (`Lease::term`), on intents of
+    /// schedule triggers: the api refuses an intent whose term is older
+    /// than the current lease's, so a deposed leader cannot fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<u64>,
+    /// A retry of this failed run (trigger kind `retry`): the api runs the
+    /// same job version with the same parameters (secret ones included,
+    /// from its vault) and targets, as attempt `n + 1` of the chain;
+    /// `parameters`, `targets` and `job_version` must then be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<Uuid>,
+    /// Parameters taken from an upstream run (trigger kind `dependency`),
+    /// resolved by the api at admission, so no value crosses the bus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters_from: Option<ParametersFrom>,
+}
+
+/// Parameters of a dependent run taken from the run it depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParametersFrom {
+    /// The upstream run.
+    pub run_id: Uuid,
+    /// Parameter of the new run → where its value comes from in the
+    /// upstream run: `params.<name>`, `steps.<step>.json.<path>` (a key
+    /// path into the step's JSON output, dot-separated), `steps.<step>.stdout`
+    /// or `steps.<step>.exit_code`. A value that is absent refuses the
+    /// intent (it is dead-lettered with the reason).
+    pub map: BTreeMap<String, String>,
 }
 
 impl RunIntent {

@@ -203,12 +203,7 @@ mod tests {
     use crate::events::RunStatus;
 
     fn finished() -> RunFinished {
-        RunFinished {
-            run_id: Uuid::nil(),
-            status: RunStatus::Succeeded,
-            reason: None,
-            duration_ms: 12,
-        }
+        RunFinished::new(Uuid::nil(), RunStatus::Succeeded, None, 12)
     }
 
     #[test]

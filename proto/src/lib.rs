@@ -20,6 +20,8 @@ pub mod job_check;
 pub mod material;
 pub mod prefix;
 pub mod probe;
+pub mod run_policy;
+pub mod schedule;
 pub mod schema;
 pub mod subjects;
 pub mod topology;

@@ -90,6 +90,9 @@ pub fn all() -> Vec<GeneratedSchema> {
         envelope_schema::<crate::events::ShardFinished>(),
         envelope_schema::<crate::probe::ProbeRequest>(),
         envelope_schema::<crate::probe::ProbeReply>(),
+        envelope_schema::<crate::events::ScheduleFired>(),
+        envelope_schema::<crate::events::ScheduleSkipped>(),
+        envelope_schema::<crate::events::ScheduleMisfired>(),
         plain_schema::<JobDefinition>(JOB_SCHEMA, "OpsConductor job definition"),
     ]
 }

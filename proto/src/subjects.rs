@@ -84,6 +84,11 @@ impl Subjects {
         self.join("evt.run.>")
     }
 
+    /// Every schedule event (`<p>.evt.schedule.>`).
+    pub fn schedule_events_all(&self) -> String {
+        self.join("evt.schedule.>")
+    }
+
     /// An event outside runs: `<p>.evt.<area>.<id>.<event>`.
     pub fn area_event(&self, area: &str, id: &str, event: &str) -> String {
         self.join(&format!("evt.{area}.{id}.{event}"))

@@ -135,6 +135,8 @@ pub mod consumer {
     pub const RECORDER_OUTPUT: &str = "recorder-output";
     /// scheduler: reacts to finished runs (dependencies, retries).
     pub const SCHEDULER: &str = "scheduler";
+    /// api: schedule events (fires, skips, misfires) into PostgreSQL.
+    pub const RECORDER_SCHEDULES: &str = "recorder-schedules";
     /// notifier: run events that may trigger notifications.
     pub const NOTIFIER_EVENTS: &str = "notifier-events";
     /// notifier: explicit notification requests.
@@ -156,6 +158,8 @@ pub mod bucket {
     pub const NOTIFY_CONFIG: &str = "notify_config";
     /// Leader leases (scheduler replicas, reaper).
     pub const LEASES: &str = "leases";
+    /// How far the scheduler has handled each schedule (its cursors).
+    pub const SCHEDULER_STATE: &str = "scheduler_state";
 }
 
 impl Topology {
@@ -248,6 +252,15 @@ impl Topology {
             },
             ConsumerSpec {
                 stream: names.events.clone(),
+                name: consumer::RECORDER_SCHEDULES.to_owned(),
+                description: "api: schedule fires, skips and misfires into PostgreSQL",
+                filter_subject: subjects.schedule_events_all(),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 20,
+                max_ack_pending: 5000,
+            },
+            ConsumerSpec {
+                stream: names.events.clone(),
                 name: consumer::SCHEDULER.to_owned(),
                 description: "scheduler: finished runs for dependencies and retries",
                 filter_subject: subjects.run_events_of_type("finished"),
@@ -295,6 +308,12 @@ impl Topology {
                 "Leader leases; an entry not renewed expires.",
                 1,
                 HOUR,
+            ),
+            bucket(
+                bucket::SCHEDULER_STATE,
+                "The scheduler's cursors: how far each schedule has been handled.",
+                1,
+                Duration::ZERO,
             ),
         ];
         Self {

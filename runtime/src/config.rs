@@ -252,6 +252,20 @@ impl Config {
             }
             self.worker_seal_key()?;
         }
+        if roles.contains(&Role::Scheduler) {
+            if !(1000..=60_000).contains(&self.scheduler.lease_ms) {
+                return Err(ConfigError::new(
+                    "scheduler.lease_ms",
+                    "must be between 1000 and 60000",
+                ));
+            }
+            if !(100..=60_000).contains(&self.scheduler.misfire_grace_ms) {
+                return Err(ConfigError::new(
+                    "scheduler.misfire_grace_ms",
+                    "must be between 100 and 60000",
+                ));
+            }
+        }
         for (key, pools) in [
             ("pools.local_exec", &self.pools.local_exec),
             ("pools.host_files", &self.pools.host_files),

@@ -13,6 +13,7 @@ mod client;
 mod fanout;
 mod pipeline;
 mod procs;
+mod scheduler;
 mod stats;
 mod steps;
 
@@ -44,18 +45,32 @@ pub enum BenchKind {
     /// OpenSSH's `ssh` under `xargs -P` and (when installed) Ansible's ad-hoc
     /// `command` module over the same logins.
     Fanout(fanout::FanoutArgs),
+    /// One scheduler replica with many schedules on a private prefix of the
+    /// local NATS: fire lag p50/p99, CPU and resident memory.
+    Scheduler(scheduler::SchedulerArgs),
 }
 
 /// Runs a benchmark and prints its JSON report.
 pub async fn run(env: &ClientEnv, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let BenchKind::Scheduler(a) = &args.kind {
+        // Needs only NATS: no installation, no session.
+        let report = scheduler::run(a).await?;
+        crate::client::output::print(&crate::client::output::json(&report))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let load = client::Load::open(env).await?;
     let report = match args.kind {
         BenchKind::Pipeline(a) => pipeline::run(&load, &a).await,
         BenchKind::Steps(a) => steps::run(&load, &a).await,
         BenchKind::Fanout(a) => fanout::run(&load, &a).await,
+        BenchKind::Scheduler(_) => unreachable_scheduler(),
     };
     load.close().await;
     let report: Value = report?;
     crate::client::output::print(&crate::client::output::json(&report))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn unreachable_scheduler() -> anyhow::Result<Value> {
+    anyhow::bail!("the scheduler benchmark runs without an installation")
 }

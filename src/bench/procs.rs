@@ -36,7 +36,7 @@ fn pids_of(comm: Option<&str>) -> Vec<u32> {
         .collect()
 }
 
-fn ticks(pid: u32) -> u64 {
+pub fn ticks(pid: u32) -> u64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0;
     };

@@ -3,7 +3,7 @@
 //! Owns the stored session (`session`), the API client with its one-refresh
 //! rule (`http`), rendering (`output`), prompts (`prompt`), the live-run
 //! follower (`follow`, reading `sse`) and one file per command group
-//! (`login`, `users`, `jobs`, `runs`). It never touches the database, the bus
+//! (`login`, `users`, `jobs`, `runs`, `schedules`, `scheduler`). It never touches the database, the bus
 //! or the server configuration: it is a client like any other. Nothing here
 //! prints a token or a password.
 
@@ -14,6 +14,8 @@ pub mod login;
 pub mod output;
 mod prompt;
 pub mod runs;
+pub mod scheduler;
+pub mod schedules;
 pub mod session;
 pub mod sse;
 pub mod users;
@@ -29,6 +31,8 @@ use self::session::SessionFile;
 pub use self::jobs::JobsArgs;
 pub use self::login::LoginArgs;
 pub use self::runs::RunsArgs;
+pub use self::scheduler::SchedulerArgs;
+pub use self::schedules::SchedulesArgs;
 pub use self::users::UsersArgs;
 
 /// Where the api is when neither --url nor OPSC_URL says.

@@ -32,6 +32,9 @@ fn intent(job: &str, who: Option<&str>, key: Option<&str>) -> RunIntent {
         targets: None,
         trigger,
         idempotency_key: key.map(str::to_owned),
+        fence: None,
+        retry_of: None,
+        parameters_from: None,
     }
 }
 

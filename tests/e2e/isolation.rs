@@ -22,6 +22,9 @@ fn request() -> CloudEvent<RunIntent> {
             targets: None,
             trigger: Trigger::new(TriggerKind::Integration, "tester"),
             idempotency_key: None,
+            fence: None,
+            retry_of: None,
+            parameters_from: None,
         },
     )
 }

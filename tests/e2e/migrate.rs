@@ -105,7 +105,10 @@ async fn existing_credentials_are_scoped_to_the_hosts_their_targets_use() {
     use sea_orm::ConnectionTrait as _;
     let db = TestDb::create().await;
     let conn = db.connect().await;
-    let before_scope = opsc_migrations::Migrator::migrations().len() - 1;
+    let before_scope = opsc_migrations::Migrator::migrations()
+        .iter()
+        .position(|m| m.name().contains("credential_scope"))
+        .unwrap();
     opsc_migrations::Migrator::up(&conn, Some(u32::try_from(before_scope).unwrap()))
         .await
         .unwrap();

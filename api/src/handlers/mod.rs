@@ -12,6 +12,8 @@ pub mod me;
 pub mod mfa;
 pub mod run_stream;
 pub mod runs;
+pub mod scheduler;
+pub mod schedules;
 pub mod settings;
 pub mod target_tests;
 pub mod targets;

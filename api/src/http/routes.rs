@@ -152,6 +152,8 @@ pub fn table() -> Vec<Route> {
         h::job_access::routes(),
         h::runs::routes(),
         h::run_stream::routes(),
+        h::schedules::routes(),
+        h::scheduler::routes(),
         h::workers::routes(),
     ]
     .into_iter()

@@ -180,13 +180,13 @@ impl AdmitError {
 }
 
 /// A job row and the definition of the version to run.
-struct Resolved {
-    job: job::Model,
-    version: i32,
-    definition: Arc<JobDefinition>,
+pub(super) struct Resolved {
+    pub(super) job: job::Model,
+    pub(super) version: i32,
+    pub(super) definition: Arc<JobDefinition>,
 }
 
-async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, AdmitError> {
+pub(super) async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, AdmitError> {
     let db = core.db();
     let found = match &a.job {
         JobName::Id(id) | JobName::Both(id, _) => job::Entity::find_by_id(*id).one(db).await?,
@@ -249,7 +249,7 @@ async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, AdmitError>
 /// The author of a version that reaches into the worker host, looked up
 /// at admission: such a version runs only while its author is an active
 /// admin (a demoted or disabled author's versions stop running).
-async fn host_author(
+pub(super) async fn host_author(
     core: &Core,
     r: &Resolved,
 ) -> Result<Option<dispatch::HostAuthor>, AdmitError> {
@@ -272,12 +272,12 @@ async fn host_author(
 }
 
 /// Parameter values split into what may be shown and what is secret.
-struct Parameters {
-    public: BTreeMap<String, Value>,
-    secret: BTreeMap<String, Value>,
+pub(super) struct Parameters {
+    pub(super) public: BTreeMap<String, Value>,
+    pub(super) secret: BTreeMap<String, Value>,
 }
 
-fn parameters(
+pub(super) fn parameters(
     def: &JobDefinition,
     given: &BTreeMap<String, Value>,
     sealed: Option<&std::collections::BTreeSet<String>>,
@@ -348,6 +348,25 @@ async fn existing(
         .await
 }
 
+/// Refuses a target override naming targets or groups that do not exist.
+pub(super) async fn known_targets(
+    core: &Core,
+    targets: Option<&TargetSelection>,
+) -> Result<(), AdmitError> {
+    let Some(sel) = targets else { return Ok(()) };
+    let missing = crate::targets::unknown_in(core.db(), sel).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(AdmitError::Invalid {
+        detail: missing.join("; "),
+        errors: missing
+            .iter()
+            .map(|m| PathError::new("/targets", m.clone()))
+            .collect(),
+    })
+}
+
 /// Validates, records and dispatches one run; see the module docs.
 pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
     if a.may_repeat
@@ -359,18 +378,7 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
     let resolved = resolve_job(core, &a).await?;
     let def = resolved.definition.clone();
     let params = parameters(&def, &a.parameters, a.sealed.as_ref())?;
-    if let Some(sel) = &a.targets {
-        let missing = crate::targets::unknown_in(core.db(), sel).await?;
-        if !missing.is_empty() {
-            return Err(AdmitError::Invalid {
-                detail: missing.join("; "),
-                errors: missing
-                    .iter()
-                    .map(|m| PathError::new("/targets", m.clone()))
-                    .collect(),
-            });
-        }
-    }
+    known_targets(core, a.targets.as_ref()).await?;
     if !core.bus.is_connected() {
         return Err(AdmitError::Unavailable(
             "not connected to NATS now; nothing was started, retry".to_owned(),

@@ -3,9 +3,10 @@
 //!
 //! An intent that cannot be admitted — an unknown job, version or target,
 //! parameters that do not fit, a trigger kind reserved for the API, secret
-//! parameters that do not open — goes to `<p>.dlq.dispatcher` with the
-//! reason, and nothing else changes. A transient failure (the database or
-//! the bus away) is retried.
+//! parameters that do not open, a schedule's intent the fence refuses
+//! ([`crate::schedules::fence`]: an unknown schedule, a deposed leader) —
+//! goes to `<p>.dlq.dispatcher` with the reason, and nothing else changes.
+//! A transient failure (the database or the bus away) is retried.
 
 use opsc_proto::CloudEvent;
 use opsc_proto::commands::RunIntent;
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::admit::{Admission, JobName, admit};
 use crate::core::Core;
 use crate::metrics::labels;
+use crate::schedules::fence::{Fence, FenceError};
 
 /// Intents admitted at once.
 const CONCURRENCY: usize = 64;
@@ -40,7 +42,10 @@ pub async fn run(core: Core, shutdown: CancellationToken) {
             .concurrency(CONCURRENCY)
             .batch(CONCURRENCY)
             .redact(redact_intent),
-        std::sync::Arc::new(Intake { core }),
+        std::sync::Arc::new(Intake {
+            core,
+            fence: Fence::default(),
+        }),
         shutdown,
     )
     .await;
@@ -50,6 +55,7 @@ pub async fn run(core: Core, shutdown: CancellationToken) {
 #[derive(Debug)]
 struct Intake {
     core: Core,
+    fence: Fence,
 }
 
 impl Handler<CloudEvent<RunIntent>> for Intake {
@@ -58,6 +64,18 @@ impl Handler<CloudEvent<RunIntent>> for Intake {
             Ok(a) => a,
             Err(reason) => return self.refuse(&reason),
         };
+        let intent_id = admission.intent_id.as_deref().unwrap_or_default();
+        match self
+            .fence
+            .check(&self.core, &d.message.data, intent_id)
+            .await
+        {
+            Ok(()) => {}
+            Err(FenceError::Refused(reason)) => return self.refuse(&reason),
+            Err(FenceError::Transient(reason)) => {
+                return Outcome::retry(consume::backoff(d.deliveries), reason);
+            }
+        }
         let trigger = admission.trigger.clone();
         match admit(&self.core, admission).await {
             Ok(done) => {

@@ -122,12 +122,7 @@ pub async fn finish_run(core: &Core, run_id: Uuid, status: RunStatus, reason: Op
                     ("status", &wire_name(status)),
                 ]))
                 .inc();
-            let m = RunFinished {
-                run_id,
-                status,
-                reason,
-                duration_ms,
-            };
+            let m = RunFinished::new(run_id, status, reason, duration_ms);
             if let Err(e) = publish(core, &m).await {
                 tracing::warn!(error = %e, %run_id, "run.finished not published (the row is final).");
             }

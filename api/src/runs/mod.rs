@@ -13,6 +13,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod live;
 pub mod plan;
+pub mod preflight;
 pub mod queries;
 pub mod recorder;
 pub mod rerun;

@@ -12,6 +12,8 @@ pub mod paging;
 pub mod recovery_code;
 pub mod run;
 pub mod run_step;
+pub mod schedule;
+pub mod schedule_fire;
 pub mod session;
 pub mod setting;
 pub mod target;

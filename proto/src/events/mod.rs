@@ -5,11 +5,13 @@
 //! the envelope `id` and ignore fields they do not know.
 
 pub mod run;
+pub mod schedule;
 
 pub use run::{
     RunAccepted, RunEvent, RunEventData, RunEventError, RunFinished, RunStarted, ShardFinished,
     ShardRef, StepFinished, StepStarted,
 };
+pub use schedule::{ScheduleFired, ScheduleMisfired, ScheduleSkipped, SkipReason};
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;

@@ -127,7 +127,7 @@ pub struct ShardFinished {
 }
 
 /// `…evt.run.<run_id>.finished`: the run reached a terminal state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunFinished {
     /// The run.
     pub run_id: Uuid,
@@ -138,6 +138,56 @@ pub struct RunFinished {
     pub reason: Option<String>,
     /// Accept-to-finish wall time.
     pub duration_ms: u64,
+    /// Its job (absent from releases before the scheduler's reactions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<Uuid>,
+    /// The job version it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_version: Option<u32>,
+    /// Who or what triggered it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    /// 1 for a first run, n + 1 for the n-th retry of it.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// The first run of its retry chain (itself when it is no retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_root: Option<Uuid>,
+    /// Why it failed, for retry policies (absent unless it failed, timed
+    /// out or lost its worker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<crate::run_policy::FailureClass>,
+    /// Non-zero exit codes of its failed steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exit_codes: Vec<i32>,
+    /// The retry policy that applies to it: its schedule's when a schedule
+    /// started it and has one, else its job version's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<crate::run_policy::RetryPolicy>,
+}
+
+fn first_attempt() -> u32 {
+    1
+}
+
+impl RunFinished {
+    /// The end of a run, without the context the api adds.
+    pub fn new(run_id: Uuid, status: RunStatus, reason: Option<String>, duration_ms: u64) -> Self {
+        Self {
+            run_id,
+            status,
+            reason,
+            duration_ms,
+            job_id: None,
+            job_version: None,
+            trigger: None,
+            attempt: 1,
+            retry_root: None,
+            failure: None,
+            exit_codes: Vec::new(),
+            retry: None,
+        }
+    }
 }
 
 /// A payload that is one of the events of a run.
@@ -303,12 +353,7 @@ mod tests {
     #[test]
     fn the_variant_names_subject_and_type() {
         let s = Subjects::new(Prefix::parse("t1").unwrap());
-        let e = RunFinished {
-            run_id: Uuid::nil(),
-            status: RunStatus::Failed,
-            reason: None,
-            duration_ms: 1,
-        };
+        let e = RunFinished::new(Uuid::nil(), RunStatus::Failed, None, 1);
         assert_eq!(
             e.subject(&s),
             format!("t1.evt.run.{}.finished", Uuid::nil())

@@ -7,6 +7,7 @@
 //! refused with a clear message.
 
 pub mod consume;
+mod kv;
 mod provision;
 mod publish;
 
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::NatsConfig;
 use crate::{Check, Metrics};
 
+pub use kv::BucketError;
 pub use provision::{ProvisionError, provision};
 pub use publish::{Encoded, Pending, PublishError};
 

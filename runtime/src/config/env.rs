@@ -185,6 +185,14 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_SCHEDULER_HEALTH_ADDR",
     },
     Setting {
+        key: "scheduler.lease_ms",
+        env: "OPSC_SCHEDULER_LEASE_MS",
+    },
+    Setting {
+        key: "scheduler.misfire_grace_ms",
+        env: "OPSC_SCHEDULER_MISFIRE_GRACE_MS",
+    },
+    Setting {
         key: "notifier.health_addr",
         env: "OPSC_NOTIFIER_HEALTH_ADDR",
     },

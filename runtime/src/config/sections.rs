@@ -304,12 +304,21 @@ impl PoolsConfig {
 pub struct SchedulerConfig {
     /// Where a scheduler running alone serves its operability endpoints.
     pub health_addr: SocketAddr,
+    /// How long the leader's lease lasts without renewal, in milliseconds
+    /// (renewed every third of it). A standby takes over about this long
+    /// after the leader died. 1000 to 60000.
+    pub lease_ms: u64,
+    /// A fire noticed later than this after its instant is a misfire and
+    /// follows the schedule's misfire policy, in milliseconds. 100 to 60000.
+    pub misfire_grace_ms: u64,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
         Self {
             health_addr: SocketAddr::from(([127, 0, 0, 1], 9102)),
+            lease_ms: 3000,
+            misfire_grace_ms: 1000,
         }
     }
 }

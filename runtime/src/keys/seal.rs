@@ -136,6 +136,15 @@ impl PoolSealer {
     pub fn open_intake(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SealError> {
         super::intake::IntakeKey::derive(&self.master).open(sealed, context)
     }
+
+    /// Seals `plaintext` for the api's own intake, bound to `context`: what
+    /// the api gives a producer to pass back in a run intent (a schedule's
+    /// secret parameters, which the scheduler carries and cannot open).
+    pub fn seal_intake(&self, plaintext: &[u8], context: &str) -> String {
+        super::intake::IntakeKey::derive(&self.master)
+            .public()
+            .seal(plaintext, context)
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod letters;
 mod nats;
 mod process;
 pub mod runs;
+mod scheduler;
 mod sshd;
 
 use std::future::Future;

@@ -4,6 +4,7 @@
 
 mod identity;
 mod inventory;
+mod schedules;
 
 use axum::http::StatusCode;
 use serde_json::json;

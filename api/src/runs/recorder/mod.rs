@@ -117,11 +117,7 @@ impl Recorder {
         m.run_duration
             .get_or_create(&labels(&[("status", &status)]))
             .observe(duration_ms as f64 / 1000.0);
-        self.announcer.announce(RunFinished {
-            run_id: e.run_id,
-            status: e.status,
-            reason: e.reason,
-            duration_ms,
-        });
+        self.announcer
+            .announce(RunFinished::new(e.run_id, e.status, e.reason, duration_ms));
     }
 }
