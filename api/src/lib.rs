@@ -13,10 +13,12 @@ pub mod bootstrap;
 pub mod core;
 pub mod credentials;
 pub mod demo;
+pub mod dependencies;
 pub mod handlers;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod mirror_loop;
 pub mod password;
 pub mod rotation;
 pub mod runs;
@@ -30,6 +32,7 @@ pub mod targets;
 pub mod tokens;
 pub mod users;
 pub mod vault;
+pub mod windows;
 pub mod workers;
 
 use std::sync::Arc;
@@ -92,6 +95,11 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
     ));
     let heartbeats = tokio::spawn(workers::listen(core.clone(), ctx.shutdown.clone()));
     tokio::spawn(auth::listen_forget(core.clone(), ctx.shutdown.clone()));
+    tokio::spawn(dependencies::mirror::run(
+        core.clone(),
+        ctx.shutdown.clone(),
+    ));
+    tokio::spawn(windows::background(core.clone(), ctx.shutdown.clone()));
     let app = http::router(http::AppState(core)).merge(health.router());
     let app = http::layers(app, &ctx.config);
     let addr = ctx.config.http.addr;

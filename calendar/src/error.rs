@@ -24,15 +24,27 @@ pub enum CalendarError {
         /// Over which period nothing fires, and why when it is known.
         reason: String,
     },
+    /// A maintenance window's timing does not fit (see
+    /// [`crate::check_timing`]).
+    #[error("{reason}")]
+    Window {
+        /// The timing field blamed: `days`, `start_time`, `duration_mins`,
+        /// `time_zone`, `start` or `end`.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl CalendarError {
-    /// The request field the error is about: `"cron"` or `"time_zone"`.
+    /// The request field the error is about: `"cron"` or `"time_zone"`
+    /// (for a window's timing, the timing field).
     #[must_use]
     pub fn field(&self) -> &'static str {
         match self {
             Self::Cron { .. } | Self::NeverFires { .. } => "cron",
             Self::TimeZone { .. } => "time_zone",
+            Self::Window { field, .. } => field,
         }
     }
 }

@@ -48,6 +48,7 @@ mod error;
 mod expr;
 mod occurrence;
 mod walk;
+mod window;
 mod zone;
 
 use chrono::{DateTime, Months, Utc};
@@ -57,6 +58,16 @@ use opsc_proto::schedule::DstPolicy;
 pub use error::CalendarError;
 pub use occurrence::{Occurrence, OccurrenceKind};
 pub use walk::Occurrences;
+pub use window::{LOOKAHEAD_DAYS, Opening, check_timing, open_at, openings};
+
+/// Whether an instant lies in the years 1970 to 9999, the range schedules,
+/// windows and previews accept: far enough from the limits of the date
+/// types that no arithmetic on it (a zone's offset, a day's lookahead)
+/// can overflow.
+pub fn in_supported_range(t: chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::Datelike as _;
+    (1970..=9999).contains(&t.year())
+}
 
 use expr::Expr;
 use walk::Rules;

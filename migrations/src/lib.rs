@@ -15,6 +15,10 @@ mod m20261201_000007_api_token_mfa;
 mod m20261201_000008_job_ownership;
 mod m20261201_000009_credential_scope;
 mod m20261201_000010_schedules;
+mod m20261201_000011_run_lineage;
+mod m20261201_000012_maintenance_windows;
+mod m20261201_000013_dependencies;
+mod m20261201_000014_run_concurrency;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -34,6 +38,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_job_ownership::Migration),
             Box::new(m20261201_000009_credential_scope::Migration),
             Box::new(m20261201_000010_schedules::Migration),
+            Box::new(m20261201_000011_run_lineage::Migration),
+            Box::new(m20261201_000012_maintenance_windows::Migration),
+            Box::new(m20261201_000013_dependencies::Migration),
+            Box::new(m20261201_000014_run_concurrency::Migration),
         ]
     }
 }

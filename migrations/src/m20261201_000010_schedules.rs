@@ -56,6 +56,8 @@ CREATE TABLE schedule_fires (
     recorded_at timestamptz NOT NULL DEFAULT now(),
     lag_ms double precision NULL,
     catch_up boolean NOT NULL DEFAULT false,
+    window_id uuid NULL,
+    deferred boolean NOT NULL DEFAULT false,
     reason text NULL,
     intent_key text NULL,
     revision bigint NOT NULL,

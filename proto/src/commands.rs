@@ -163,12 +163,19 @@ pub struct ParametersFrom {
 
 impl RunIntent {
     /// The context `sealed_parameters` is bound to: the job as the intent
-    /// names it, so a sealed value opens only for intents of that job.
+    /// names it, so a sealed value opens only for intents of that job; for
+    /// a schedule's intents also the schedule (`run-intent/schedule:<id>/…`),
+    /// so a schedule's sealed secrets open only in that schedule's intents.
     pub fn seal_context(&self) -> String {
-        match (&self.job_id, &self.job_name) {
-            (Some(id), _) => format!("run-intent/job:{id}"),
-            (None, Some(name)) => format!("run-intent/name:{name}"),
-            (None, None) => "run-intent/".to_owned(),
+        let job = match (&self.job_id, &self.job_name) {
+            (Some(id), _) => format!("job:{id}"),
+            (None, Some(name)) => format!("name:{name}"),
+            (None, None) => String::new(),
+        };
+        if self.trigger.kind == TriggerKind::Schedule {
+            format!("run-intent/schedule:{}/{job}", self.trigger.actor)
+        } else {
+            format!("run-intent/{job}")
         }
     }
 }

@@ -43,6 +43,15 @@ pub struct JobDefinition {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
+    /// Retries of a failed run ("smart retry", carried out by the
+    /// scheduler): how often, how long after, for which failure classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<crate::run_policy::RetryPolicy>,
+    /// Runs of this job going (queued or running) at once at most, and
+    /// what a run beyond that does; applies to every trigger. The job's
+    /// current version decides it for every run of the job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<crate::run_policy::ConcurrencyLimit>,
     /// The steps, in order.
     #[schemars(length(min = 1))]
     pub steps: Vec<Step>,

@@ -33,6 +33,9 @@ pub const MAX_NAME_CHARS: usize = 128;
 /// Most retries a step may ask for.
 pub const MAX_RETRY_ATTEMPTS: u32 = 10;
 
+/// Most runs of one job a concurrency limit may allow at once.
+pub const MAX_CONCURRENT_RUNS: u32 = 1000;
+
 /// One problem in a document, located by a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathError {
@@ -98,6 +101,21 @@ pub fn check(def: &JobDefinition, step_types: &[&str]) -> Vec<PathError> {
     }
     if def.timeout_secs == Some(0) {
         errors.push(PathError::new("/timeout_secs", "must be at least 1"));
+    }
+    if let Some(limit) = &def.concurrency
+        && !(1..=MAX_CONCURRENT_RUNS).contains(&limit.max)
+    {
+        errors.push(PathError::new(
+            "/concurrency/max",
+            format!("must be between 1 and {MAX_CONCURRENT_RUNS}"),
+        ));
+    }
+    if let Some(Err(why)) = def
+        .retry
+        .as_ref()
+        .map(crate::run_policy::RetryPolicy::check)
+    {
+        errors.push(PathError::new("/retry", why));
     }
     check_parameters(def, &mut errors);
     if def.steps.is_empty() {

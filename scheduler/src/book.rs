@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use opsc_calendar::Calendar;
-use opsc_proto::schedule::{ScheduleDoc, SchedulerControl, keys};
+use opsc_proto::schedule::{DependencyDoc, ScheduleDoc, SchedulerControl, keys};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -29,6 +29,8 @@ pub(crate) struct Book {
     pub schedules: HashMap<Uuid, Arc<Entry>>,
     /// The global switch.
     pub control: SchedulerControl,
+    /// Dependencies between jobs, by id.
+    pub dependencies: HashMap<Uuid, DependencyDoc>,
     /// Whether the bucket's current content has been read once.
     pub loaded: bool,
 }
@@ -42,6 +44,8 @@ pub(crate) enum Change {
     Control,
     /// Everything may have changed (the bucket was read anew).
     All,
+    /// A maintenance window was put or removed.
+    Windows,
 }
 
 /// The shared book and the channel its changes go to.
@@ -80,6 +84,18 @@ impl Keeper {
                 self.with(|b| b.control = SchedulerControl::default());
                 Some(Change::Control)
             }
+            Seen::Put { key, value, .. } if key.starts_with(keys::DEPENDENCY_PREFIX) => {
+                self.put_dependency(&key, &value);
+                None
+            }
+            Seen::Gone { key, .. } if key.starts_with(keys::DEPENDENCY_PREFIX) => {
+                if let Some(id) = id_after(&key, keys::DEPENDENCY_PREFIX) {
+                    self.with(|b| {
+                        b.dependencies.remove(&id);
+                    });
+                }
+                None
+            }
             Seen::Put { key, value, .. } => self.put(&key, &value),
             Seen::Gone { key, .. } => schedule_id(&key).map(|id| {
                 self.with(|b| {
@@ -94,6 +110,7 @@ impl Keeper {
             Seen::Reopened => {
                 self.with(|b| {
                     b.schedules.clear();
+                    b.dependencies.clear();
                     b.loaded = false;
                 });
                 Some(Change::All)
@@ -106,6 +123,23 @@ impl Keeper {
         if let Some(c) = change {
             // The engine may be gone at shutdown.
             let _ = self.changes.send(c);
+        }
+    }
+
+    fn put_dependency(&self, key: &str, value: &[u8]) {
+        let Some(id) = id_after(key, keys::DEPENDENCY_PREFIX) else {
+            return;
+        };
+        match serde_json::from_slice::<DependencyDoc>(value) {
+            Ok(d) if d.id == id => self.with(|b| {
+                b.dependencies.insert(id, d);
+            }),
+            Ok(d) => self.refuse(
+                key,
+                value,
+                &format!("the document names dependency {}", d.id),
+            ),
+            Err(e) => self.refuse(key, value, &e.to_string()),
         }
     }
 
@@ -122,6 +156,26 @@ impl Keeper {
                 return None;
             }
         };
+        // The api validated it; a document written otherwise must not make
+        // the arithmetic of every leader overflow.
+        if let Err(why) = doc.misfire.check() {
+            self.refuse(key, value, &format!("misfire: {why}"));
+            return None;
+        }
+        let dates = [
+            Some(doc.created_at),
+            doc.timing_changed_at,
+            doc.start_at,
+            doc.end_at,
+        ];
+        if !dates
+            .into_iter()
+            .flatten()
+            .all(opsc_calendar::in_supported_range)
+        {
+            self.refuse(key, value, "dates must be between the years 1970 and 9999");
+            return None;
+        }
         let calendar = match Calendar::new(&doc.cron, &doc.time_zone, doc.dst) {
             Ok(c) => c.with_bounds(doc.start_at, doc.end_at),
             Err(e) => {
@@ -170,6 +224,11 @@ impl Keeper {
 
 /// The schedule id in a `schedule.<id>` key.
 fn schedule_id(key: &str) -> Option<Uuid> {
-    key.strip_prefix(keys::SCHEDULE_PREFIX)
+    id_after(key, keys::SCHEDULE_PREFIX)
+}
+
+/// The id after a key prefix.
+pub(crate) fn id_after(key: &str, prefix: &str) -> Option<Uuid> {
+    key.strip_prefix(prefix)
         .and_then(|s| Uuid::parse_str(s).ok())
 }

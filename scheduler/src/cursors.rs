@@ -26,6 +26,9 @@ pub(crate) struct Known {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cursors {
     inner: Arc<RwLock<HashMap<Uuid, Known>>>,
+    /// Entries that do not read, by revision: the next write replaces them
+    /// (an unreadable cursor must not stop its schedule for good).
+    unreadable: Arc<RwLock<HashMap<Uuid, u64>>>,
     loaded: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -85,7 +88,11 @@ impl Cursors {
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(key, error = %e, "An unreadable cursor is ignored; the next write replaces it.");
+                        tracing::error!(key, error = %e, "An unreadable cursor is ignored; the next write replaces it.");
+                        map.remove(&id);
+                        if let Ok(mut bad) = self.unreadable.write() {
+                            bad.insert(id, revision);
+                        }
                     }
                 }
             }
@@ -107,9 +114,14 @@ impl Cursors {
     ) -> Result<(), CursorError> {
         let key = keys::cursor(id);
         let body = serde_json::to_vec(&cursor).unwrap_or_default().into();
-        let known = self.get(id);
-        let written = match &known {
-            Some(k) => store.update(&key, body, k.revision).await.map_err(|e| {
+        let known = self.get(id).map(|k| k.revision).or_else(|| {
+            self.unreadable
+                .read()
+                .ok()
+                .and_then(|m| m.get(&id).copied())
+        });
+        let written = match known {
+            Some(revision) => store.update(&key, body, revision).await.map_err(|e| {
                 if e.kind() == UpdateErrorKind::WrongLastRevision {
                     CursorError::Conflict(id)
                 } else {
@@ -132,6 +144,9 @@ impl Cursors {
         };
         match written {
             Ok(revision) => {
+                if let Ok(mut bad) = self.unreadable.write() {
+                    bad.remove(&id);
+                }
                 if let Ok(mut map) = self.inner.write() {
                     let newer = map.get(&id).is_none_or(|k| k.revision < revision);
                     if newer {
@@ -142,17 +157,25 @@ impl Cursors {
             }
             Err(CursorError::Conflict(id)) => {
                 // Read it again so the next attempt starts from the truth.
-                if let Ok(Some(entry)) = store.entry(&key).await
-                    && let Ok(cursor) = serde_json::from_slice::<Cursor>(&entry.value)
-                    && let Ok(mut map) = self.inner.write()
-                {
-                    map.insert(
-                        id,
-                        Known {
-                            cursor,
-                            revision: entry.revision,
-                        },
-                    );
+                if let Ok(Some(entry)) = store.entry(&key).await {
+                    match serde_json::from_slice::<Cursor>(&entry.value) {
+                        Ok(cursor) => {
+                            if let Ok(mut map) = self.inner.write() {
+                                map.insert(
+                                    id,
+                                    Known {
+                                        cursor,
+                                        revision: entry.revision,
+                                    },
+                                );
+                            }
+                        }
+                        Err(_) => {
+                            if let Ok(mut bad) = self.unreadable.write() {
+                                bad.insert(id, entry.revision);
+                            }
+                        }
+                    }
                 }
                 Err(CursorError::Conflict(id))
             }

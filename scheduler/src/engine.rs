@@ -22,7 +22,10 @@ use crate::fire::{Done, Work, execute};
 use crate::lease::Leadership;
 use crate::metrics::SchedulerMetrics;
 use crate::plan::{Action, Scan, scan};
+use crate::retries::Retries;
 use crate::status::Summary;
+use crate::windows::Windows;
+use opsc_proto::schedule::WindowFirePolicy;
 
 /// Longest sleep between looks at the clock: a clock that jumps is noticed
 /// within this.
@@ -52,6 +55,10 @@ pub(crate) struct Engine {
     pub metrics: SchedulerMetrics,
     /// What the status document says.
     pub summary: Summary,
+    /// Maintenance windows.
+    pub windows: Windows,
+    /// Retries waiting for their time.
+    pub retries: Retries,
     /// Stops it.
     pub shutdown: CancellationToken,
 }
@@ -62,6 +69,8 @@ struct Timers {
     queue: BTreeSet<(DateTime<Utc>, Uuid)>,
     wake: HashMap<Uuid, DateTime<Utc>>,
     pending: HashMap<Uuid, VecDeque<Action>>,
+    /// Per schedule: the window whose deferred fire ran, and when it closed.
+    deferred: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
 }
 
 impl Timers {
@@ -155,9 +164,34 @@ impl Engine {
                 // A new revision decides afresh from the cursor: what the old
                 // revision had staggered is not fired under the new one.
                 timers.pending.remove(&id);
+                timers.deferred.remove(&id);
                 self.replan(timers, id);
             }
             Change::Control | Change::All => self.rebuild(timers),
+            Change::Windows => {
+                // Fires deferred to a window's end are decided again: the
+                // window may have closed early, moved or gone.
+                let deferred: Vec<Uuid> = timers
+                    .pending
+                    .iter()
+                    .filter(|(_, q)| {
+                        q.iter().any(|a| {
+                            matches!(
+                                a,
+                                Action::Fire {
+                                    deferred_by: Some(_),
+                                    ..
+                                }
+                            )
+                        })
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in deferred {
+                    timers.pending.remove(&id);
+                    self.replan(timers, id);
+                }
+            }
         }
     }
 
@@ -210,6 +244,7 @@ impl Engine {
 
     /// One round: everything due now.
     async fn round(&self, timers: &mut Timers, term: u64) {
+        self.due_retries(term).await;
         let now = Utc::now();
         let due = timers.due(now);
         if due.is_empty() {
@@ -238,6 +273,8 @@ impl Engine {
                 }
                 ready.extend(queue.pop_front());
             }
+            let ready = self.gate(timers, &entry, ready, &mut queue, now);
+            self.count(&ready);
             if !queue.is_empty() {
                 timers.pending.insert(*id, queue);
             }
@@ -259,6 +296,144 @@ impl Engine {
             }
         }
         self.summarize(timers);
+    }
+
+    /// Maintenance windows open now: a fire inside one is skipped, or
+    /// deferred to its end (it and what follows go back to the queue);
+    /// after a deferred fire ran, the other occurrences inside that window
+    /// are skipped, so a window defers one run, not a burst.
+    fn gate(
+        &self,
+        timers: &mut Timers,
+        entry: &Entry,
+        ready: Vec<Action>,
+        queue: &mut VecDeque<Action>,
+        now: DateTime<Utc>,
+    ) -> Vec<Action> {
+        let id = entry.doc.id;
+        let mut out = Vec::new();
+        let mut rest = ready.into_iter();
+        while let Some(action) = rest.next() {
+            let Action::Fire {
+                occurrence,
+                release,
+                catch_up,
+                deferred_by,
+            } = action
+            else {
+                out.push(action);
+                continue;
+            };
+            if deferred_by.is_none()
+                && let Some((window, closes)) = timers.deferred.get(&id).copied()
+                && occurrence.at < closes
+            {
+                out.push(Action::WindowSkip { occurrence, window });
+                continue;
+            }
+            match self.windows.covering(&entry.doc, now) {
+                None => {
+                    if let Some(window) = deferred_by {
+                        timers.deferred.insert(id, (window, release));
+                    }
+                    out.push(Action::Fire {
+                        occurrence,
+                        release,
+                        catch_up,
+                        deferred_by,
+                    });
+                }
+                Some(c) if c.policy == WindowFirePolicy::Skip => out.push(Action::WindowSkip {
+                    occurrence,
+                    window: c.window_id,
+                }),
+                Some(c) => {
+                    let mut back: Vec<Action> = vec![Action::Fire {
+                        occurrence,
+                        release: c.closes,
+                        catch_up,
+                        deferred_by: Some(c.window_id),
+                    }];
+                    back.extend(rest.by_ref());
+                    for a in back.into_iter().rev() {
+                        queue.push_front(a);
+                    }
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Counts skips and misfires as they are handed over.
+    fn count(&self, actions: &[Action]) {
+        for a in actions {
+            match a {
+                Action::Skip(_) => {
+                    self.metrics
+                        .skips
+                        .get_or_create(&label("reason", "dst_gap"))
+                        .inc();
+                }
+                Action::WindowSkip { .. } => {
+                    self.metrics
+                        .skips
+                        .get_or_create(&label("reason", "window"))
+                        .inc();
+                }
+                Action::Drop(d) => {
+                    let reason = serde_json::to_value(d.reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    self.metrics
+                        .misfires
+                        .get_or_create(&label("reason", &reason))
+                        .inc_by(d.count);
+                }
+                Action::Fire { .. } => {}
+            }
+        }
+    }
+
+    /// Publishes the retries that fell due, then deletes their entries.
+    async fn due_retries(&self, term: u64) {
+        let now = Utc::now();
+        let due: Vec<_> = self
+            .retries
+            .all()
+            .into_iter()
+            .filter(|w| w.retry.due_at <= now)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let valid = (*self.leadership.borrow()).is_some_and(|l| l.valid() && l.term == term);
+        if !valid {
+            return;
+        }
+        for w in due {
+            let intent = crate::reactions::retry_intent(&w.retry, &self.bus.source);
+            if let Err(e) = self.bus.publish(&intent).await {
+                tracing::warn!(run_id = %w.retry.run_id, error = %e, "A retry was not published; it is tried again.");
+                continue;
+            }
+            self.metrics
+                .fires
+                .get_or_create(&label("kind", "retry"))
+                .inc();
+            let key = opsc_proto::schedule::keys::retry(w.retry.run_id);
+            match self
+                .state
+                .delete_expect_revision(&key, Some(w.revision))
+                .await
+            {
+                Ok(()) => self.retries.forget(w.retry.run_id),
+                Err(e) => {
+                    tracing::debug!(key, error = %e, "A published retry's entry was not deleted; its intent is idempotent.");
+                }
+            }
+        }
     }
 
     /// Moves the cursors past what was carried out; counts it.

@@ -90,6 +90,7 @@ pub(crate) async fn execute(bus: &Bus, term: u64, work: Vec<Work>) -> Vec<Done> 
                 Action::Fire {
                     occurrence,
                     catch_up,
+                    deferred_by,
                     ..
                 } => {
                     let Some(t) = fired_at.get(&(w, a)) else {
@@ -103,17 +104,25 @@ pub(crate) async fn execute(bus: &Bus, term: u64, work: Vec<Work>) -> Vec<Done> 
                     } else {
                         d.lags.push(lag);
                     }
-                    bus.send(&fired(
-                        &item.entry,
-                        occurrence.at,
-                        *t,
-                        *catch_up,
+                    let f = Fired {
+                        at: occurrence.at,
+                        fired_at: *t,
+                        catch_up: *catch_up,
+                        deferred_by: *deferred_by,
                         term,
+                    };
+                    bus.send(&fired(&item.entry, &f, &bus.source)).await
+                }
+                Action::Skip(o) => bus.send(&skipped(&item.entry, o, None, &bus.source)).await,
+                Action::WindowSkip { occurrence, window } => {
+                    bus.send(&skipped(
+                        &item.entry,
+                        occurrence,
+                        Some(*window),
                         &bus.source,
                     ))
                     .await
                 }
-                Action::Skip(o) => bus.send(&skipped(&item.entry, o, &bus.source)).await,
                 Action::Drop(drop) => bus.send(&misfired(&item.entry, drop, &bus.source)).await,
             };
             prefix.push((action.until(), sent));
@@ -178,15 +187,25 @@ fn intent(entry: &Entry, at: DateTime<Utc>, term: u64, source: &str) -> CloudEve
         .with_subject(doc.id.to_string())
 }
 
-fn fired(
-    entry: &Entry,
+/// What the fired event says.
+#[derive(Debug, Clone, Copy)]
+struct Fired {
     at: DateTime<Utc>,
     fired_at: DateTime<Utc>,
     catch_up: bool,
+    deferred_by: Option<uuid::Uuid>,
     term: u64,
-    source: &str,
-) -> CloudEvent<ScheduleFired> {
+}
+
+fn fired(entry: &Entry, f: &Fired, source: &str) -> CloudEvent<ScheduleFired> {
     let doc = &entry.doc;
+    let Fired {
+        at,
+        fired_at,
+        catch_up,
+        deferred_by,
+        term,
+    } = *f;
     let key = doc.intent_key(at);
     let lag_ms = (fired_at - at).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e3;
     CloudEvent::new(
@@ -199,7 +218,7 @@ fn fired(
             lag_ms,
             intent_key: key.clone(),
             catch_up,
-            deferred_by: None,
+            deferred_by,
             revision: doc.revision,
             term,
         },
@@ -211,6 +230,7 @@ fn fired(
 fn skipped(
     entry: &Entry,
     o: &opsc_calendar::Occurrence,
+    window: Option<uuid::Uuid>,
     source: &str,
 ) -> CloudEvent<ScheduleSkipped> {
     let doc = &entry.doc;
@@ -221,8 +241,12 @@ fn skipped(
             job_id: doc.job_id,
             fire_at: o.at,
             local_time: o.local.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            reason: SkipReason::DstGap,
-            window_id: None,
+            reason: if window.is_some() {
+                SkipReason::Window
+            } else {
+                SkipReason::DstGap
+            },
+            window_id: window,
             revision: doc.revision,
         },
     )

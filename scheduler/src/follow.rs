@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 /// One thing seen in the bucket.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Seen {
     /// A key holds this value now.
     Put {

@@ -69,8 +69,48 @@ pub(crate) async fn run(l: LeaseLoop) {
     hand_back(&l).await;
 }
 
+/// Largest disagreement between this replica's clock and the NATS
+/// server's that still lets it lead.
+const MAX_SKEW: chrono::Duration = chrono::Duration::seconds(2);
+
+/// How far this replica's clock is from the NATS server's: a write to
+/// `scheduler.clock.<replica>`, whose server timestamp is compared with the
+/// local time halfway through the round trip.
+async fn skew(l: &LeaseLoop) -> Result<chrono::Duration, String> {
+    let key = format!("scheduler.clock.{}", l.replica_id);
+    let before = Utc::now();
+    l.store
+        .put(&key, Bytes::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    let entry = l.store.entry(&key).await.map_err(|e| e.to_string())?;
+    let after = Utc::now();
+    let created = entry.ok_or("the clock entry vanished")?.created;
+    let server = DateTime::<Utc>::from_timestamp_nanos(
+        i64::try_from(created.unix_timestamp_nanos()).unwrap_or(i64::MAX),
+    );
+    Ok(server - (before + (after - before) / 2))
+}
+
 /// One round: renew what we hold, or take what expired.
 async fn step(l: &LeaseLoop) {
+    // A replica whose clock disagrees with the server's must not fire: a
+    // clock jumped forward would move every cursor into the future.
+    match skew(l).await {
+        Ok(d) if d.abs() > MAX_SKEW => {
+            tracing::error!(replica = %l.replica_id, skew_ms = d.num_milliseconds(), "This replica's clock disagrees with the NATS server's; it does not lead until they agree.");
+            if l.leadership.borrow().is_some() {
+                announce(l, None, Instant::now());
+            }
+            return;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot compare this replica's clock with the NATS server's.");
+            expire_if_due(l);
+            return;
+        }
+    }
     let sent = Instant::now();
     let now = Utc::now();
     let current = match l.store.entry(keys::LEADER).await {
@@ -216,6 +256,8 @@ async fn hand_back(l: &LeaseLoop) {
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(2), give_back).await;
+    let clock = format!("scheduler.clock.{}", l.replica_id);
+    let _ = tokio::time::timeout(Duration::from_secs(1), l.store.delete(&clock)).await;
     tracing::info!(replica = %l.replica_id, "The scheduler lease was handed back.");
 }
 

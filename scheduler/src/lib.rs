@@ -21,7 +21,10 @@ mod follow;
 mod lease;
 mod metrics;
 mod plan;
+mod reactions;
+mod retries;
 mod status;
+mod windows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +41,9 @@ use crate::book::{Book, Keeper};
 use crate::cursors::Cursors;
 use crate::engine::Engine;
 use crate::metrics::SchedulerMetrics;
+use crate::retries::Retries;
 use crate::status::Summary;
+use crate::windows::Windows;
 
 /// Everything the scheduler needs, built once by the binary.
 #[derive(Debug)]
@@ -60,13 +65,20 @@ pub async fn run(ctx: SchedulerContext) -> anyhow::Result<()> {
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
     tracing::info!(prefix = %ctx.bus.prefix(), replica = %replica_id, "Scheduler started.");
-    let Some((schedules, leases, state)) = open(&ctx.bus, &ctx.shutdown).await else {
+    let Some(Buckets {
+        schedules,
+        leases,
+        state,
+        windows: windows_bucket,
+    }) = Box::pin(open(&ctx.bus, &ctx.shutdown)).await
+    else {
         return Ok(());
     };
     let metrics = SchedulerMetrics::register(&ctx.metrics);
     let book = Arc::new(std::sync::RwLock::new(Book::default()));
     let cursors = Cursors::default();
     let (changes_tx, changes_rx) = mpsc::unbounded_channel();
+    let windows_changes = changes_tx.clone();
     let (leadership_tx, leadership_rx) = watch::channel(None);
     let summary = Summary::default();
     // The lease outlives the engine's shutdown by a moment, so the engine
@@ -85,12 +97,25 @@ pub async fn run(ctx: SchedulerContext) -> anyhow::Result<()> {
         ctx.shutdown.clone(),
         move |s| keeper.apply(s),
     ));
+    let windows = Windows::new(windows_changes);
+    let w = windows.clone();
+    tasks.spawn(follow::follow(
+        windows_bucket,
+        "windows",
+        ctx.shutdown.clone(),
+        move |s| w.apply(s),
+    ));
+    let retries = Retries::default();
+    let r = retries.clone();
     let c = cursors.clone();
     tasks.spawn(follow::follow(
         state.clone(),
         "scheduler_state",
         ctx.shutdown.clone(),
-        move |s| c.apply(s),
+        move |s| {
+            r.apply(s.clone());
+            c.apply(s);
+        },
     ));
     let lease = tasks.spawn(lease::run(lease::LeaseLoop {
         store: leases.clone(),
@@ -107,6 +132,12 @@ pub async fn run(ctx: SchedulerContext) -> anyhow::Result<()> {
         summary: summary.clone(),
         shutdown: ctx.shutdown.clone(),
     }));
+    tasks.spawn(reactions(
+        &ctx,
+        book.clone(),
+        state.clone(),
+        metrics.clone(),
+    ));
     let engine = Engine {
         bus: ctx.bus.clone(),
         state,
@@ -119,6 +150,8 @@ pub async fn run(ctx: SchedulerContext) -> anyhow::Result<()> {
         ),
         metrics,
         summary,
+        windows,
+        retries,
         shutdown: ctx.shutdown.clone(),
     };
     engine.run().await;
@@ -129,18 +162,58 @@ pub async fn run(ctx: SchedulerContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the three buckets, retrying while the topology is being provisioned.
-async fn open(
-    bus: &Bus,
-    shutdown: &CancellationToken,
-) -> Option<(kv::Store, kv::Store, kv::Store)> {
+/// The buckets the scheduler reads and writes.
+#[derive(Debug)]
+struct Buckets {
+    schedules: kv::Store,
+    leases: kv::Store,
+    state: kv::Store,
+    windows: kv::Store,
+}
+
+/// Reacts to finished runs on the shared durable `scheduler` until shutdown.
+fn reactions(
+    ctx: &SchedulerContext,
+    book: book::SharedBook,
+    state: kv::Store,
+    metrics: SchedulerMetrics,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let bus = ctx.bus.clone();
+    let shutdown = ctx.shutdown.clone();
+    async move {
+        let Some(spec) = opsc_proto::topology::Topology::shared_consumer(
+            bus.prefix(),
+            opsc_proto::topology::consumer::SCHEDULER,
+        ) else {
+            tracing::error!("The topology declares no scheduler consumer.");
+            return;
+        };
+        let handler = std::sync::Arc::new(reactions::Reactions {
+            bus: bus.clone(),
+            book,
+            state,
+            metrics,
+        });
+        opsc_runtime::bus::consume::run(
+            bus,
+            opsc_runtime::bus::consume::Options::new(spec),
+            handler,
+            shutdown,
+        )
+        .await;
+    }
+}
+
+/// Opens the buckets, retrying while the topology is being provisioned.
+async fn open(bus: &Bus, shutdown: &CancellationToken) -> Option<Buckets> {
     loop {
         let opened = async {
-            Ok::<_, opsc_runtime::bus::BucketError>((
-                bus.bucket(bucket::SCHEDULES).await?,
-                bus.bucket(bucket::LEASES).await?,
-                bus.bucket(bucket::SCHEDULER_STATE).await?,
-            ))
+            Ok::<_, opsc_runtime::bus::BucketError>(Buckets {
+                schedules: bus.bucket(bucket::SCHEDULES).await?,
+                leases: bus.bucket(bucket::LEASES).await?,
+                state: bus.bucket(bucket::SCHEDULER_STATE).await?,
+                windows: bus.bucket(bucket::WINDOWS).await?,
+            })
         }
         .await;
         match opened {

@@ -26,6 +26,8 @@ pub(crate) struct SchedulerMetrics {
     pub schedules_loaded: Gauge,
     /// Schedule documents that could not be used.
     pub refused_documents: Counter,
+    /// Reactions to finished runs, by `kind` (`dependency`, `dependency_late`, `retry_planned`).
+    pub reactions: Family<Labels, Counter>,
 }
 
 impl SchedulerMetrics {
@@ -40,6 +42,7 @@ impl SchedulerMetrics {
             leader: Gauge::default(),
             schedules_loaded: Gauge::default(),
             refused_documents: Counter::default(),
+            reactions: Family::default(),
         };
         m.register(
             "scheduler_fires",
@@ -80,6 +83,11 @@ impl SchedulerMetrics {
             "scheduler_refused_documents",
             "Schedule documents that could not be used",
             s.refused_documents.clone(),
+        );
+        m.register(
+            "scheduler_reactions",
+            "Reactions to finished runs: dependent runs started, late ones dropped, retries planned",
+            s.reactions.clone(),
         );
         s
     }

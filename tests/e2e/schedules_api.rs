@@ -127,7 +127,7 @@ async fn schedules_round_trip_keep_secrets_sealed_and_are_mirrored() {
     assert_eq!(d.parameters.get("who"), Some(&json!("nightly")));
     let sealed = d.sealed_parameters.clone().unwrap();
     let opened = intake()
-        .open(&sealed, &format!("run-intent/job:{job}"))
+        .open(&sealed, &format!("run-intent/schedule:{id}/job:{job}"))
         .unwrap();
     assert_eq!(
         serde_json::from_slice::<Value>(&opened).unwrap(),
@@ -135,7 +135,25 @@ async fn schedules_round_trip_keep_secrets_sealed_and_are_mirrored() {
     );
     assert!(
         intake()
-            .open(&sealed, &format!("run-intent/job:{}", Uuid::now_v7()))
+            .open(
+                &sealed,
+                &format!("run-intent/schedule:{id}/job:{}", Uuid::now_v7())
+            )
+            .is_err()
+    );
+    // Bound to the schedule: it opens neither for another intent of the job
+    // (an integration) nor for another schedule of it.
+    assert!(
+        intake()
+            .open(&sealed, &format!("run-intent/job:{job}"))
+            .is_err()
+    );
+    assert!(
+        intake()
+            .open(
+                &sealed,
+                &format!("run-intent/schedule:{}/job:{job}", Uuid::now_v7())
+            )
             .is_err()
     );
 
@@ -186,7 +204,7 @@ async fn schedules_round_trip_keep_secrets_sealed_and_are_mirrored() {
         intake()
             .open(
                 d.sealed_parameters.as_deref().unwrap(),
-                &format!("run-intent/job:{job}")
+                &format!("run-intent/schedule:{id}/job:{job}")
             )
             .is_ok()
     );

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod dependencies;
 pub mod groups;
 pub mod job_access;
 pub mod jobs;
@@ -19,4 +20,5 @@ pub mod target_tests;
 pub mod targets;
 pub mod tokens;
 pub mod users;
+pub mod windows;
 pub mod workers;

@@ -25,7 +25,7 @@ use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::jobs::access::{Action, Actor};
 use crate::runs::queries::{self, RunQuery, RunView, StepsView};
 use crate::runs::rerun::Rerun;
-use crate::runs::{Admission, JobName, admit};
+use crate::runs::{Admission, JobName};
 use crate::store::paging::Page;
 
 /// The routes of this module.
@@ -99,6 +99,11 @@ pub struct RunBody {
     /// Targets instead of the job's.
     #[serde(default)]
     pub targets: Option<TargetSelection>,
+    /// Start it even inside an open maintenance window that covers the
+    /// job or its targets (admins and operators; audited as
+    /// `run.window_override`). Without it such a run answers 409.
+    #[serde(default)]
+    pub override_window: bool,
 }
 
 /// `POST /api/v1/runs/{id}/rerun` (optional).
@@ -110,6 +115,9 @@ pub struct RerunBody {
     /// secret parameters may be given; the others are the run's.
     #[serde(default)]
     pub parameters: BTreeMap<String, Value>,
+    /// Start it even inside an open maintenance window (as for a run).
+    #[serde(default)]
+    pub override_window: bool,
 }
 
 /// A JSON body that may be empty (then `T::default()`).
@@ -183,7 +191,8 @@ pub async fn run_job(
     let body: RunBody = optional_body(&headers, &body)?;
     let key = idempotency_key(&headers)?;
     let intent_id = key.as_ref().map(|k| format!("http:{}:{k}", me.user_id));
-    let done = admit(
+    let override_window = body.override_window;
+    let done = crate::runs::admit_with(
         &state,
         Admission {
             job: JobName::Id(job_id),
@@ -198,8 +207,10 @@ pub async fn run_job(
             sealed: None,
             created_by: Some(me.user_id),
             caller: Some(Actor::from(&me)),
+            retry: None,
             rerun_of: None,
         },
+        override_window,
     )
     .await
     .map_err(|e| crate::http::errors::admission(&state, e))?;
@@ -225,10 +236,7 @@ pub async fn get_run(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Problem> {
-    Ok(reply(
-        StatusCode::OK,
-        &RunView::from(queries::get(&state, id).await?),
-    ))
+    Ok(reply(StatusCode::OK, &queries::view(&state, id).await?))
 }
 
 /// `GET /api/v1/runs/{id}/steps`.
@@ -277,6 +285,7 @@ pub async fn rerun(
             of: &r,
             actor: Actor::from(&me),
             parameters: body.parameters,
+            override_window: body.override_window,
         },
     )
     .await

@@ -153,7 +153,9 @@ pub fn table() -> Vec<Route> {
         h::runs::routes(),
         h::run_stream::routes(),
         h::schedules::routes(),
+        h::dependencies::routes(),
         h::scheduler::routes(),
+        h::windows::routes(),
         h::workers::routes(),
     ]
     .into_iter()

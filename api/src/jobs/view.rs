@@ -90,6 +90,22 @@ pub struct JobView {
     pub grants: Vec<GrantView>,
     /// The current version's definition.
     pub definition: JobDefinition,
+    /// Its concurrency limit and how full it is, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyView>,
+}
+
+/// A job's concurrency limit and its runs now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConcurrencyView {
+    /// Runs queued or running at once at most.
+    pub max: u32,
+    /// What a run beyond that does: `skip`, `queue` or `cancel_previous`.
+    pub policy: opsc_proto::run_policy::ConcurrencyPolicy,
+    /// Runs holding a slot now (queued or running).
+    pub running: u64,
+    /// Runs waiting for a slot (policy `queue` or `cancel_previous`).
+    pub waiting: u64,
 }
 
 /// One stored version of a job.
@@ -236,6 +252,18 @@ pub async fn job_view(
     v: &job_version::Model,
 ) -> Result<JobView, JobError> {
     let definition = redact(definition_of(v)?);
+    let concurrency = match definition.concurrency {
+        Some(limit) if v.version == j.current_version => {
+            let (running, waiting) = crate::runs::concurrency::occupancy(db, j.id).await?;
+            Some(ConcurrencyView {
+                max: limit.max,
+                policy: limit.policy,
+                running,
+                waiting,
+            })
+        }
+        _ => None,
+    };
     let rows = grant_rows(db, j.id).await?;
     let rules: Vec<Grant> = rows.iter().filter_map(Grant::of).collect();
     let may = allowed(actor, j.owner_id, &rules);
@@ -245,5 +273,6 @@ pub async fn job_view(
         grants: views_of(rows, &names),
         job: summary(j, &names, may),
         definition,
+        concurrency,
     })
 }

@@ -90,6 +90,8 @@ pub struct Admission {
     pub caller: Option<Actor>,
     /// The run it re-runs.
     pub rerun_of: Option<Uuid>,
+    /// Its place in a retry chain (a retry intent, see [`super::lineage`]).
+    pub retry: Option<super::lineage::RetryLink>,
 }
 
 /// What [`admit`] did.
@@ -142,9 +144,15 @@ pub enum AdmitError {
         .0.join(", ")
     )]
     SecretsRequired(Vec<String>),
+    /// The job's concurrency limit (`skip`) refuses an API request.
+    #[error("{0}")]
+    Limit(String),
     /// The bus did not take the run's messages; nothing was started.
     #[error("{0}")]
     Unavailable(String),
+    /// A maintenance window keeps the run off (see [`super::windows`]).
+    #[error("{0}")]
+    InWindow(String),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
@@ -369,6 +377,16 @@ pub(super) async fn known_targets(
 
 /// Validates, records and dispatches one run; see the module docs.
 pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
+    admit_with(core, a, false).await
+}
+
+/// [`admit`], for a person who may ask to run inside an open maintenance
+/// window (`override_window`, see [`super::windows`]).
+pub async fn admit_with(
+    core: &Core,
+    a: Admission,
+    override_window: bool,
+) -> Result<Admitted, AdmitError> {
     if a.may_repeat
         && let Some(key) = &a.intent_id
         && let Some(run) = existing(core.db(), key).await?
@@ -379,6 +397,8 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
     let def = resolved.definition.clone();
     let params = parameters(&def, &a.parameters, a.sealed.as_ref())?;
     known_targets(core, a.targets.as_ref()).await?;
+    let verdict = super::windows::apply(core, &a, &resolved, override_window).await?;
+    let skip = verdict.skip();
     if !core.bus.is_connected() {
         return Err(AdmitError::Unavailable(
             "not connected to NATS now; nothing was started, retry".to_owned(),
@@ -402,6 +422,7 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
             public: &params.public,
             secret: &params.secret,
             targets: a.targets.as_ref(),
+            skip: &skip,
             trigger: &a.trigger,
             intent_id: a.public_intent_id.clone(),
             accepted_at,
@@ -423,7 +444,20 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
         },
     )
     .await?;
-    if !inserted {
+    if inserted != super::concurrency::Placed::Existed
+        && let Err(e) = super::windows::record(core, run_id, &verdict).await
+    {
+        let _ = run::Entity::delete_by_id(run_id).exec(core.db()).await;
+        return Err(e);
+    }
+    if inserted == super::concurrency::Placed::Held {
+        super::windows::audit_override(core, &a, run_id, &verdict).await;
+        return Ok(Admitted {
+            run_id,
+            replayed: false,
+        });
+    }
+    if inserted == super::concurrency::Placed::Existed {
         // Another admission of the same key won the race.
         let key = a.intent_id.as_deref().unwrap_or_default();
         let run = existing(core.db(), key)
@@ -447,6 +481,7 @@ pub async fn admit(core: &Core, a: Admission) -> Result<Admitted, AdmitError> {
             "the run was not acknowledged by JetStream; nothing was started, retry".to_owned(),
         ));
     }
+    super::windows::audit_override(core, &a, run_id, &verdict).await;
     core.metrics
         .runs_admitted
         .get_or_create(&labels(&[("trigger", &wire_name(a.trigger.kind))]))
@@ -518,6 +553,7 @@ async fn republish(core: &Core, a: &Admission, run: &run::Model) -> Result<(), A
     let resolved = resolve_job(core, &again).await?;
     let params = parameters(&resolved.definition, &a.parameters, a.sealed.as_ref())?;
     let host = host_author(core, &resolved).await?;
+    let skip = super::windows::recorded(core, run.id).await?;
     let prepared = dispatch::prepare(
         core,
         dispatch::Order {
@@ -529,6 +565,7 @@ async fn republish(core: &Core, a: &Admission, run: &run::Model) -> Result<(), A
             public: &params.public,
             secret: &params.secret,
             targets: a.targets.as_ref(),
+            skip: &skip,
             trigger: &a.trigger,
             intent_id: a.public_intent_id.clone(),
             accepted_at: run.created_at.to_utc(),
@@ -552,7 +589,10 @@ async fn republish(core: &Core, a: &Admission, run: &run::Model) -> Result<(), A
 /// Sends the `accepted` event, then every dispatch, and waits for all
 /// acknowledgements: on one connection they are stored in this order, so a
 /// run's first event always precedes its workers' events.
-async fn publish(core: &Core, p: &Prepared) -> Result<(), opsc_runtime::bus::PublishError> {
+pub(super) async fn publish(
+    core: &Core,
+    p: &Prepared,
+) -> Result<(), opsc_runtime::bus::PublishError> {
     let send = async {
         let mut pending = Vec::with_capacity(1 + p.dispatches.len());
         pending.push(core.bus.send(&p.accepted).await?);
@@ -587,7 +627,7 @@ struct Row<'a> {
 }
 
 /// Writes the run row; false when a run of the same intent exists.
-async fn insert(core: &Core, r: Row<'_>) -> Result<bool, AdmitError> {
+async fn insert(core: &Core, r: Row<'_>) -> Result<super::concurrency::Placed, AdmitError> {
     let sealed = (!r.params.secret.is_empty()).then(|| {
         let bytes = serde_json::to_vec(&r.params.secret).unwrap_or_default();
         vault::seal(&core.vault, r.run_id, SECRET_KIND, &bytes)
@@ -614,10 +654,13 @@ async fn insert(core: &Core, r: Row<'_>) -> Result<bool, AdmitError> {
         "idempotency_key": a.idempotency_key,
         "intent_id": a.intent_id,
         "rerun_of": a.rerun_of,
+        "attempt": a.retry.map_or(1, |l| l.attempt),
+        "retry_of": a.retry.map(|l| l.retry_of),
+        "retry_root": a.retry.map(|l| l.retry_root),
         "created_by": a.created_by,
         "created_at": r.accepted_at,
     });
-    Ok(core.runs_writer.insert(row, r.run_id.to_string()).await?)
+    super::concurrency::write(core, (r.job, r.run_id), a, row).await
 }
 
 /// The group insert of run rows (see [`crate::store::batch`]): a run whose
@@ -628,16 +671,16 @@ pub fn writer(db: sea_orm::DatabaseConnection) -> crate::store::batch::Batcher {
         "INSERT INTO runs (id, job_id, job_name, job_version, status, trigger_kind, trigger_actor,
            trigger_origin, cause_run_id, parameters, secret_parameters, secret_dek, secret_kek_id,
            targets, target_ids, shards, deadline, idempotency_key, intent_id, rerun_of, created_by,
-           created_at, updated_at)
+           created_at, updated_at, attempt, retry_of, retry_root)
          SELECT x.id, x.job_id, x.job_name, x.job_version, 'queued', x.trigger_kind, x.trigger_actor,
            x.trigger_origin, x.cause_run_id, x.parameters, x.secret_parameters, x.secret_dek, x.secret_kek_id,
            x.targets, x.target_ids, x.shards, x.deadline, x.idempotency_key, x.intent_id, x.rerun_of,
-           x.created_by, x.created_at, x.created_at
+           x.created_by, x.created_at, x.created_at, x.attempt, x.retry_of, x.retry_root
          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, job_id uuid, job_name text, job_version int,
            trigger_kind text, trigger_actor text, trigger_origin text, cause_run_id uuid, parameters jsonb,
            secret_parameters bytea, secret_dek bytea, secret_kek_id text, targets jsonb, target_ids jsonb,
            shards int, deadline timestamptz, idempotency_key text, intent_id text, rerun_of uuid,
-           created_by uuid, created_at timestamptz)
+           created_by uuid, created_at timestamptz, attempt int, retry_of uuid, retry_root uuid)
          ON CONFLICT (intent_id) WHERE intent_id IS NOT NULL DO NOTHING RETURNING id::text AS id",
         "id",
     )

@@ -56,6 +56,8 @@ pub struct Order<'a> {
     pub secret: &'a BTreeMap<String, Value>,
     /// The run's target override.
     pub targets: Option<&'a TargetSelection>,
+    /// Targets left out of the plan (inside a maintenance window).
+    pub skip: &'a BTreeSet<Uuid>,
     /// Its trigger.
     pub trigger: &'a Trigger,
     /// The intent id to show in `accepted`.
@@ -118,6 +120,7 @@ async fn assign(core: &Core, o: &Order<'_>) -> Result<Option<Vec<Assigned>>, Adm
     if !any_selection {
         return Ok(None);
     }
+    per_target.retain(|id, _| !o.skip.contains(id));
     if per_target.is_empty() {
         return Err(AdmitError::invalid(
             "/targets",

@@ -9,12 +9,13 @@
 //! A transient failure (the database or the bus away) is retried.
 
 use opsc_proto::CloudEvent;
-use opsc_proto::commands::RunIntent;
+use opsc_proto::commands::{RunIntent, TriggerKind};
 use opsc_runtime::bus::consume::{self, Delivery, Handler, Options, Outcome};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::admit::{Admission, JobName, admit};
+use super::lineage::LineageError;
 use crate::core::Core;
 use crate::metrics::labels;
 use crate::schedules::fence::{Fence, FenceError};
@@ -60,10 +61,17 @@ struct Intake {
 
 impl Handler<CloudEvent<RunIntent>> for Intake {
     async fn handle(&self, d: &Delivery<CloudEvent<RunIntent>>) -> Outcome {
-        let admission = match admission(&self.core, &d.message) {
+        let mut admission = match admission(&self.core, &d.message) {
             Ok(a) => a,
             Err(reason) => return self.refuse(&reason),
         };
+        match super::lineage::resolve(&self.core, &d.message.data, &mut admission).await {
+            Ok(()) => {}
+            Err(LineageError::Refused(reason)) => return self.refuse(&reason),
+            Err(LineageError::Transient(reason)) => {
+                return Outcome::retry(consume::backoff(d.deliveries), reason);
+            }
+        }
         let intent_id = admission.intent_id.as_deref().unwrap_or_default();
         match self
             .fence
@@ -164,6 +172,20 @@ fn admission(core: &Core, event: &CloudEvent<RunIntent>) -> Result<Admission, St
         Some(k) => k.clone(),
         None => event.id.clone(),
     };
+    // The keys of the scheduler's runs are theirs alone: nobody takes a
+    // future fire's, a retry's or a reaction's key with another intent.
+    for (prefix, kind) in [
+        ("schedule:", TriggerKind::Schedule),
+        ("dependency:", TriggerKind::Dependency),
+        ("retry:", TriggerKind::Retry),
+    ] {
+        if key.starts_with(prefix) && intent.trigger.kind != kind {
+            return Err(format!(
+                "idempotency keys starting with {prefix:?} belong to {} intents",
+                super::wire_name(kind)
+            ));
+        }
+    }
     let mut parameters = intent.parameters.clone();
     let mut sealed_names = std::collections::BTreeSet::new();
     if let Some(sealed) = &intent.sealed_parameters {
@@ -196,6 +218,7 @@ fn admission(core: &Core, event: &CloudEvent<RunIntent>) -> Result<Admission, St
         sealed: Some(sealed_names),
         created_by: None,
         caller: None,
+        retry: None,
         rerun_of: None,
     })
 }

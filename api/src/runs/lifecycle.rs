@@ -38,6 +38,7 @@ impl Announcer {
                         while let Ok(m) = rx.try_recv() {
                             retry.push(m);
                         }
+                        let _ = super::lineage::describe(core.db(), &mut retry).await;
                         for m in retry {
                             let _ = publish(&core, &m).await;
                         }
@@ -50,6 +51,13 @@ impl Announcer {
                 }
                 while let Ok(m) = rx.try_recv() {
                     batch.push(m);
+                }
+                // The scheduler decides retries and dependent runs from
+                // this context: without it, the event waits.
+                if let Err(e) = super::lineage::describe(core.db(), &mut batch).await {
+                    tracing::warn!(error = %e, "The context of run.finished not read; retrying.");
+                    retry = batch;
+                    continue;
                 }
                 let mut pending = Vec::with_capacity(batch.len());
                 for m in batch {
@@ -84,7 +92,10 @@ fn event(core: &Core, m: &RunFinished) -> CloudEvent<RunFinished> {
         .with_id(format!("{}.finished", m.run_id))
 }
 
-async fn publish(core: &Core, m: &RunFinished) -> Result<(), opsc_runtime::bus::PublishError> {
+pub(super) async fn publish(
+    core: &Core,
+    m: &RunFinished,
+) -> Result<(), opsc_runtime::bus::PublishError> {
     core.bus.publish(&event(core, m)).await.map(|_| ())
 }
 
@@ -99,7 +110,7 @@ pub async fn set_terminal(
         .query_one(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "UPDATE runs SET status = $2, reason = $3, finished_at = now(), updated_at = now()
-             WHERE id = $1 AND status IN ('queued', 'running') RETURNING created_at, trigger_kind",
+             WHERE id = $1 AND status IN ('waiting', 'queued', 'running') RETURNING created_at, trigger_kind",
             vec![run_id.into(), wire_name(status).into(), reason.into()],
         ))
         .await?;
@@ -112,6 +123,7 @@ pub async fn set_terminal(
 pub async fn finish_run(core: &Core, run_id: Uuid, status: RunStatus, reason: Option<String>) {
     match set_terminal(core.db(), run_id, status, reason.clone()).await {
         Ok(Some((created_at, trigger))) => {
+            super::concurrency::release::run_ended(core, run_id);
             let duration_ms =
                 u64::try_from((chrono::Utc::now() - created_at.to_utc()).num_milliseconds())
                     .unwrap_or(0);
@@ -122,7 +134,11 @@ pub async fn finish_run(core: &Core, run_id: Uuid, status: RunStatus, reason: Op
                     ("status", &wire_name(status)),
                 ]))
                 .inc();
-            let m = RunFinished::new(run_id, status, reason, duration_ms);
+            let mut m = [RunFinished::new(run_id, status, reason, duration_ms)];
+            if let Err(e) = super::lineage::describe(core.db(), &mut m).await {
+                tracing::warn!(error = %e, %run_id, "The context of run.finished not read; published without it.");
+            }
+            let [m] = m;
             if let Err(e) = publish(core, &m).await {
                 tracing::warn!(error = %e, %run_id, "run.finished not published (the row is final).");
             }
@@ -152,6 +168,19 @@ pub async fn cancel(
     by: &str,
     by_name: &str,
 ) -> Result<(), CancelError> {
+    let now_run;
+    let run = if run.status == "waiting" {
+        match super::concurrency::release::cancel_waiting(core, run, by_name).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(r)) => {
+                now_run = r;
+                &now_run
+            }
+            Err(e) => return Err(CancelError::Unavailable(e.to_string())),
+        }
+    } else {
+        run
+    };
     if !matches!(run.status.as_str(), "queued" | "running") {
         return Err(CancelError::Ended(run.status.clone()));
     }

@@ -8,21 +8,24 @@
 //! runtime's consumer loop.
 
 pub mod admit;
+pub mod concurrency;
 pub mod dispatch;
 pub mod intake;
 pub mod lifecycle;
+pub mod lineage;
 pub mod live;
 pub mod plan;
 pub mod preflight;
 pub mod queries;
 pub mod recorder;
 pub mod rerun;
+pub mod windows;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::core::Core;
 
-pub use admit::{Admission, AdmitError, Admitted, JobName, admit};
+pub use admit::{Admission, AdmitError, Admitted, JobName, admit, admit_with};
 
 /// Runs the intake, the recorders and the reaper until shutdown.
 pub async fn background(core: Core, shutdown: CancellationToken) {
@@ -30,6 +33,7 @@ pub async fn background(core: Core, shutdown: CancellationToken) {
         intake::run(core.clone(), shutdown.clone()),
         recorder::events(core.clone(), shutdown.clone()),
         recorder::output(core.clone(), shutdown.clone()),
+        concurrency::release::sweep(core.clone(), shutdown.clone()),
         lifecycle::reaper(core, shutdown),
     );
 }

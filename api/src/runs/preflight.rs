@@ -47,6 +47,7 @@ pub async fn preflight(core: &Core, a: &Admission) -> Result<Checked, AdmitError
             public: &params.public,
             secret: &params.secret,
             targets: a.targets.as_ref(),
+            skip: &std::collections::BTreeSet::new(),
             trigger: &a.trigger,
             intent_id: None,
             accepted_at: now,

@@ -53,7 +53,9 @@ pub struct RunView {
     pub job_name: String,
     /// Version run.
     pub job_version: i32,
-    /// `queued`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`, `worker_lost`.
+    /// `waiting` (held by the job's concurrency limit), `queued`, `running`,
+    /// `succeeded`, `failed`, `cancelled`, `timed_out`, `worker_lost`, `skipped`
+    /// (not started because of the job's concurrency limit).
     pub status: String,
     /// Why it did not succeed.
     pub reason: Option<String>,
@@ -68,6 +70,15 @@ pub struct RunView {
     pub target_ids: Value,
     /// The run it re-runs.
     pub rerun_of: Option<Uuid>,
+    /// 1 for a first run, n + 1 for the n-th retry of it.
+    pub attempt: i32,
+    /// The failed run this one retries.
+    pub retry_of: Option<Uuid>,
+    /// The first run of its retry chain (`null` for a run that is no retry).
+    pub retry_root: Option<Uuid>,
+    /// The later attempts of its chain, oldest first (`GET /api/v1/runs/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Vec<Uuid>>,
     /// Accepted.
     pub created_at: DateTime<Utc>,
     /// Started.
@@ -94,6 +105,10 @@ impl From<run::Model> for RunView {
             targets: r.targets,
             target_ids: r.target_ids,
             rerun_of: r.rerun_of,
+            attempt: r.attempt,
+            retry_of: r.retry_of,
+            retry_root: r.retry_root,
+            retries: None,
             created_at: r.created_at.to_utc(),
             started_at: r.started_at.map(|t| t.to_utc()),
             finished_at: r.finished_at.map(|t| t.to_utc()),
@@ -210,6 +225,15 @@ pub async fn get(core: &Core, id: Uuid) -> Result<run::Model, RunError> {
         .one(core.db())
         .await?
         .ok_or(RunError::NotFound)
+}
+
+/// One run as `GET /api/v1/runs/{id}` shows it, with its retry chain.
+pub async fn view(core: &Core, id: Uuid) -> Result<RunView, RunError> {
+    let r = get(core, id).await?;
+    let retries = super::lineage::chain::retries(core.db(), &r).await?;
+    let mut view = RunView::from(r);
+    view.retries = Some(retries);
+    Ok(view)
 }
 
 /// The steps of a run, in job order, then by target, with their output.

@@ -17,7 +17,7 @@ use sea_orm::EntityTrait;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::admit::{Admission, AdmitError, Admitted, JobName, SECRET_KIND, admit};
+use super::admit::{Admission, AdmitError, Admitted, JobName, SECRET_KIND, admit_with};
 use crate::core::Core;
 use crate::jobs::access::{Action, Actor};
 use crate::store::{job, job_version, run};
@@ -33,6 +33,9 @@ pub struct Rerun<'a> {
     /// Secret parameters given again (only secret parameters of the run's
     /// version may be given; the others are the run's).
     pub parameters: BTreeMap<String, Value>,
+    /// Start it even inside an open maintenance window (admins and
+    /// operators; audited, see [`super::windows`]).
+    pub override_window: bool,
 }
 
 /// What a re-run did.
@@ -135,7 +138,7 @@ pub async fn rerun(core: &Core, req: Rerun<'_>) -> Result<Rerunning, AdmitError>
     }
     let mut trigger = Trigger::new(TriggerKind::Rerun, req.actor.id.to_string());
     trigger.cause_run_id = Some(r.id);
-    let admitted = admit(
+    let admitted = admit_with(
         core,
         Admission {
             job: JobName::Id(r.job_id),
@@ -153,8 +156,10 @@ pub async fn rerun(core: &Core, req: Rerun<'_>) -> Result<Rerunning, AdmitError>
             sealed: None,
             created_by: Some(req.actor.id),
             caller: Some(req.actor),
+            retry: None,
             rerun_of: Some(r.id),
         },
+        req.override_window,
     )
     .await?;
     Ok(Rerunning {
@@ -165,7 +170,10 @@ pub async fn rerun(core: &Core, req: Rerun<'_>) -> Result<Rerunning, AdmitError>
 
 /// The secret parameters stored with a run, opened (for a re-run by who
 /// started it).
-fn secret_parameters(core: &Core, r: &run::Model) -> Result<BTreeMap<String, Value>, AdmitError> {
+pub(super) fn secret_parameters(
+    core: &Core,
+    r: &run::Model,
+) -> Result<BTreeMap<String, Value>, AdmitError> {
     let (Some(sealed), Some(dek), Some(kek)) =
         (&r.secret_parameters, &r.secret_dek, &r.secret_kek_id)
     else {
@@ -221,6 +229,9 @@ mod tests {
             trigger_origin: None,
             cause_run_id: None,
             rerun_of: None,
+            attempt: 1,
+            retry_of: None,
+            retry_root: None,
             created_by: user,
             created_at: now,
             started_at: None,

@@ -133,6 +133,7 @@ fn columns(core: &Core, id: Uuid, v: &Valid) -> Result<schedule::ActiveModel, Sc
         secret_dek: Set(sealed.dek),
         secret_kek_id: Set(sealed.kek_id),
         targets: Set(v.targets.as_ref().map(|t| json!(t))),
+        retry: Set(v.retry.as_ref().map(|r| json!(r))),
         updated_at: Set(Utc::now().fixed_offset()),
         ..Default::default()
     })
@@ -250,9 +251,40 @@ pub async fn patch(
         crate::strict::BodyError::Syntax(why) => ScheduleError::invalid("", why),
     })?;
     let valid = validate::check(core, actor, body).await?;
+    if keep_parameters {
+        secrets_stay_secret(&current, &valid)?;
+    }
     name_free(core, &valid.name, Some(id)).await?;
     let row = retimed(&current, &valid, columns(core, id, &valid)?);
     update(core, &current, row).await
+}
+
+/// Stored secret values are carried over by a PATCH only to the same job,
+/// where each is still a secret parameter: never into a visible parameter
+/// of another job, or of a version that made it plain.
+fn secrets_stay_secret(
+    current: &schedule::Model,
+    valid: &validate::Valid,
+) -> Result<(), ScheduleError> {
+    let stored: Vec<String> =
+        serde_json::from_value(current.secret_names.clone()).unwrap_or_default();
+    let lost: Vec<&String> = stored
+        .iter()
+        .filter(|n| valid.job.id != current.job_id || !valid.secret.contains_key(n.as_str()))
+        .collect();
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(ScheduleError::invalid(
+        "/parameters",
+        format!(
+            "the stored secret values of {} are not carried over to another job or to a parameter that is no longer secret: give parameters again",
+            lost.iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }
 
 /// Pauses or resumes one schedule.

@@ -120,6 +120,7 @@ impl Fence {
             }
             _ => {}
         }
+        same_as_row(intent, &row)?;
         // The steady state, a leader's intent carrying the current term, is
         // answered from a short-lived copy; anything else reads the lease.
         if self.cached_term().await == Some(fence) {
@@ -128,6 +129,10 @@ impl Fence {
         match self.read_lease(core).await? {
             Some(lease) if fence < lease.term => Err(refused(format!(
                 "deposed scheduler leader: fence {fence} is older than the current term {}",
+                lease.term
+            ))),
+            Some(lease) if fence > lease.term => Err(refused(format!(
+                "fence {fence} is newer than the current term {}: no scheduler leader holds it",
                 lease.term
             ))),
             _ => Ok(()),
@@ -165,4 +170,60 @@ impl Fence {
         *store = Some(opened.clone());
         Ok(opened)
     }
+}
+
+/// A schedule's intent runs what the schedule says and nothing else: its
+/// parameters and targets, the job's current version, the schedule active,
+/// and a key `schedule:<id>:<instant>` for an instant that has come. So a
+/// producer who copies a schedule's intent (and its sealed secrets) can
+/// neither point it elsewhere nor take a future fire's key.
+fn same_as_row(intent: &RunIntent, row: &schedule::Model) -> Result<(), FenceError> {
+    if !row.enabled || row.paused {
+        return Err(refused(format!(
+            "schedule {} is {}",
+            row.id,
+            if row.enabled { "paused" } else { "disabled" }
+        )));
+    }
+    if intent.job_version.is_some() {
+        return Err(refused(
+            "a schedule's intent runs the job's current version: job_version must be absent",
+        ));
+    }
+    let params = serde_json::to_value(&intent.parameters).unwrap_or_default();
+    if params != row.parameters {
+        return Err(refused(format!(
+            "the parameters are not those of schedule {}",
+            row.id
+        )));
+    }
+    let targets = intent
+        .targets
+        .as_ref()
+        .and_then(|t| serde_json::to_value(t).ok());
+    let stored = row.targets.clone().filter(|t| !t.is_null());
+    let normal = |v: Option<serde_json::Value>| {
+        v.and_then(|v| serde_json::from_value::<opsc_proto::commands::TargetSelection>(v).ok())
+    };
+    if normal(targets) != normal(stored) {
+        return Err(refused(format!(
+            "the targets are not those of schedule {}",
+            row.id
+        )));
+    }
+    let prefix = format!("schedule:{}:", row.id);
+    let instant = intent
+        .idempotency_key
+        .as_deref()
+        .and_then(|k| k.strip_prefix(&prefix))
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .ok_or_else(|| {
+            refused(format!(
+                "a schedule's intent has the idempotency key {prefix}<instant>"
+            ))
+        })?;
+    if instant.to_utc() > chrono::Utc::now() + chrono::Duration::seconds(60) {
+        return Err(refused(format!("fire instant {instant} has not come yet")));
+    }
+    Ok(())
 }

@@ -94,6 +94,8 @@ struct Row {
     local_time: Option<String>,
     lag_ms: Option<f64>,
     catch_up: bool,
+    window_id: Option<Uuid>,
+    deferred: bool,
     reason: Option<String>,
     intent_key: Option<String>,
     revision: u64,
@@ -112,6 +114,8 @@ impl Row {
             local_time: None,
             lag_ms: None,
             catch_up: false,
+            window_id: None,
+            deferred: false,
             reason: None,
             intent_key: None,
             revision,
@@ -121,12 +125,15 @@ impl Row {
             Event::Fired(e) => Row {
                 lag_ms: Some(e.lag_ms),
                 catch_up: e.catch_up,
+                window_id: e.deferred_by,
+                deferred: e.deferred_by.is_some(),
                 intent_key: Some(e.intent_key.clone()),
                 term: Some(e.term),
                 ..base(e.schedule_id, "fired", e.fire_at, e.revision)
             },
             Event::Skipped(e) => Row {
                 reason: Some(wire_name(e.reason)),
+                window_id: e.window_id,
                 local_time: Some(e.local_time.clone()),
                 ..base(e.schedule_id, "skipped", e.fire_at, e.revision)
             },
@@ -202,8 +209,8 @@ async fn insert(db: &impl ConnectionTrait, id: &str, r: &Row) -> Result<bool, se
         .execute(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "INSERT INTO schedule_fires (id, schedule_id, kind, fire_at, lag_ms, catch_up, reason,
-               intent_key, revision, term, last_fire_at, count, count_capped, local_time)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+               intent_key, revision, term, last_fire_at, count, count_capped, local_time, window_id, deferred)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
              WHERE EXISTS (SELECT 1 FROM schedules WHERE id = $2)
              ON CONFLICT (id) DO NOTHING",
             [
@@ -221,6 +228,8 @@ async fn insert(db: &impl ConnectionTrait, id: &str, r: &Row) -> Result<bool, se
                 i64::try_from(r.count).unwrap_or(i64::MAX).into(),
                 r.count_capped.into(),
                 r.local_time.clone().into(),
+                r.window_id.into(),
+                r.deferred.into(),
             ],
         ))
         .await?;

@@ -53,8 +53,12 @@ pub struct FireView {
     pub lag_ms: Option<f64>,
     /// `fired`: a catch-up of a missed fire.
     pub catch_up: bool,
-    /// `skipped`, `misfired`: why (`dst_gap`, `misfire_skip`, `too_old`,
-    /// `superseded`, `over_max_count`).
+    /// `fired`: the maintenance window that deferred it to its end.
+    pub deferred_by: Option<Uuid>,
+    /// `skipped` with reason `window`: the maintenance window.
+    pub window_id: Option<Uuid>,
+    /// `skipped`, `misfired`: why (`dst_gap`, `window`, `misfire_skip`,
+    /// `too_old`, `superseded`, `over_max_count`).
     pub reason: Option<String>,
     /// `fired`: the run intent's idempotency key.
     pub intent_key: Option<String>,
@@ -116,6 +120,8 @@ async fn with_runs(
             recorded_at: r.recorded_at.to_utc(),
             lag_ms: r.lag_ms,
             catch_up: r.catch_up,
+            deferred_by: r.window_id.filter(|_| r.deferred),
+            window_id: r.window_id.filter(|_| !r.deferred),
             reason: r.reason,
             intent_key: r.intent_key,
             revision: u64::try_from(r.revision).unwrap_or(0),

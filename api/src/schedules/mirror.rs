@@ -14,12 +14,12 @@
 //! reading the row afresh, so a reconcile racing a request's write never
 //! leaves an older document behind the newer one.
 
-use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
 
 use async_nats::jetstream::kv::{self, Operation};
 use futures::{StreamExt as _, TryStreamExt as _};
-use opsc_proto::schedule::{ScheduleDoc, keys};
+use opsc_proto::schedule::{Addresses, ScheduleDoc, keys};
 use opsc_proto::topology::bucket;
 use sea_orm::EntityTrait;
 use tokio_util::sync::CancellationToken;
@@ -29,12 +29,7 @@ use super::view::{policies, public_parameters};
 use super::{ScheduleError, secrets};
 use crate::core::Core;
 use crate::store::schedule;
-
-/// How often the bucket is reconciled with the table.
-pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
-
-/// How soon a failed reconcile is tried again.
-const RETRY_AFTER: Duration = Duration::from_secs(5);
+use crate::windows::addresses::Directory;
 
 /// How long a request waits for its row's key to be written.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -76,7 +71,7 @@ pub(crate) fn doc_of(core: &Core, row: &schedule::Model) -> Result<ScheduleDoc, 
         dst,
         misfire,
         parameters: public_parameters(row),
-        sealed_parameters: secrets::for_intake(core, row.job_id, &secret)?,
+        sealed_parameters: secrets::for_intake(core, row.id, row.job_id, &secret)?,
         targets: row
             .targets
             .clone()
@@ -87,16 +82,28 @@ pub(crate) fn doc_of(core: &Core, row: &schedule::Model) -> Result<ScheduleDoc, 
     })
 }
 
-/// The revision of the document a stored value holds, if it holds one.
-fn revision_of(value: &[u8]) -> Option<u64> {
+/// The revision and addresses of the document a stored value holds, if
+/// it holds one.
+fn revision_of(value: &[u8]) -> Option<(u64, Addresses)> {
     serde_json::from_slice::<ScheduleDoc>(value)
         .ok()
-        .map(|d| d.revision)
+        .map(|d| (d.revision, d.addresses))
 }
 
 /// Makes `schedule.<id>` equal to the row as it is now: its document, or
 /// no key when there is no row.
 pub async fn sync(core: &Core, store: &kv::Store, id: Uuid) -> Result<(), ScheduleError> {
+    sync_with(core, store, id, None).await
+}
+
+/// [`sync`], with the inventory a reconcile read once (the document's
+/// `addresses` are computed from it, see [`crate::windows::addresses`]).
+async fn sync_with(
+    core: &Core,
+    store: &kv::Store,
+    id: Uuid,
+    dir: Option<&Directory>,
+) -> Result<(), ScheduleError> {
     let key = keys::schedule(id);
     let mut last = String::new();
     for _ in 0..TRIES {
@@ -119,11 +126,20 @@ pub async fn sync(core: &Core, store: &kv::Store, id: Uuid) -> Result<(), Schedu
             }
             continue;
         };
-        let current = u64::try_from(row.revision).ok();
+        let addresses = match dir {
+            Some(d) => d.addresses(&row),
+            None => Directory::load(core, &BTreeSet::from([row.job_id]))
+                .await?
+                .addresses(&row),
+        };
+        let current = u64::try_from(row.revision)
+            .ok()
+            .map(|r| (r, addresses.clone()));
         if live.and_then(|e| revision_of(&e.value)) == current {
             return Ok(());
         }
-        let doc = doc_of(core, &row)?;
+        let mut doc = doc_of(core, &row)?;
+        doc.addresses = addresses;
         let bytes = serde_json::to_vec(&doc).map_err(|e| ScheduleError::Broken(e.to_string()))?;
         let expected = entry.as_ref().map_or(0, |e| e.revision);
         match store.update(key.as_str(), bytes.into(), expected).await {
@@ -201,10 +217,19 @@ pub async fn reconcile(core: &Core) -> Result<Repaired, ScheduleError> {
         }
     }
     out_of_step.extend(ids.iter().filter(|id| !present.contains(id)));
-    let to_compare: Vec<(Uuid, Option<u64>)> = rows
+    let jobs: BTreeSet<Uuid> = rows.iter().map(|r| r.job_id).collect();
+    let dir = Directory::load(core, &jobs).await?;
+    let to_compare: Vec<(Uuid, Option<(u64, Addresses)>)> = rows
         .iter()
         .filter(|r| present.contains(&r.id))
-        .map(|r| (r.id, u64::try_from(r.revision).ok()))
+        .map(|r| {
+            (
+                r.id,
+                u64::try_from(r.revision)
+                    .ok()
+                    .map(|v| (v, dir.addresses(r))),
+            )
+        })
         .collect();
     let differing: Vec<Uuid> = futures::stream::iter(to_compare)
         .map(|(id, revision)| {
@@ -224,7 +249,14 @@ pub async fn reconcile(core: &Core) -> Result<Repaired, ScheduleError> {
         .await?;
     out_of_step.extend(differing);
     for id in &out_of_step {
-        sync(core, &store, *id).await?;
+        // One schedule that cannot be mirrored (its secrets do not open)
+        // must not keep the others out of step.
+        if let Err(e) = sync_with(core, &store, *id, Some(&dir)).await {
+            if !matches!(e, ScheduleError::Broken(_)) {
+                return Err(e);
+            }
+            tracing::error!(schedule_id = %id, error = %e, "A schedule cannot be mirrored; the others are.");
+        }
     }
     let control = super::control::sync_control(core, &store).await?;
     Ok(Repaired {
@@ -234,44 +266,12 @@ pub async fn reconcile(core: &Core) -> Result<Repaired, ScheduleError> {
 }
 
 /// Reconciles at start, after every reconnect and every
-/// [`RECONCILE_EVERY`], until shutdown.
+/// [`crate::mirror_loop::RECONCILE_EVERY`], until shutdown.
 pub async fn run(core: Core, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut connected = false;
-    let mut last_done: Option<Instant> = None;
-    let mut last_try: Option<Instant> = None;
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        let now_connected = core.bus.is_connected();
-        let reconnected = now_connected && !connected;
-        connected = now_connected;
-        if !connected {
-            continue;
-        }
-        let due = last_done.is_none_or(|t| t.elapsed() >= RECONCILE_EVERY);
-        let waited = last_try.is_none_or(|t| t.elapsed() >= RETRY_AFTER);
-        if !(reconnected || (due && waited)) {
-            continue;
-        }
-        last_try = Some(Instant::now());
-        match reconcile(&core).await {
-            Ok(r) => {
-                last_done = Some(Instant::now());
-                if r != Repaired::default() {
-                    tracing::info!(
-                        schedules = r.schedules,
-                        control = r.control,
-                        "Schedule mirror reconciled with PostgreSQL."
-                    );
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Schedule mirror not reconciled; trying again shortly.");
-            }
-        }
-    }
+    crate::mirror_loop::keep_in_step(core, shutdown, "schedules", |core| async move {
+        reconcile(&core)
+            .await
+            .map(|r| r.schedules + usize::from(r.control))
+    })
+    .await;
 }

@@ -97,8 +97,10 @@ impl From<AdmitError> for ScheduleError {
             AdmitError::Db(e) => Self::Db(e),
             e @ (AdmitError::UnknownVersion(_)
             | AdmitError::KeyReused
+            | AdmitError::Limit(_)
             | AdmitError::ClearSecret(_)
             | AdmitError::SecretsRequired(_)
+            | AdmitError::InWindow(_)
             | AdmitError::Broken(_)) => Self::Broken(e.to_string()),
         }
     }

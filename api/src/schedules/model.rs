@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use opsc_calendar::OccurrenceKind;
 use opsc_proto::commands::TargetSelection;
+use opsc_proto::run_policy::RetryPolicy;
 use opsc_proto::schedule::{DstPolicy, MisfirePolicy};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,9 @@ pub struct ScheduleBody {
     /// Targets instead of the job's, as for a run.
     #[serde(default)]
     pub targets: Option<TargetSelection>,
+    /// Retries of its failed runs, instead of the job's policy.
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
 }
 
 /// The fields of `PATCH /api/v1/schedules/{id}`: those given replace the
@@ -94,6 +98,8 @@ pub struct SchedulePatch {
     pub parameters: Option<BTreeMap<String, Value>>,
     /// Targets instead of the job's.
     pub targets: Option<TargetSelection>,
+    /// Retries of its failed runs (`null`: the job's policy).
+    pub retry: Option<RetryPolicy>,
 }
 
 /// A schedule as the API shows it: secret parameter values never.
@@ -135,6 +141,8 @@ pub struct ScheduleView {
     pub secret_parameters: Vec<String>,
     /// Targets instead of the job's.
     pub targets: Option<TargetSelection>,
+    /// Retries of its failed runs; `null`: the job's policy applies.
+    pub retry: Option<RetryPolicy>,
     /// Increases with every change.
     pub revision: u64,
     /// Created.

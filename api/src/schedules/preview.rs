@@ -78,6 +78,12 @@ pub async fn next(core: &Core, id: Uuid, count: Option<u32>) -> Result<NextView,
 /// Every occurrence of every enabled schedule in `[from, to)` (31 days at
 /// most), oldest first, at most [`MAX_ITEMS`].
 pub async fn calendar(core: &Core, q: &CalendarQuery) -> Result<CalendarView, ScheduleError> {
+    if !opsc_calendar::in_supported_range(q.from) {
+        return Err(ScheduleError::invalid(
+            "/from",
+            "must be between the years 1970 and 9999",
+        ));
+    }
     if q.to <= q.from {
         return Err(ScheduleError::invalid("/to", "must be after from"));
     }

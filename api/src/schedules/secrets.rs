@@ -77,8 +77,8 @@ pub(crate) fn open(
     })
 }
 
-/// The seal context of the run intents of a schedule of `job_id`.
-pub(crate) fn intent_context(job_id: Uuid) -> String {
+/// The seal context of the run intents of schedule `schedule_id` of `job_id`.
+pub(crate) fn intent_context(schedule_id: Uuid, job_id: Uuid) -> String {
     RunIntent {
         job_id: Some(job_id),
         job_name: None,
@@ -86,7 +86,7 @@ pub(crate) fn intent_context(job_id: Uuid) -> String {
         parameters: BTreeMap::new(),
         sealed_parameters: None,
         targets: None,
-        trigger: Trigger::new(TriggerKind::Schedule, ""),
+        trigger: Trigger::new(TriggerKind::Schedule, schedule_id.to_string()),
         idempotency_key: None,
         fence: None,
         retry_of: None,
@@ -99,6 +99,7 @@ pub(crate) fn intent_context(job_id: Uuid) -> String {
 /// schedule of `job_id` (nothing when there is none).
 pub(crate) fn for_intake(
     core: &Core,
+    schedule_id: Uuid,
     job_id: Uuid,
     secret: &BTreeMap<String, Value>,
 ) -> Result<Option<String>, ScheduleError> {
@@ -107,6 +108,7 @@ pub(crate) fn for_intake(
     }
     let bytes = serde_json::to_vec(secret).map_err(|e| ScheduleError::Broken(e.to_string()))?;
     Ok(Some(
-        core.sealer.seal_intake(&bytes, &intent_context(job_id)),
+        core.sealer
+            .seal_intake(&bytes, &intent_context(schedule_id, job_id)),
     ))
 }

@@ -50,6 +50,7 @@ pub(crate) struct Valid {
     /// Values of its secret parameters.
     pub secret: BTreeMap<String, Value>,
     pub targets: Option<TargetSelection>,
+    pub retry: Option<opsc_proto::run_policy::RetryPolicy>,
 }
 
 /// The problems of the schedule's own fields.
@@ -79,16 +80,34 @@ fn own_fields(body: &ScheduleBody, now: DateTime<Utc>) -> Vec<PathError> {
         ));
     }
     let zone = body.time_zone.as_deref().unwrap_or(DEFAULT_ZONE);
+    for (path, at) in [("/start_at", body.start_at), ("/end_at", body.end_at)] {
+        if at.is_some_and(|t| !opsc_calendar::in_supported_range(t)) {
+            errors.push(PathError::new(
+                path,
+                "must be between the years 1970 and 9999",
+            ));
+        }
+    }
+    let bounded = body
+        .start_at
+        .into_iter()
+        .chain(body.end_at)
+        .all(opsc_calendar::in_supported_range);
     match Calendar::new(&body.cron, zone, body.dst.unwrap_or_default()) {
         Err(e) => errors.push(PathError::new(format!("/{}", e.field()), e.to_string())),
-        Ok(calendar) => {
+        Ok(calendar) if bounded => {
+            let calendar = calendar.with_bounds(body.start_at, body.end_at);
             if let Err(e) = calendar.check_fires(now) {
                 errors.push(PathError::new(format!("/{}", e.field()), e.to_string()));
             }
         }
+        Ok(_) => {}
     }
     if let Err(why) = body.misfire.unwrap_or_default().check() {
         errors.push(PathError::new("/misfire", why));
+    }
+    if let Some(Err(why)) = body.retry.as_ref().map(|r| r.check()) {
+        errors.push(PathError::new("/retry", why));
     }
     if let (Some(start), Some(end)) = (body.start_at, body.end_at)
         && end <= start
@@ -137,6 +156,7 @@ pub(crate) async fn check(
         sealed: None,
         created_by: Some(actor.id),
         caller: Some(*actor),
+        retry: None,
         rerun_of: None,
     };
     let checked = crate::runs::preflight::preflight(core, &admission)
@@ -174,5 +194,6 @@ pub(crate) async fn check(
         public,
         secret,
         targets: body.targets,
+        retry: body.retry,
     })
 }

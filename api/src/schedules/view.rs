@@ -43,6 +43,10 @@ pub(crate) fn view(row: schedule::Model, job_name: Option<String>) -> ScheduleVi
             .targets
             .clone()
             .and_then(|t| serde_json::from_value(t).ok()),
+        retry: row
+            .retry
+            .clone()
+            .and_then(|r| serde_json::from_value(r).ok()),
         next_fire_at: next.as_ref().map(|o| o.at),
         next_fire_local: next.as_ref().map(opsc_calendar::Occurrence::local_rfc3339),
         id: row.id,
@@ -123,6 +127,10 @@ pub(crate) fn body_of(
             .targets
             .clone()
             .and_then(|t| serde_json::from_value(t).ok()),
+        retry: row
+            .retry
+            .clone()
+            .and_then(|r| serde_json::from_value(r).ok()),
     })
 }
 

@@ -15,7 +15,8 @@ pub struct Model {
     pub job_name: String,
     /// The version run.
     pub job_version: i32,
-    /// `queued`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`, `worker_lost`.
+    /// `waiting`, `queued`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`,
+    /// `worker_lost`, `skipped`.
     pub status: String,
     /// Why it did not succeed.
     pub reason: Option<String>,
@@ -51,6 +52,12 @@ pub struct Model {
     pub cause_run_id: Option<Uuid>,
     /// The run this one re-runs.
     pub rerun_of: Option<Uuid>,
+    /// 1 for a first run, n + 1 for the n-th retry of it.
+    pub attempt: i32,
+    /// The failed run this one retries.
+    pub retry_of: Option<Uuid>,
+    /// The first run of its retry chain (`None` for a run that is no retry).
+    pub retry_root: Option<Uuid>,
     /// The user who started it.
     pub created_by: Option<Uuid>,
     /// Accepted.

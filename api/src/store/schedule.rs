@@ -46,6 +46,8 @@ pub struct Model {
     pub secret_kek_id: Option<String>,
     /// `TargetSelection` overriding the job's, as JSON.
     pub targets: Option<Json>,
+    /// `RetryPolicy` of its runs as JSON, overriding the job's.
+    pub retry: Option<Json>,
     /// Increases with every change.
     pub revision: i64,
     /// Created.

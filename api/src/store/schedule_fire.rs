@@ -31,6 +31,10 @@ pub struct Model {
     pub lag_ms: Option<f64>,
     /// `fired`: a catch-up of a missed fire.
     pub catch_up: bool,
+    /// The maintenance window that skipped or deferred it.
+    pub window_id: Option<Uuid>,
+    /// Whether a window deferred it to its end.
+    pub deferred: bool,
     /// `skipped`, `misfired`: why (`dst_gap`, `too_old` …).
     pub reason: Option<String>,
     /// `fired`: the run intent's idempotency key.

@@ -25,6 +25,9 @@ use crate::{EventType, Subjects};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// Admitted but held by its job's concurrency limit (policy `queue`):
+    /// not dispatched; it becomes `queued` when a slot frees, in order.
+    Waiting,
     /// Accepted, waiting for a worker.
     Queued,
     /// A worker is executing it.
@@ -39,12 +42,15 @@ pub enum RunStatus {
     TimedOut,
     /// The worker died and the run could not be resumed safely.
     WorkerLost,
+    /// Never started: its job had as many runs going as its concurrency
+    /// limit allows and the policy is `skip`.
+    Skipped,
 }
 
 impl RunStatus {
     /// Whether no further change can follow.
     pub fn is_terminal(self) -> bool {
-        !matches!(self, Self::Queued | Self::Running)
+        !matches!(self, Self::Waiting | Self::Queued | Self::Running)
     }
 }
 

@@ -481,3 +481,41 @@ fn the_commands_of_the_demo_and_the_end_to_end_tests_pass() {
     });
     assert_eq!(check(&job(script), &["winrm.exec"]), vec![]);
 }
+
+#[test]
+fn a_retry_policy_out_of_range_is_refused_at_retry() {
+    let doc = json!({
+        "name": "j",
+        "retry": { "max_retries": 0 },
+        "steps": [{ "id": "a", "type": "wait" }]
+    });
+    let errors = errors_of(doc);
+    assert_eq!(paths(&errors), ["/retry"]);
+    assert!(errors[0].message.contains("max_retries"), "{errors:?}");
+    let ok = json!({
+        "name": "j",
+        "retry": { "max_retries": 3, "on": ["exit_code"], "exit_codes": [2] },
+        "steps": [{ "id": "a", "type": "wait" }]
+    });
+    assert!(errors_of(ok).is_empty());
+}
+
+#[test]
+fn a_concurrency_limit_out_of_range_is_refused_at_concurrency_max() {
+    for max in [0, 1001] {
+        let doc = json!({
+            "name": "j",
+            "concurrency": { "max": max, "policy": "skip" },
+            "steps": [{ "id": "a", "type": "wait" }]
+        });
+        assert_eq!(paths(&errors_of(doc)), ["/concurrency/max"], "max {max}");
+    }
+    for max in [1, 1000] {
+        let doc = json!({
+            "name": "j",
+            "concurrency": { "max": max },
+            "steps": [{ "id": "a", "type": "wait" }]
+        });
+        assert!(errors_of(doc).is_empty(), "max {max}");
+    }
+}

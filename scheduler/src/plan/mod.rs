@@ -27,9 +27,18 @@ pub(crate) enum Action {
         release: DateTime<Utc>,
         /// Whether it is a catch-up of a missed fire.
         catch_up: bool,
+        /// The maintenance window that deferred it to its end, if one did.
+        deferred_by: Option<uuid::Uuid>,
     },
     /// The schedule's DST policy skips this occurrence (a gap).
     Skip(Occurrence),
+    /// A maintenance window skips this occurrence.
+    WindowSkip {
+        /// The occurrence.
+        occurrence: Occurrence,
+        /// The window.
+        window: uuid::Uuid,
+    },
     /// Consecutive missed occurrences dropped for one reason.
     Drop(Drop),
 }
@@ -38,7 +47,9 @@ impl Action {
     /// The instant the action accounts for (the last one, for a drop).
     pub(crate) fn until(&self) -> DateTime<Utc> {
         match self {
-            Self::Fire { occurrence, .. } | Self::Skip(occurrence) => occurrence.at,
+            Self::Fire { occurrence, .. }
+            | Self::Skip(occurrence)
+            | Self::WindowSkip { occurrence, .. } => occurrence.at,
             Self::Drop(d) => d.last,
         }
     }
@@ -169,6 +180,7 @@ pub(crate) fn scan(s: Scan<'_>) -> Vec<Action> {
         occurrence,
         release,
         catch_up: false,
+        deferred_by: None,
     }));
     actions.sort_by_key(Action::until);
     actions
@@ -254,6 +266,7 @@ impl Missed {
                 occurrence,
                 release,
                 catch_up: true,
+                deferred_by: None,
             });
         }
         actions

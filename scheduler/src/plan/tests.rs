@@ -38,6 +38,7 @@ fn fires(actions: &[Action]) -> Vec<(DateTime<Utc>, DateTime<Utc>, bool)> {
                 occurrence,
                 release,
                 catch_up,
+                ..
             } => Some((occurrence.at, *release, *catch_up)),
             _ => None,
         })

@@ -30,8 +30,9 @@ const RECONNECTS: u32 = 5;
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
 /// The exit status for a run's final status: 0 succeeded; 130 cancelled
-/// (as for an interrupted command); 1 failed, timed_out, worker_lost and
-/// anything else.
+/// (as for an interrupted command); 1 failed, timed_out, worker_lost,
+/// skipped (its job's concurrency limit did not start it) and anything
+/// else.
 pub fn exit_code(status: &str) -> u8 {
     match status {
         "succeeded" => 0,
@@ -40,8 +41,10 @@ pub fn exit_code(status: &str) -> u8 {
     }
 }
 
+/// A `waiting` run (held by its job's concurrency limit) is followed on
+/// until it has run.
 fn terminal(status: &str) -> bool {
-    !matches!(status, "queued" | "running" | "")
+    !matches!(status, "waiting" | "queued" | "running" | "")
 }
 
 /// Frames already shown, by kind, so a reconnection skips them.
@@ -60,6 +63,15 @@ pub async fn follow(
     let path = ["api", "v1", "runs", run_id];
     let run: Value = api.get(&path, &[]).await.context("getting the run")?;
     let mut renderer = Renderer::new(&run, target_names(api, &run).await);
+    match run["status"].as_str() {
+        Some("waiting") => eprintln!(
+            "opsconductor: run {run_id} waits for a slot of its job's concurrency limit; following it"
+        ),
+        Some("skipped") => eprintln!(
+            "opsconductor: run {run_id} was skipped by its job's concurrency limit and never started"
+        ),
+        _ => {}
+    }
     let mut seen = Seen::default();
     let mut reconnects = 0;
     loop {
@@ -198,7 +210,13 @@ mod tests {
     #[test]
     fn the_exit_status_says_how_the_run_ended() {
         assert_eq!(exit_code("succeeded"), 0);
-        for failed in ["failed", "timed_out", "worker_lost", "something-new"] {
+        for failed in [
+            "failed",
+            "timed_out",
+            "worker_lost",
+            "skipped",
+            "something-new",
+        ] {
             assert_eq!(exit_code(failed), 1, "{failed}");
         }
         assert_eq!(exit_code("cancelled"), 130);

@@ -48,7 +48,7 @@ pub async fn wait_end_within(api: &ApiServer, token: &str, run: &str, within: Du
             )
             .await;
         let status = r["status"].as_str().unwrap_or_default().to_owned();
-        if !["queued", "running", ""].contains(&status.as_str()) {
+        if !["waiting", "queued", "running", ""].contains(&status.as_str()) {
             return r;
         }
         assert!(

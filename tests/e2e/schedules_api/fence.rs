@@ -15,7 +15,19 @@ use crate::harness::letters::{dead_letters, letter, more_dead_letters_than};
 use crate::harness::runs::create_job;
 use crate::harness::{ApiServer, shared_nats_url, test_bus, wait_until};
 
-fn scheduled(schedule: &str, job: &str, fence: Option<u64>, key: &str) -> CloudEvent<RunIntent> {
+/// A past fire instant of its own for each label, so each intent has its
+/// own `schedule:<id>:<instant>` key and its letter can be found.
+fn at(label: &str) -> String {
+    let secs = label
+        .bytes()
+        .fold(17_i64, |h, b| (h * 131 + i64::from(b)) % 86_400);
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z").unwrap();
+    (base.to_utc() + TimeDelta::seconds(secs))
+        .format("%Y-%m-%dT%H:%M:%S.000Z")
+        .to_string()
+}
+
+fn scheduled(schedule: &str, job: &str, fence: Option<u64>, label: &str) -> CloudEvent<RunIntent> {
     let mut trigger = Trigger::new(TriggerKind::Schedule, schedule);
     trigger.origin = Some("scheduler".into());
     CloudEvent::new(
@@ -24,11 +36,11 @@ fn scheduled(schedule: &str, job: &str, fence: Option<u64>, key: &str) -> CloudE
             job_id: Some(job.parse().unwrap()),
             job_name: None,
             job_version: None,
-            parameters: [("who".to_owned(), json!(key))].into(),
+            parameters: Default::default(),
             sealed_parameters: None,
             targets: None,
             trigger,
-            idempotency_key: Some(key.to_owned()),
+            idempotency_key: Some(format!("schedule:{schedule}:{}", at(label))),
             fence,
             retry_of: None,
             parameters_from: None,
@@ -120,6 +132,23 @@ async fn the_fence_refuses_deposed_leaders_and_unknown_schedules() {
         )
         .await
         .unwrap();
+    // A copy of a schedule's intent cannot take a future fire's key, nor
+    // point the schedule's run (and its secrets) elsewhere.
+    let mut future = scheduled(&s, &job, Some(10), "k-future");
+    future.data.idempotency_key = Some(format!(
+        "schedule:{s}:{}",
+        (Utc::now() + TimeDelta::hours(1)).format("%Y-%m-%dT%H:%M:%S.000Z")
+    ));
+    let mut retargeted = scheduled(&s, &job, Some(10), "k-targets");
+    retargeted.data.targets = Some(opsc_proto::commands::TargetSelection {
+        tags: vec!["elsewhere".into()],
+        ..Default::default()
+    });
+    let mut reparametered = scheduled(&s, &job, Some(10), "k-params");
+    reparametered
+        .data
+        .parameters
+        .insert("who".into(), json!("mallory"));
     for intent in [
         scheduled(&s, &job, None, "k-nofence"),
         scheduled(&s, &job, Some(5), "k-deposed"),
@@ -130,19 +159,40 @@ async fn the_fence_refuses_deposed_leaders_and_unknown_schedules() {
         scheduled(&Uuid::now_v7().to_string(), &job, Some(10), "k-ghost"),
         scheduled(&t, &job, Some(10), "k-wrong-job"),
         scheduled(&gone, &job, Some(10), "k-deleted"),
+        future,
+        retargeted,
+        reparametered,
     ] {
         bus.publish(&intent).await.unwrap();
     }
-    let letters = dead_letters(bus, 5).await;
+    let letters = dead_letters(bus, 9).await;
     wait_until("the admitted runs", Duration::from_secs(30), || async {
-        runs().await == 3
+        runs().await == 2
     })
     .await;
     let reason = |key: &str| {
-        letter(&letters, key, |l| l.payload.contains(&format!("\"{key}\"")))
+        letter(&letters, key, |l| l.payload.contains(&at(key)))
             .reason
             .clone()
     };
+    assert!(
+        reason("k-newer").contains("fence 12 is newer than the current term 10"),
+        "{letters:?}"
+    );
+    assert!(
+        letters
+            .iter()
+            .any(|l| l.reason.contains("has not come yet")),
+        "a future fire's key is refused: {letters:?}"
+    );
+    assert!(
+        reason("k-targets").contains("the targets are not those"),
+        "{letters:?}"
+    );
+    assert!(
+        reason("k-params").contains("the parameters are not those"),
+        "{letters:?}"
+    );
     assert!(
         reason("k-nofence").contains("must carry fence"),
         "{letters:?}"
@@ -164,7 +214,7 @@ async fn the_fence_refuses_deposed_leaders_and_unknown_schedules() {
         reason("k-deleted").contains(&format!("unknown schedule {gone}")),
         "{letters:?}"
     );
-    assert!(!more_dead_letters_than(bus, 5).await, "{letters:?}");
-    assert_eq!(runs().await, 3, "k-nolease, k-current, k-newer");
+    assert!(!more_dead_letters_than(bus, 9).await, "{letters:?}");
+    assert_eq!(runs().await, 2, "k-nolease, k-current");
     api.stop().await;
 }

@@ -2,9 +2,11 @@
 //! its own error type, and this folder is where each becomes an HTTP
 //! answer — one file per group of domains.
 
+mod dependencies;
 mod identity;
 mod inventory;
 mod schedules;
+mod windows;
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -46,7 +48,17 @@ impl From<AdmitError> for Problem {
     fn from(e: AdmitError) -> Self {
         match e {
             AdmitError::UnknownJob(_) => Problem::not_found_entity("job"),
-            AdmitError::Inactive | AdmitError::KeyReused => Problem::conflict(e.to_string()),
+            AdmitError::Inactive | AdmitError::KeyReused | AdmitError::InWindow(_) => {
+                Problem::conflict(e.to_string())
+            }
+            AdmitError::Limit(detail) => Problem::new(
+                StatusCode::CONFLICT,
+                "concurrency-limit",
+                "Concurrency Limit Reached",
+            )
+            .detail(detail)
+            .errors(json!([{"path": "/concurrency/max",
+                            "message": "the job has as many runs going as its concurrency limit allows"}])),
             AdmitError::UnknownVersion(_) | AdmitError::ClearSecret(_) => {
                 Problem::invalid(e.to_string())
             }

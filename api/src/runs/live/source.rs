@@ -44,7 +44,7 @@ const TAIL: Duration = Duration::from_millis(300);
 const BUFFER: usize = 256;
 
 fn terminal(status: &str) -> bool {
-    !matches!(status, "queued" | "running")
+    !matches!(status, "waiting" | "queued" | "running")
 }
 
 /// The run to follow.

@@ -107,6 +107,7 @@ impl Recorder {
 
     /// Counts a run's end and announces it.
     async fn ended(&self, e: Ended) {
+        super::concurrency::release::run_ended(&self.core, e.run_id);
         let status = super::wire_name(e.status);
         let m = &self.core.metrics;
         m.runs_finished

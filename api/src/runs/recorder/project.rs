@@ -178,7 +178,9 @@ async fn runs(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr
     if !updates.is_empty() {
         db.execute(stmt_for_runs(
             "UPDATE runs SET status = x.status, started_at = COALESCE(runs.started_at, x.started_at),
-               shards_finished = x.shards_finished, reason = COALESCE(x.reason, runs.reason),
+               shards_finished = x.shards_finished,
+               reason = CASE WHEN x.status = 'cancelled' THEN COALESCE(runs.reason, x.reason)
+                 ELSE COALESCE(x.reason, runs.reason) END,
                finished_at = COALESCE(runs.finished_at, x.finished_at), updated_at = now()
              FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, started_at timestamptz,
                   shards_finished jsonb, reason text, finished_at timestamptz)
@@ -194,7 +196,8 @@ async fn runs(db: &impl ConnectionTrait, f: &Folded) -> Result<Vec<Ended>, DbErr
 /// A run's row after the batch, when it changes; and its end, when the
 /// batch completed it (its last shard reported).
 fn next_state(id: Uuid, cur: &Current, f: &Folded) -> Option<(Value, Option<Ended>)> {
-    let open = matches!(cur.status.as_str(), "queued" | "running");
+    // A waiting run whose release died before its commit may still start.
+    let open = matches!(cur.status.as_str(), "waiting" | "queued" | "running");
     let mut map = cur.shards_finished.as_object().cloned().unwrap_or_default();
     let mut changed = false;
     if let Some(new) = f.shards.get(&id) {
@@ -213,7 +216,7 @@ fn next_state(id: Uuid, cur: &Current, f: &Folded) -> Option<(Value, Option<Ende
     }
     let started_at = f.started.get(&id).copied().filter(|_| !cur.started);
     let mut status = cur.status.clone();
-    if started_at.is_some() && cur.status == "queued" {
+    if started_at.is_some() && matches!(cur.status.as_str(), "waiting" | "queued") {
         status = "running".to_owned();
         changed = true;
     }
@@ -312,6 +315,30 @@ mod tests {
             .finished
             .insert(id, (RunStatus::TimedOut, None, Utc::now()));
         assert!(next_state(id, &current("succeeded", 1, json!({"0": {}})), &again).is_none());
+    }
+
+    #[test]
+    fn a_waiting_run_that_a_worker_started_moves_on_and_ends() {
+        // Its release published the dispatch and died before its commit.
+        let id = Uuid::now_v7();
+        let mut f = Folded::default();
+        f.started.insert(id, Utc::now());
+        let (row, _) = next_state(id, &current("waiting", 1, json!({})), &f).unwrap();
+        assert_eq!(row["status"], "running");
+        f.shards.entry(id).or_default().insert(
+            "0".into(),
+            ShardEnd {
+                status: "succeeded".into(),
+                reason: None,
+            },
+        );
+        let (row, ended) = next_state(id, &current("waiting", 1, json!({})), &f).unwrap();
+        assert_eq!(row["status"], "succeeded");
+        assert!(ended.is_some());
+        // A skipped run stays skipped, whatever arrives for it.
+        let (row, ended) = next_state(id, &current("skipped", 1, json!({})), &f).unwrap();
+        assert_eq!(row["status"], "skipped");
+        assert!(ended.is_none());
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! The one loop every KV mirror of the api runs on (schedules,
+//! dependencies, maintenance windows): a reconcile pass at start, after
+//! every reconnect to NATS and every [`RECONCILE_EVERY`], retried after
+//! [`RETRY_AFTER`] when a pass fails, until shutdown.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::core::Core;
+
+/// How often a mirror is reconciled with PostgreSQL when nothing happens.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
+
+/// How soon a failed pass is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Runs `pass` at start, after every reconnect and every
+/// [`RECONCILE_EVERY`], until shutdown. A pass answers how many entries it
+/// repaired; `what` names the mirror in the logs.
+pub async fn keep_in_step<F, Fut, E>(
+    core: Core,
+    shutdown: CancellationToken,
+    what: &'static str,
+    pass: F,
+) where
+    F: Fn(Core) -> Fut,
+    Fut: Future<Output = Result<usize, E>>,
+    E: Display,
+{
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut connected = false;
+    let mut last_done: Option<Instant> = None;
+    let mut last_try: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now_connected = core.bus.is_connected();
+        let reconnected = now_connected && !connected;
+        connected = now_connected;
+        if !connected {
+            continue;
+        }
+        let due = last_done.is_none_or(|t| t.elapsed() >= RECONCILE_EVERY);
+        let waited = last_try.is_none_or(|t| t.elapsed() >= RETRY_AFTER);
+        if !(reconnected || (due && waited)) {
+            continue;
+        }
+        last_try = Some(Instant::now());
+        match pass(core.clone()).await {
+            Ok(repaired) => {
+                last_done = Some(Instant::now());
+                if repaired > 0 {
+                    tracing::info!(
+                        mirror = what,
+                        repaired,
+                        "KV mirror reconciled with PostgreSQL."
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(mirror = what, error = %e, "KV mirror not reconciled; trying again shortly.");
+            }
+        }
+    }
+}
