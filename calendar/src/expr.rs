@@ -52,10 +52,12 @@ const FIELDS: [Field; 6] = [
     },
 ];
 
-/// A parsed expression, matched against wall-clock times only.
+/// A parsed expression, matched against wall-clock times only. Cloning
+/// it is cheap (the parsed pattern is shared), so many calendars of one
+/// expression hold one pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct Expr {
-    cron: Cron,
+    cron: std::sync::Arc<Cron>,
     interval: bool,
 }
 
@@ -89,7 +91,7 @@ impl Expr {
             .parse(&normalized)
             .map_err(|e| cron_error(diagnose(&fields, &e)))?;
         Ok(Self {
-            cron,
+            cron: std::sync::Arc::new(cron),
             // Hour `*` or `*/N`: the expression counts real time, not wall time.
             interval: fields[2].starts_with('*'),
         })

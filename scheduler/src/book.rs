@@ -62,6 +62,10 @@ pub(crate) struct Keeper {
     pub metrics: SchedulerMetrics,
     /// Where unusable documents are dead-lettered.
     pub bus: opsc_runtime::bus::Bus,
+    /// Calendars by expression, zone and policy: schedules that share an
+    /// expression share its parsed pattern.
+    pub parsed:
+        std::sync::Mutex<HashMap<(String, String, opsc_proto::schedule::DstPolicy), Calendar>>,
 }
 
 impl Keeper {
@@ -176,7 +180,17 @@ impl Keeper {
             self.refuse(key, value, "dates must be between the years 1970 and 9999");
             return None;
         }
-        let calendar = match Calendar::new(&doc.cron, &doc.time_zone, doc.dst) {
+        let known = (doc.cron.clone(), doc.time_zone.clone(), doc.dst);
+        let cached = self.parsed.lock().ok().and_then(|m| m.get(&known).cloned());
+        let parsed = match cached {
+            Some(c) => Ok(c),
+            None => Calendar::new(&doc.cron, &doc.time_zone, doc.dst).inspect(|c| {
+                if let Ok(mut m) = self.parsed.lock() {
+                    m.insert(known, c.clone());
+                }
+            }),
+        };
+        let calendar = match parsed {
             Ok(c) => c.with_bounds(doc.start_at, doc.end_at),
             Err(e) => {
                 self.refuse(key, value, &e.to_string());

@@ -90,6 +90,7 @@ pub async fn run(ctx: SchedulerContext) -> anyhow::Result<()> {
         changes: changes_tx,
         metrics: metrics.clone(),
         bus: ctx.bus.clone(),
+        parsed: std::sync::Mutex::default(),
     };
     tasks.spawn(follow::follow(
         schedules,

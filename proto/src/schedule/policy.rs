@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a fire time in a spring-forward gap (a wall time that does not
 /// exist that day) does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GapPolicy {
     /// Fire once, at the first valid instant after the gap (the default).
@@ -17,7 +17,7 @@ pub enum GapPolicy {
 
 /// What a fire time in a repeated fall-back hour (a wall time that occurs
 /// twice that day) does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OverlapPolicy {
     /// Fire once, at the first occurrence (the default).
@@ -33,7 +33,7 @@ pub enum OverlapPolicy {
 /// (an hour field of `*` or `*/N`) keep their real-time spacing whatever
 /// the policy: they fire at both occurrences of a repeated hour and do not
 /// fire twice at the end of a gap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DstPolicy {
     /// Spring-forward gap.
@@ -47,7 +47,7 @@ pub struct DstPolicy {
 /// What to do with fires that were missed: no scheduler ran, the schedule
 /// or the scheduler was paused or disabled, the bus was away, or the clock
 /// jumped forward.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MisfireMode {
     /// Drop every missed fire (each is recorded as a misfire).
