@@ -1,7 +1,8 @@
-//! The one loop every KV mirror of the api runs on (schedules,
-//! dependencies, maintenance windows): a reconcile pass at start, after
-//! every reconnect to NATS and every [`RECONCILE_EVERY`], retried after
-//! [`RETRY_AFTER`] when a pass fails, until shutdown.
+//! What every KV mirror of the api (schedules, dependencies, maintenance
+//! windows) runs on: the write right after a committed change
+//! ([`after_write`]), and the reconcile loop ([`keep_in_step`]) — a pass at
+//! start, after every reconnect to NATS and every [`RECONCILE_EVERY`],
+//! retried after [`RETRY_AFTER`] when a pass fails, until shutdown.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -16,6 +17,32 @@ pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
 
 /// How soon a failed pass is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// How long the write after a committed change may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Brings the key of a row just written in step with `write`; a failure
+/// is logged and left to the reconcile, the committed write stands. `what`
+/// names the mirror and `id` the row in the logs.
+pub async fn after_write<Fut, E>(core: &Core, what: &'static str, id: uuid::Uuid, write: Fut)
+where
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    if !core.bus.is_connected() {
+        tracing::warn!(mirror = what, %id, "Not connected to NATS; mirrored by the next reconcile.");
+        return;
+    }
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(mirror = what, %id, error = %e, "Not mirrored; the next reconcile repairs it.");
+        }
+        Err(_) => {
+            tracing::warn!(mirror = what, %id, "Mirroring timed out; the next reconcile repairs it.");
+        }
+    }
+}
 
 /// Runs `pass` at start, after every reconnect and every
 /// [`RECONCILE_EVERY`], until shutdown. A pass answers how many entries it

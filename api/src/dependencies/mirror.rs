@@ -16,7 +16,6 @@
 //! leaves an older document behind the newer one.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use async_nats::jetstream::kv::{self, Operation};
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -30,9 +29,6 @@ use super::DependencyError;
 use super::view::{doc_of, revision_of};
 use crate::core::Core;
 use crate::store::job_dependency;
-
-/// How long a request waits for its row's key to be written.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Compare-and-set attempts on one key.
 const TRIES: usize = 3;
@@ -102,24 +98,11 @@ pub async fn sync(core: &Core, store: &kv::Store, id: Uuid) -> Result<(), Depend
 /// Brings the key of a row just written in step; a failure is logged and
 /// left to the reconcile, the write stands.
 pub async fn after_write(core: &Core, id: Uuid) {
-    if !core.bus.is_connected() {
-        tracing::warn!(dependency_id = %id, "Not connected to NATS; the dependency is mirrored by the next reconcile.");
-        return;
-    }
-    let done = tokio::time::timeout(WRITE_TIMEOUT, async {
+    let write = async {
         let store = open(core).await?;
         sync(core, &store, id).await
-    })
-    .await;
-    match done {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            tracing::warn!(dependency_id = %id, error = %e, "Dependency not mirrored; the next reconcile repairs it.");
-        }
-        Err(_) => {
-            tracing::warn!(dependency_id = %id, "Mirroring the dependency timed out; the next reconcile repairs it.");
-        }
-    }
+    };
+    crate::mirror_loop::after_write(core, "dependencies", id, write).await;
 }
 
 /// Makes the `dependency.*` keys equal to the table; returns how many keys

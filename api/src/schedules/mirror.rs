@@ -15,7 +15,6 @@
 //! leaves an older document behind the newer one.
 
 use std::collections::{BTreeSet, HashSet};
-use std::time::Duration;
 
 use async_nats::jetstream::kv::{self, Operation};
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -30,9 +29,6 @@ use super::{ScheduleError, secrets};
 use crate::core::Core;
 use crate::store::schedule;
 use crate::windows::addresses::Directory;
-
-/// How long a request waits for its row's key to be written.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Compare-and-set attempts on one key.
 const TRIES: usize = 3;
@@ -153,24 +149,11 @@ async fn sync_with(
 /// Brings the key of a row just written in step; a failure is logged and
 /// left to the reconcile, the write stands.
 pub async fn after_write(core: &Core, id: Uuid) {
-    if !core.bus.is_connected() {
-        tracing::warn!(schedule_id = %id, "Not connected to NATS; the schedule is mirrored by the next reconcile.");
-        return;
-    }
-    let done = tokio::time::timeout(WRITE_TIMEOUT, async {
+    let write = async {
         let store = open(core, bucket::SCHEDULES).await?;
         sync(core, &store, id).await
-    })
-    .await;
-    match done {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            tracing::warn!(schedule_id = %id, error = %e, "Schedule not mirrored; the next reconcile repairs it.");
-        }
-        Err(_) => {
-            tracing::warn!(schedule_id = %id, "Mirroring the schedule timed out; the next reconcile repairs it.");
-        }
-    }
+    };
+    crate::mirror_loop::after_write(core, "schedules", id, write).await;
 }
 
 /// What one reconcile found out of step (and brought in step).

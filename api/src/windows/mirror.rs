@@ -12,7 +12,6 @@
 //! request's write never leaves an older document behind the newer one.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use async_nats::jetstream::kv::{self, Operation};
 use futures::TryStreamExt as _;
@@ -26,9 +25,6 @@ use super::WindowError;
 use super::view::doc_of;
 use crate::core::Core;
 use crate::store::maintenance_window as window;
-
-/// How long a request waits for its row's key to be written.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Compare-and-set attempts on one key.
 const TRIES: usize = 3;
@@ -93,24 +89,11 @@ pub async fn sync(core: &Core, store: &kv::Store, id: Uuid) -> Result<(), Window
 /// Brings the key of a row just written in step; a failure is logged and
 /// left to the reconcile, the write stands.
 pub async fn after_write(core: &Core, id: Uuid) {
-    if !core.bus.is_connected() {
-        tracing::warn!(window_id = %id, "Not connected to NATS; the window is mirrored by the next reconcile.");
-        return;
-    }
-    let done = tokio::time::timeout(WRITE_TIMEOUT, async {
+    let write = async {
         let store = open(core).await?;
         sync(core, &store, id).await
-    })
-    .await;
-    match done {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            tracing::warn!(window_id = %id, error = %e, "Window not mirrored; the next reconcile repairs it.");
-        }
-        Err(_) => {
-            tracing::warn!(window_id = %id, "Mirroring the window timed out; the next reconcile repairs it.");
-        }
-    }
+    };
+    crate::mirror_loop::after_write(core, "windows", id, write).await;
 }
 
 /// Makes the bucket's `window.*` keys equal to the table; how many keys
