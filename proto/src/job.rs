@@ -23,6 +23,14 @@ pub struct JobDefinition {
     /// What it does.
     #[serde(default)]
     pub description: String,
+    /// Tags, for notification rules, subscriptions and filters (each 1 to
+    /// 64 characters of letters, digits, `-`, `_`, `.`, `:` or `/`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub tags: Vec<String>,
+    /// A critical job's failures reach people even in their quiet hours.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub critical: bool,
     /// Typed parameters by name.
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,

@@ -83,6 +83,13 @@ pub fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `s` is a job tag: 1 to 64 letters, digits, `-`, `_`, `.`, `:` or `/`.
+pub fn is_valid_tag(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/'))
+}
+
 /// Checks `def` for everything its schema cannot express; `step_types` are
 /// the step types this installation knows. An empty list means it is valid.
 pub fn check(def: &JobDefinition, step_types: &[&str]) -> Vec<PathError> {
@@ -95,6 +102,17 @@ pub fn check(def: &JobDefinition, step_types: &[&str]) -> Vec<PathError> {
             "/name",
             format!("must be at most {MAX_NAME_CHARS} characters, not {name_chars}"),
         ));
+    }
+    if def.tags.len() > 32 {
+        errors.push(PathError::new("/tags", "at most 32 tags"));
+    }
+    for (i, tag) in def.tags.iter().enumerate() {
+        if !is_valid_tag(tag) {
+            errors.push(PathError::new(
+                format!("/tags/{i}"),
+                format!("'{tag}' is not a tag: 1 to 64 letters, digits, '-', '_', '.', ':' or '/'"),
+            ));
+        }
     }
     if def.parallelism == Some(0) {
         errors.push(PathError::new("/parallelism", "must be at least 1"));

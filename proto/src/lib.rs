@@ -18,6 +18,7 @@ pub mod events;
 pub mod job;
 pub mod job_check;
 pub mod material;
+pub mod notify;
 pub mod prefix;
 pub mod probe;
 pub mod run_policy;

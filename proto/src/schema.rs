@@ -93,6 +93,9 @@ pub fn all() -> Vec<GeneratedSchema> {
         envelope_schema::<crate::events::ScheduleFired>(),
         envelope_schema::<crate::events::ScheduleSkipped>(),
         envelope_schema::<crate::events::ScheduleMisfired>(),
+        envelope_schema::<crate::notify::Notice>(),
+        envelope_schema::<crate::notify::NotifyCommand>(),
+        envelope_schema::<crate::notify::NotificationRecorded>(),
         plain_schema::<JobDefinition>(JOB_SCHEMA, "OpsConductor job definition"),
     ]
 }

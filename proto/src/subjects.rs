@@ -89,6 +89,21 @@ impl Subjects {
         self.join("evt.schedule.>")
     }
 
+    /// Every notice (`<p>.evt.notice.>`): the facts notifications are about.
+    pub fn notice_events_all(&self) -> String {
+        self.join("evt.notice.>")
+    }
+
+    /// Every notification attempt (`<p>.evt.notification.>`).
+    pub fn notification_events_all(&self) -> String {
+        self.join("evt.notification.>")
+    }
+
+    /// The attempts of one notification (`<p>.evt.notification.<id>.*`).
+    pub fn notification_events(&self, notification_id: &str) -> String {
+        self.join(&format!("evt.notification.{notification_id}.*"))
+    }
+
     /// An event outside runs: `<p>.evt.<area>.<id>.<event>`.
     pub fn area_event(&self, area: &str, id: &str, event: &str) -> String {
         self.join(&format!("evt.{area}.{id}.{event}"))

@@ -137,8 +137,16 @@ pub mod consumer {
     pub const SCHEDULER: &str = "scheduler";
     /// api: schedule events (fires, skips, misfires) into PostgreSQL.
     pub const RECORDER_SCHEDULES: &str = "recorder-schedules";
-    /// notifier: run events that may trigger notifications.
+    /// notifier: notices (the facts notifications are about).
     pub const NOTIFIER_EVENTS: &str = "notifier-events";
+    /// api: finished runs into notices.
+    pub const NOTICES_FINISHED: &str = "notices-finished";
+    /// api: started runs into notices.
+    pub const NOTICES_STARTED: &str = "notices-started";
+    /// api: dead letters into notices.
+    pub const NOTICES_DEAD_LETTERS: &str = "notices-dead-letters";
+    /// api: notification attempts into PostgreSQL (history, dead-letter list).
+    pub const RECORDER_NOTIFICATIONS: &str = "recorder-notifications";
     /// notifier: explicit notification requests.
     pub const NOTIFIER_COMMANDS: &str = "notifier-commands";
 
@@ -156,6 +164,10 @@ pub mod bucket {
     pub const WINDOWS: &str = "windows";
     /// Notification channels, rules and preferences.
     pub const NOTIFY_CONFIG: &str = "notify_config";
+    /// The notifier's state: job streaks, throttles, open alerts, held digests, replicas.
+    pub const NOTIFY_STATE: &str = "notify_state";
+    /// Delivery keys of sent notifications (kept seven days).
+    pub const NOTIFY_SENT: &str = "notify_sent";
     /// Leader leases (scheduler replicas, reaper).
     pub const LEASES: &str = "leases";
     /// How far the scheduler has handled each schedule (its cursors).
@@ -269,13 +281,49 @@ impl Topology {
                 max_ack_pending: 1000,
             },
             ConsumerSpec {
-                stream: names.events,
+                stream: names.events.clone(),
                 name: consumer::NOTIFIER_EVENTS.to_owned(),
-                description: "notifier: run events for notification rules",
-                filter_subject: subjects.run_events_all(),
+                description: "notifier: notices for notification rules",
+                filter_subject: subjects.notice_events_all(),
                 ack_wait: MINUTE,
-                max_deliver: 10,
+                max_deliver: 12,
                 max_ack_pending: 1000,
+            },
+            ConsumerSpec {
+                stream: names.events.clone(),
+                name: consumer::NOTICES_FINISHED.to_owned(),
+                description: "api: finished runs into notices",
+                filter_subject: subjects.run_events_of_type("finished"),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 20,
+                max_ack_pending: 2000,
+            },
+            ConsumerSpec {
+                stream: names.events.clone(),
+                name: consumer::NOTICES_STARTED.to_owned(),
+                description: "api: started runs into notices",
+                filter_subject: subjects.run_events_of_type("started"),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 20,
+                max_ack_pending: 2000,
+            },
+            ConsumerSpec {
+                stream: names.events,
+                name: consumer::RECORDER_NOTIFICATIONS.to_owned(),
+                description: "api: notification attempts into PostgreSQL",
+                filter_subject: subjects.notification_events_all(),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 20,
+                max_ack_pending: 5000,
+            },
+            ConsumerSpec {
+                stream: names.dead_letters.clone(),
+                name: consumer::NOTICES_DEAD_LETTERS.to_owned(),
+                description: "api: dead letters into notices",
+                filter_subject: subjects.dead_letters_all(),
+                ack_wait: 30 * Duration::from_secs(1),
+                max_deliver: 5,
+                max_ack_pending: 500,
             },
         ];
         let bucket = |suffix: &str, description, history, max_age| BucketSpec {
@@ -302,6 +350,18 @@ impl Topology {
                 "Notification channels, rules and preferences.",
                 1,
                 Duration::ZERO,
+            ),
+            bucket(
+                bucket::NOTIFY_STATE,
+                "The notifier's state: streaks, throttles, open alerts, held digests.",
+                1,
+                Duration::ZERO,
+            ),
+            bucket(
+                bucket::NOTIFY_SENT,
+                "Delivery keys of sent notifications, so a redelivery never sends twice.",
+                1,
+                7 * DAY,
             ),
             bucket(
                 bucket::LEASES,

@@ -252,6 +252,25 @@ impl Config {
             }
             self.worker_seal_key()?;
         }
+        if roles.contains(&Role::Notifier) {
+            let n = &self.notifier;
+            for (key, ok) in [
+                ("notifier.concurrency", (1..=256).contains(&n.concurrency)),
+                ("notifier.tick_secs", (1..=300).contains(&n.tick_secs)),
+                (
+                    "notifier.retry_base_ms",
+                    (100..=60_000).contains(&n.retry_base_ms),
+                ),
+            ] {
+                if !ok {
+                    return Err(ConfigError::new(
+                        key,
+                        "is out of range (see docs/configuration.md)",
+                    ));
+                }
+            }
+            self.notifier_seal_key()?;
+        }
         if roles.contains(&Role::Scheduler) {
             if !(1000..=60_000).contains(&self.scheduler.lease_ms) {
                 return Err(ConfigError::new(
@@ -415,6 +434,28 @@ impl Config {
                 ));
             }
             return Ok(SealKey::for_pool(&self.master_key()?, &w.pool));
+        };
+        SealKey::from_base64(text.expose_secret())
+            .ok_or_else(|| ConfigError::new(key, "must be 32 bytes in base64"))
+    }
+
+    /// The key that opens channel secrets sealed for the notifier: from
+    /// `notifier.seal_key`, `notifier.seal_key_file`, or, when this process
+    /// also holds the master key, derived from it.
+    pub fn notifier_seal_key(&self) -> Result<SealKey, ConfigError> {
+        let n = &self.notifier;
+        let found = secret::key_value_or_file(
+            ("notifier.seal_key", n.seal_key.as_ref()),
+            ("notifier.seal_key_file", n.seal_key_file.as_deref()),
+        )?;
+        let Some((text, key)) = found else {
+            if self.security.master_key.is_none() && self.security.master_key_file.is_none() {
+                return Err(ConfigError::new(
+                    "notifier.seal_key",
+                    "is required by the notifier role (print it where the master key is: `opsconductor keys seal-key --notifier`)",
+                ));
+            }
+            return Ok(SealKey::for_notifier(&self.master_key()?));
         };
         SealKey::from_base64(text.expose_secret())
             .ok_or_else(|| ConfigError::new(key, "must be 32 bytes in base64"))

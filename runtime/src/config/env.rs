@@ -197,6 +197,26 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_NOTIFIER_HEALTH_ADDR",
     },
     Setting {
+        key: "notifier.seal_key",
+        env: "OPSC_NOTIFIER_SEAL_KEY",
+    },
+    Setting {
+        key: "notifier.seal_key_file",
+        env: "OPSC_NOTIFIER_SEAL_KEY_FILE",
+    },
+    Setting {
+        key: "notifier.concurrency",
+        env: "OPSC_NOTIFIER_CONCURRENCY",
+    },
+    Setting {
+        key: "notifier.tick_secs",
+        env: "OPSC_NOTIFIER_TICK_SECS",
+    },
+    Setting {
+        key: "notifier.retry_base_ms",
+        env: "OPSC_NOTIFIER_RETRY_BASE_MS",
+    },
+    Setting {
         key: "log.format",
         env: "OPSC_LOG_FORMAT",
     },

@@ -329,12 +329,31 @@ impl Default for SchedulerConfig {
 pub struct NotifierConfig {
     /// Where a notifier running alone serves its operability endpoints.
     pub health_addr: SocketAddr,
+    /// The key that opens channel secrets (`opsconductor keys seal-key
+    /// --notifier`); not needed where the master key is (`server all`).
+    #[serde(serialize_with = "ser_secret_opt")]
+    pub seal_key: Option<SecretString>,
+    /// File holding `seal_key` (for mounted secrets).
+    pub seal_key_file: Option<PathBuf>,
+    /// Notices handled at once (1 to 256).
+    pub concurrency: u32,
+    /// Seconds between the checks of quiet hours, throttle digests and
+    /// unacknowledged alerts (1 to 300).
+    pub tick_secs: u64,
+    /// First retry delay of a failed delivery, in milliseconds; it doubles
+    /// per attempt up to a minute (100 to 60000).
+    pub retry_base_ms: u64,
 }
 
 impl Default for NotifierConfig {
     fn default() -> Self {
         Self {
             health_addr: SocketAddr::from(([127, 0, 0, 1], 9103)),
+            seal_key: None,
+            seal_key_file: None,
+            concurrency: 16,
+            tick_secs: 15,
+            retry_base_ms: 1000,
         }
     }
 }

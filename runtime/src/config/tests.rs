@@ -20,7 +20,33 @@ fn api_env() -> Vec<(String, String)> {
 fn defaults_are_valid_for_roles_without_secrets() {
     let c = Config::load(&Sources::default()).unwrap();
     assert_eq!(c.nats.prefix.as_str(), "opsc");
-    c.validate(&[Role::Scheduler, Role::Notifier]).unwrap();
+    c.validate(&[Role::Scheduler]).unwrap();
+}
+
+#[test]
+fn a_notifier_needs_its_seal_key_or_the_master_key() {
+    let c = Config::load(&Sources::default()).unwrap();
+    let e = c.validate(&[Role::Notifier]).unwrap_err();
+    assert!(e.to_string().contains("notifier.seal_key"), "{e}");
+    let master = crate::keys::MasterKey::from_bytes([7; 32]);
+    let key = crate::keys::SealKey::for_notifier(&master);
+    let mut with_key = c.clone();
+    with_key.notifier.seal_key = Some(key.to_base64().into());
+    with_key.validate(&[Role::Notifier]).unwrap();
+    assert_ne!(
+        key.to_base64(),
+        crate::keys::SealKey::for_pool(&master, "notifier").to_base64(),
+        "the notifier's key is not the key of a pool named notifier"
+    );
+    let mut bad = c;
+    bad.notifier.concurrency = 0;
+    bad.notifier.seal_key = with_key.notifier.seal_key.clone();
+    assert!(
+        bad.validate(&[Role::Notifier])
+            .unwrap_err()
+            .to_string()
+            .contains("notifier.concurrency")
+    );
 }
 
 #[test]

@@ -48,6 +48,13 @@ impl SealKey {
         Self::derive(master, &format!("pool:{pool}"))
     }
 
+    /// The notifier's key (channel secrets are sealed for it), derived from
+    /// the master key with info `opsconductor seal v1 notifier`; no pool's
+    /// key opens what is sealed with it.
+    pub fn for_notifier(master: &MasterKey) -> Self {
+        Self::derive(master, "notifier")
+    }
+
     pub(super) fn derive(master: &MasterKey, purpose: &str) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(b"opsconductor-seal"), master.expose());
         let mut key = [0_u8; 32];
