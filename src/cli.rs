@@ -145,6 +145,10 @@ pub enum KeysAction {
         /// open them, only the api can.
         #[arg(long)]
         intake: bool,
+        /// Print the notifier's seal key instead (`notifier.seal_key`): it
+        /// opens the channel secrets the api seals for the notifier.
+        #[arg(long, conflicts_with_all = ["intake", "pool"])]
+        notifier: bool,
     },
     /// Seal standard input for the api with its public intake key: a run
     /// intent's `sealed_parameters` (a JSON object of secret parameters)
@@ -204,7 +208,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             opsc_runtime::telemetry::init(&config.log);
             done(match action {
                 KeysAction::Rotate => crate::keys::rotate(&config).await,
-                KeysAction::SealKey { pool, intake } => {
+                KeysAction::SealKey { notifier: true, .. } => {
+                    crate::keys::seal_key_notifier(&config)
+                }
+                KeysAction::SealKey { pool, intake, .. } => {
                     crate::keys::seal_key(&config, &pool, intake)
                 }
                 KeysAction::Seal { .. } => Ok(()),

@@ -48,6 +48,17 @@ pub fn seal_key(config: &Config, pool: &str, intake: bool) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Prints the notifier's seal key (it opens channel secrets).
+#[allow(clippy::print_stdout, reason = "command output")]
+pub fn seal_key_notifier(config: &Config) -> anyhow::Result<()> {
+    let master = config.master_key()?;
+    println!(
+        "{}",
+        opsc_runtime::keys::SealKey::for_notifier(&master).to_base64()
+    );
+    Ok(())
+}
+
 /// Seals standard input for the api with the public intake key in
 /// `key_file`, bound to `context`.
 #[allow(clippy::print_stdout, reason = "command output")]

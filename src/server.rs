@@ -86,10 +86,12 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     if has(Role::Notifier) {
         let ctx = opsc_notifier::NotifierContext {
             bus: bus.clone(),
+            config: config.notifier.clone(),
+            seal_key: config.notifier_seal_key()?,
             metrics: metrics.clone(),
             shutdown: shutdown.clone(),
         };
-        tasks.spawn(async move { ("notifier", opsc_notifier::run(ctx).await) });
+        tasks.spawn(async move { ("notifier", Box::pin(opsc_notifier::run(ctx)).await) });
     }
     if let Some(store) = store {
         let ctx = ApiContext {

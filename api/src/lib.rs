@@ -19,6 +19,9 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod mirror_loop;
+pub mod notices;
+pub mod notifications;
+pub mod notify_config;
 pub mod password;
 pub mod rotation;
 pub mod runs;
@@ -100,6 +103,12 @@ pub async fn serve(ctx: ApiContext) -> anyhow::Result<()> {
         ctx.shutdown.clone(),
     ));
     tokio::spawn(windows::background(core.clone(), ctx.shutdown.clone()));
+    tokio::spawn(notify_config::background(
+        core.clone(),
+        ctx.shutdown.clone(),
+    ));
+    tokio::spawn(notices::background(core.clone(), ctx.shutdown.clone()));
+    tokio::spawn(notifications::record(core.clone(), ctx.shutdown.clone()));
     let app = http::router(http::AppState(core)).merge(health.router());
     let app = http::layers(app, &ctx.config);
     let addr = ctx.config.http.addr;

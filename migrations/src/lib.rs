@@ -19,6 +19,8 @@ mod m20261201_000011_run_lineage;
 mod m20261201_000012_maintenance_windows;
 mod m20261201_000013_dependencies;
 mod m20261201_000014_run_concurrency;
+mod m20261201_000015_notification_config;
+mod m20261201_000016_notifications;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_maintenance_windows::Migration),
             Box::new(m20261201_000013_dependencies::Migration),
             Box::new(m20261201_000014_run_concurrency::Migration),
+            Box::new(m20261201_000015_notification_config::Migration),
+            Box::new(m20261201_000016_notifications::Migration),
         ]
     }
 }

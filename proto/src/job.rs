@@ -181,6 +181,10 @@ pub const STEP_TYPES: &[&str] = &[
     "ssh.copy",
     "winrm.exec",
     "winrm.copy",
+    "notify.email",
+    "notify.slack",
+    "notify.teams",
+    "notify.webhook",
 ];
 
 /// What a pool's workers may do on their own host (configured per pool by

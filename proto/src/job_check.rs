@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::job::{JobDefinition, ParamType};
 
 pub mod bounds;
+pub mod notify;
 pub mod quoting;
 mod refs;
 mod syntax;
@@ -259,6 +260,7 @@ fn check_step(
     if let Some(when) = &step.when {
         scope.check_expression(when, &format!("{at}/when"), errors);
     }
+    notify::check(&step.kind, &step.with, at, errors);
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod probe;
 pub mod run_policy;
 pub mod schedule;
 pub mod schema;
+pub mod signing;
 pub mod subjects;
 pub mod topology;
 

@@ -24,6 +24,8 @@ pub mod matching;
 mod notice;
 mod rule;
 pub mod template;
+#[cfg(test)]
+mod tests;
 mod wire;
 
 pub use channel::{

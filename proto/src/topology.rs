@@ -317,7 +317,7 @@ impl Topology {
                 max_ack_pending: 5000,
             },
             ConsumerSpec {
-                stream: names.dead_letters.clone(),
+                stream: names.dead_letters,
                 name: consumer::NOTICES_DEAD_LETTERS.to_owned(),
                 description: "api: dead letters into notices",
                 filter_subject: subjects.dead_letters_all(),

@@ -190,6 +190,14 @@ impl Config {
         }
         if roles.contains(&Role::Api) {
             self.validate_api()?;
+            if let Some(url) = &self.http.public_url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return Err(ConfigError::new(
+                    "http.public_url",
+                    "must be an http:// or https:// address",
+                ));
+            }
         }
         if roles.contains(&Role::Worker) {
             if !opsc_proto::subjects::is_valid_token(&self.worker.pool) {

@@ -71,6 +71,7 @@ async fn sync(peer: &SftpPeer, with: Value) -> StepOutcome {
             .with_egress(opsc_workers::egress::Egress::with_loopback()),
         output: &sink,
         cancel: &CancellationToken::new(),
+        run: &opsc_workers::steps::RunScope::default(),
     })
     .await
 }

@@ -132,6 +132,7 @@ impl Step {
                     .with_egress(opsc_workers::egress::Egress::with_loopback()),
                 output: &sink,
                 cancel,
+                run: &opsc_workers::steps::RunScope::default(),
             })
             .await;
         (outcome, sink.finish().await)

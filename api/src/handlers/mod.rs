@@ -11,6 +11,8 @@ pub mod job_access;
 pub mod jobs;
 pub mod me;
 pub mod mfa;
+pub mod notifications;
+pub mod notify_config;
 pub mod run_stream;
 pub mod runs;
 pub mod scheduler;

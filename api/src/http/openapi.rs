@@ -56,6 +56,9 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     if route.path.contains("{id}") {
         params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }));
     }
+    if route.path.contains("{user_id}") {
+        params.push(json!({ "name": "user_id", "in": "path", "required": true, "description": "A user id, or `me`", "schema": { "type": "string" } }));
+    }
     if route.path.contains("{version}") {
         params.push(json!({ "name": "version", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }));
     }

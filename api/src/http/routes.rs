@@ -156,7 +156,9 @@ pub fn table() -> Vec<Route> {
         h::dependencies::routes(),
         h::scheduler::routes(),
         h::windows::routes(),
+        h::notify_config::routes(),
         h::workers::routes(),
+        h::notifications::routes(),
     ]
     .into_iter()
     .flatten()

@@ -185,14 +185,26 @@ impl Handler<Incoming> for Recorder {
             ));
         };
         match insert(self.core.db(), &d.message.id, &row).await {
-            Ok(true) => {
-                self.metrics
-                    .recorded
-                    .get_or_create(&labels(&[("kind", row.kind)]))
-                    .inc();
-                Outcome::Ack
+            Ok(fresh) => {
+                if fresh {
+                    self.metrics
+                        .recorded
+                        .get_or_create(&labels(&[("kind", row.kind)]))
+                        .inc();
+                }
+                // Recorded (now or before): its notice, idempotent by notice id.
+                let fact = crate::notices::publish::ScheduleFact {
+                    schedule_id: row.schedule_id,
+                    kind: row.kind,
+                    fire_at: row.fire_at,
+                    reason: row.reason.as_deref(),
+                    window_id: row.window_id,
+                };
+                match crate::notices::schedule_notice(&self.core, fact).await {
+                    Ok(()) => Outcome::Ack,
+                    Err(e) => Outcome::retry(consume::backoff(d.deliveries), e.to_string()),
+                }
             }
-            Ok(false) => Outcome::Ack,
             // The schedule was deleted between the check and the insert.
             Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
                 Outcome::Ack

@@ -338,6 +338,21 @@ async fn test_one(
         .filter(credential::Column::Id.eq(plan.credential_id))
         .exec(db)
         .await?;
+    if !outcome.ok {
+        let stage = outcome
+            .stage
+            .map(crate::runs::wire_name)
+            .unwrap_or_default();
+        let error = format!("{stage}: {}", outcome.error.as_deref().unwrap_or("failed"));
+        let fact = crate::notices::publish::TestFact {
+            target_id: t.id,
+            name: &t.name,
+            error: &error,
+            tested_at: now,
+            tested_by: None,
+        };
+        crate::notices::target_test_failed(core, fact).await;
+    }
     Ok(outcome)
 }
 

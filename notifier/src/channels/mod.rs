@@ -9,6 +9,12 @@ use std::sync::Arc;
 
 use opsc_proto::notify::{ChannelDoc, ChannelKind, ChannelSecrets};
 
+pub mod email;
+mod http;
+pub mod slack;
+pub mod teams;
+pub mod webhook;
+
 /// One message for one recipient, rendered.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -52,6 +58,38 @@ pub struct SendError {
     pub message: String,
 }
 
+impl SendError {
+    /// A failure another attempt may cure; `message` is redacted with `secrets`.
+    pub fn transient(message: impl AsRef<str>, secrets: &ChannelSecrets) -> Self {
+        Self {
+            transient: true,
+            message: redact(message.as_ref(), secrets),
+        }
+    }
+
+    /// A failure no retry cures; `message` is redacted with `secrets`.
+    pub fn permanent(message: impl AsRef<str>, secrets: &ChannelSecrets) -> Self {
+        Self {
+            transient: false,
+            message: redact(message.as_ref(), secrets),
+        }
+    }
+}
+
+/// `text` with every secret value of `secrets` replaced by `[redacted]`
+/// (longest first, so a secret containing another goes whole).
+pub fn redact(text: &str, secrets: &ChannelSecrets) -> String {
+    let mut values = secrets.values();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut out = text.to_owned();
+    for v in values {
+        if out.contains(v) {
+            out = out.replace(v, "[redacted]");
+        }
+    }
+    out
+}
+
 /// A channel kind.
 #[async_trait::async_trait]
 pub trait Channel: Send + Sync {
@@ -69,6 +107,36 @@ pub type Registry = HashMap<ChannelKind, Arc<dyn Channel>>;
 
 /// Every channel kind this notifier delivers through.
 pub fn registry() -> Registry {
-    // Filled in as the channel folders land (email, slack, teams, webhook).
-    HashMap::new()
+    let mut r: Registry = HashMap::new();
+    r.insert(ChannelKind::Email, Arc::new(email::EmailChannel));
+    r.insert(ChannelKind::Slack, Arc::new(slack::SlackChannel::default()));
+    r.insert(ChannelKind::Teams, Arc::new(teams::TeamsChannel));
+    r.insert(ChannelKind::Webhook, Arc::new(webhook::WebhookChannel));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_registered() {
+        let r = registry();
+        for kind in ChannelKind::ALL {
+            assert!(r.contains_key(&kind), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn redaction_replaces_every_secret_longest_first() {
+        let secrets = ChannelSecrets {
+            token: Some("abc".into()),
+            webhook_url: Some("https://h/abc/def".into()),
+            ..ChannelSecrets::default()
+        };
+        assert_eq!(
+            redact("posting to https://h/abc/def failed; token abc", &secrets),
+            "posting to [redacted] failed; token [redacted]"
+        );
+    }
 }

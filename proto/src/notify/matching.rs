@@ -135,10 +135,10 @@ impl Subscriptions {
     /// its targets' groups).
     pub fn covers(&self, notice: &Notice) -> bool {
         let job = notice.job();
-        if let Some(j) = job {
-            if self.job_ids.contains(&j.id) || j.tags.iter().any(|t| self.tags.contains(t)) {
-                return true;
-            }
+        if let Some(j) = job
+            && (self.job_ids.contains(&j.id) || j.tags.iter().any(|t| self.tags.contains(t)))
+        {
+            return true;
         }
         let groups = notice
             .run

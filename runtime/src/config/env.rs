@@ -29,6 +29,10 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_HTTP_STREAMS_PER_USER",
     },
     Setting {
+        key: "http.public_url",
+        env: "OPSC_HTTP_PUBLIC_URL",
+    },
+    Setting {
         key: "http.trusted_proxies",
         env: "OPSC_HTTP_TRUSTED_PROXIES",
     },

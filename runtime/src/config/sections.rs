@@ -29,6 +29,10 @@ pub struct HttpConfig {
     /// Live run streams (SSE and WebSocket) one user may hold open at once;
     /// more answer 429.
     pub streams_per_user: u32,
+    /// The address users reach the console at (e.g.
+    /// `https://ops.example.com`), for links in notifications; none by
+    /// default (then `http://<addr>` when it is not a wildcard address).
+    pub public_url: Option<String>,
 }
 
 fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -57,6 +61,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             streams_per_user: 16,
+            public_url: None,
         }
     }
 }

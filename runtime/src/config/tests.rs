@@ -40,7 +40,7 @@ fn a_notifier_needs_its_seal_key_or_the_master_key() {
     );
     let mut bad = c;
     bad.notifier.concurrency = 0;
-    bad.notifier.seal_key = with_key.notifier.seal_key.clone();
+    bad.notifier.seal_key = with_key.notifier.seal_key;
     assert!(
         bad.validate(&[Role::Notifier])
             .unwrap_err()

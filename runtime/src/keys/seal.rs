@@ -144,6 +144,12 @@ impl PoolSealer {
         super::intake::IntakeKey::derive(&self.master).open(sealed, context)
     }
 
+    /// The notifier's seal key: what the api seals channel secrets with in
+    /// `<p>_notify_config`.
+    pub fn notifier(&self) -> SealKey {
+        SealKey::for_notifier(&self.master)
+    }
+
     /// Seals `plaintext` for the api's own intake, bound to `context`: what
     /// the api gives a producer to pass back in a run intent (a schedule's
     /// secret parameters, which the scheduler carries and cannot open).

@@ -4,6 +4,7 @@ mod api;
 mod db;
 pub mod letters;
 mod nats;
+mod notifier;
 mod process;
 pub mod runs;
 mod scheduler;
@@ -15,6 +16,7 @@ use std::time::Duration;
 pub use api::ApiServer;
 pub use db::TestDb;
 pub use nats::{PrivateNats, shared_nats_url};
+pub use notifier::NotifyBus;
 pub use process::{Opsc, env_of};
 pub use sshd::{KEY_PASSPHRASE, Sshd};
 

@@ -17,7 +17,7 @@ use super::output::OutputSink;
 use super::resume::{History, Recorded};
 use super::target::TargetConnections;
 use crate::host::Access;
-use crate::steps::{Registry, StepCall, StepOutcome, StepType};
+use crate::steps::{Registry, SendWhen, StepCall, StepOutcome, StepType};
 use crate::template::{self, StepResult, TemplateContext};
 
 /// Default step timeout.
@@ -206,11 +206,15 @@ impl Shard {
                 continue;
             }
             let target_id = target.map(|t| t.id);
-            if end != TargetEnd::Succeeded || self.cancel.is_cancelled() {
-                let (status, why) = if self.cancel.is_cancelled() {
-                    (StepStatus::Cancelled, "the run was stopped")
+            let send = self
+                .registry
+                .get(step.kind.as_str())
+                .map_or(SendWhen::OnSuccess, |k| k.runs_after(&step.with));
+            if let Some(why) = skip_because(send, end, self.cancel.is_cancelled()) {
+                let status = if self.cancel.is_cancelled() {
+                    StepStatus::Cancelled
                 } else {
-                    (StepStatus::Skipped, "an earlier step failed")
+                    StepStatus::Skipped
                 };
                 if self.cancel.is_cancelled() && end == TargetEnd::Succeeded {
                     end = TargetEnd::Interrupted;
@@ -277,7 +281,10 @@ impl Shard {
                 StepStatus::Failed | StepStatus::TimedOut if !step.continue_on_error => {
                     end = TargetEnd::Failed;
                 }
-                StepStatus::Cancelled => end = TargetEnd::Interrupted,
+                // A step after a failure (a notify step) leaves it failed.
+                StepStatus::Cancelled if end == TargetEnd::Succeeded => {
+                    end = TargetEnd::Interrupted;
+                }
                 _ => {}
             }
         }
@@ -401,6 +408,13 @@ impl Shard {
                 &self.secret_values(),
             );
             let step_cancel = self.cancel.child_token();
+            let scope = crate::steps::RunScope {
+                bus: Some(self.bus.clone()),
+                run_id: self.dispatch.run_id,
+                job_id: self.dispatch.job.id,
+                job_name: self.dispatch.job.name.clone(),
+                step_id: step.id.clone(),
+            };
             let started = Instant::now();
             let call = StepCall {
                 with: &with,
@@ -410,6 +424,7 @@ impl Shard {
                 host: &self.host,
                 output: &sink,
                 cancel: &step_cancel,
+                run: &scope,
             };
             let outcome = run_within(kind.run(call), timeout, &step_cancel).await;
             let outcome = if self.cancel.is_cancelled()
@@ -506,6 +521,25 @@ impl Shard {
     }
 }
 
+/// Why a step with send condition `send` does not run after the earlier
+/// steps of its target ended as `end`; `None`: it runs. A failure stops the
+/// steps after it, except those that run after failures (`send: always`
+/// or `on_failure`); a stopped or lost run stops every step.
+fn skip_because(send: SendWhen, end: TargetEnd, cancelled: bool) -> Option<&'static str> {
+    if cancelled {
+        return Some("the run was stopped");
+    }
+    match (end, send) {
+        (TargetEnd::Succeeded, SendWhen::OnFailure) => {
+            Some("send: on_failure, and no earlier step failed")
+        }
+        (TargetEnd::Succeeded, _) | (TargetEnd::Failed, SendWhen::Always | SendWhen::OnFailure) => {
+            None
+        }
+        _ => Some("an earlier step failed"),
+    }
+}
+
 /// How long a step that timed out may take to stop its work (and say
 /// whether it could) before it is abandoned.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -584,4 +618,27 @@ fn render_with(
     with.iter()
         .map(|(k, v)| Ok((k.clone(), walk(v, kind.quoting(k), ctx, &format!(".{k}"))?)))
         .collect()
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    #[test]
+    fn failures_stop_only_the_steps_that_do_not_run_after_them() {
+        use SendWhen::{Always, OnFailure, OnSuccess};
+        use TargetEnd::{Failed, Interrupted, Lost, Succeeded};
+        assert_eq!(skip_because(OnSuccess, Succeeded, false), None);
+        assert_eq!(skip_because(Always, Succeeded, false), None);
+        assert!(skip_because(OnFailure, Succeeded, false).is_some());
+        assert!(skip_because(OnSuccess, Failed, false).is_some());
+        assert_eq!(skip_because(Always, Failed, false), None);
+        assert_eq!(skip_because(OnFailure, Failed, false), None);
+        for send in [Always, OnFailure, OnSuccess] {
+            assert!(skip_because(send, Succeeded, true).is_some());
+            assert!(skip_because(send, Failed, true).is_some());
+            assert!(skip_because(send, Interrupted, false).is_some());
+            assert!(skip_because(send, Lost, false).is_some());
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 mod http;
 mod local;
+pub mod notify;
 mod sftp;
 mod ssh;
 mod wait;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use opsc_proto::dispatch::DispatchTarget;
 use opsc_proto::events::StepStatus;
+pub use opsc_proto::job_check::notify::SendWhen;
 use opsc_proto::material::CredentialMaterial;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +42,24 @@ pub struct StepCall<'a> {
     pub output: &'a OutputSink,
     /// Cancelled on timeout or cancel.
     pub cancel: &'a CancellationToken,
+    /// The run and step this call belongs to, and the bus (notify steps).
+    pub run: &'a RunScope,
+}
+
+/// Where a step call sits: its run, job and step, and the bus of the
+/// worker (absent when a step runs outside a dispatch, as in tests).
+#[derive(Debug, Clone, Default)]
+pub struct RunScope {
+    /// The bus.
+    pub bus: Option<opsc_runtime::bus::Bus>,
+    /// The run.
+    pub run_id: uuid::Uuid,
+    /// Its job.
+    pub job_id: uuid::Uuid,
+    /// The job's name.
+    pub job_name: String,
+    /// The step.
+    pub step_id: String,
 }
 
 impl std::fmt::Debug for StepCall<'_> {
@@ -100,6 +120,12 @@ pub trait StepType: Send + Sync {
     fn idempotent(&self) -> bool {
         false
     }
+    /// When the step runs given the earlier steps of its target (by
+    /// default only when none failed; a notify step may say otherwise in
+    /// its `send` setting).
+    fn runs_after(&self, _with: &BTreeMap<String, Value>) -> SendWhen {
+        SendWhen::OnSuccess
+    }
     /// Runs it.
     async fn run(&self, call: StepCall<'_>) -> StepOutcome;
 }
@@ -120,6 +146,7 @@ pub fn registry() -> Registry {
     r.insert("winrm.exec", Arc::new(winrm::WinrmExec));
     r.insert("winrm.copy", Arc::new(winrm::WinrmCopy));
     http::register(&mut r);
+    notify::register(&mut r);
     r
 }
 

@@ -5,12 +5,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use hmac::{Hmac, Mac};
 use opsc_proto::events::OutputStream;
 use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
-use sha2::Sha256;
 
 use super::request::{Body, Parts, Prepared, method, prepare};
 use super::send::{HttpClients, log_head, pump_body, send};
@@ -29,36 +27,9 @@ pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Bytes of a failed attempt's body shown on stderr.
 const EXCERPT: usize = 2048;
 
-/// Header carrying `sha256=<hex>` of the raw body.
-pub const SIGNATURE_HEADER: &str = "x-opsconductor-signature";
-/// Header carrying the Unix time of the attempt.
-pub const TIMESTAMP_HEADER: &str = "x-opsconductor-timestamp";
-/// Header carrying one id per delivery, the same on every attempt.
-pub const DELIVERY_HEADER: &str = "x-opsconductor-delivery";
-
-/// What is signed: `<timestamp>.<raw body>`, so a captured delivery cannot
-/// be replayed later with a fresh timestamp.
-pub fn signed_message(timestamp: &str, body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(timestamp.len() + 1 + body.len());
-    m.extend_from_slice(timestamp.as_bytes());
-    m.push(b'.');
-    m.extend_from_slice(body);
-    m
-}
-
-/// `sha256=<hex>` of HMAC-SHA256(`secret`, `message`).
-pub fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
-}
+pub use opsc_proto::signing::{
+    DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, signed_message,
+};
 
 /// How long the server asked to wait (seconds or an HTTP date), bounded.
 pub fn retry_after(response: &Response) -> Option<Duration> {

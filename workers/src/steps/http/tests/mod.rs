@@ -99,6 +99,7 @@ impl Call {
                     .with_egress(crate::egress::Egress::with_loopback()),
                 output: &sink,
                 cancel: &self.cancel,
+                run: &crate::steps::RunScope::default(),
             })
             .await;
         Ran {
