@@ -46,17 +46,22 @@ impl Ticker {
             if self.d.paused() {
                 continue;
             }
-            let keys = match self.state.keys().await {
-                Ok(k) => {
-                    k.filter_map(|k| async move { k.ok() })
-                        .collect::<Vec<_>>()
-                        .await
-                }
+            let mut listed = match self.state.keys().await {
+                Ok(k) => k,
                 Err(e) => {
                     tracing::debug!(error = %e, "Cannot list the notifier state.");
                     continue;
                 }
             };
+            // The key listing may not end while keys are being written
+            // (the replica status every 3 s): take what it gave in time.
+            let mut keys = Vec::new();
+            let until = tokio::time::Instant::now() + Duration::from_secs(2);
+            while let Ok(Some(k)) = tokio::time::timeout_at(until, listed.next()).await {
+                if let Ok(k) = k {
+                    keys.push(k);
+                }
+            }
             for key in keys {
                 if let Some(user) = key.strip_prefix(keys::HELD_PREFIX) {
                     if let Ok(user) = user.parse::<Uuid>() {

@@ -245,6 +245,27 @@ async fn a_channel_that_keeps_failing_ends_in_the_dead_letter_list_and_a_resend_
         .or_else(|| item["notification_id"].as_str())
         .expect("id")
         .to_owned();
+    // Acknowledging it keeps it a dead letter with what was sent.
+    let (code, body) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/ack"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, again) = api
+        .call(
+            Method::GET,
+            "/api/v1/notifications/dead-letters",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(again["items"][0]["status"], "dead_lettered", "{again}");
+    assert_eq!(again["items"][0]["text"], item["text"], "{again}");
     let (code, body) = api
         .call(
             Method::POST,
@@ -369,4 +390,60 @@ async fn a_notify_step_delivers_through_the_notifier() {
     let items = steps(&api, &admin, &run).await;
     let tell = items.iter().find(|s| s["step_id"] == "tell").expect("step");
     assert_eq!(tell["status"], "succeeded", "{tell}");
+}
+
+#[tokio::test]
+async fn secrets_do_not_follow_a_channel_elsewhere_and_users_cannot_claim_a_slack_channel() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    let hook = WebhookPeer::start("moving-secret").await.expect("webhook");
+    let ch = webhook_channel(&api, &admin, "moving", &hook.url(), "moving-secret", 3).await;
+    let path = format!("/api/v1/notifications/channels/{ch}");
+    let elsewhere = json!({"settings": {"kind": "webhook", "url": "http://127.0.0.1:9/elsewhere"}});
+    let (code, body) = api
+        .call(Method::PATCH, &path, Some(&admin), Some(elsewhere))
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(body["errors"][0]["path"], "/secrets", "{body}");
+    let (_, still) = api.call(Method::GET, &path, Some(&admin), None).await;
+    assert_eq!(still["settings"]["url"], hook.url(), "nothing changed");
+    let (code, body) = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            Some(json!({
+                "settings": {"kind": "webhook", "url": "http://127.0.0.1:9/elsewhere"},
+                "secrets": {"signing_secret": "a-new-secret"}
+            })),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            Some(json!({"secrets": {"signing_secret": 987_654_321}})),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        !body.to_string().contains("987654321"),
+        "a refused secret is not echoed: {body}"
+    );
+    // A member id, never a channel id.
+    for (slack_user, ok) in [("C0OPS123", false), ("U012AB3CD", true), ("u012", false)] {
+        let (code, body) = api
+            .call(
+                Method::PUT,
+                "/api/v1/notifications/preferences/me",
+                Some(&admin),
+                Some(json!({
+                    "time_zone": "UTC", "slack_user": slack_user
+                })),
+            )
+            .await;
+        assert_eq!(code == 200, ok, "{slack_user}: {code} {body}");
+    }
 }

@@ -119,6 +119,9 @@ pub enum Quoting {
     /// programs parsing their arguments the Microsoft C way see them as
     /// written.
     Cmd,
+    /// HTML text: `&`, `<`, `>`, `"` and `'` as entities, so a value
+    /// (step output, a parameter) cannot add markup to a message body.
+    Html,
 }
 
 /// Why a template could not be rendered or evaluated.
@@ -276,7 +279,7 @@ impl Quoting {
     /// The command language this quoting is for.
     fn language(self) -> Option<Language> {
         match self {
-            Self::None => None,
+            Self::None | Self::Html => None,
             Self::Shell => Some(Language::Shell),
             Self::PowerShell => Some(Language::PowerShell),
             Self::Cmd => Some(Language::Cmd),
@@ -373,11 +376,28 @@ fn format_value(
         Quoting::None => text,
         Quoting::Shell => shell_quote(&text),
         Quoting::PowerShell => powershell_quote(&text),
+        Quoting::Html => html_escape(&text),
         Quoting::Cmd => {
             cmd_quote(&text).map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))?
         }
     };
     out.write_str(&quoted).map_err(write_failed)
+}
+
+/// `text` with the HTML special characters as entities.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `text` as one POSIX shell word (single-quoted, `'` as `'\''`).

@@ -145,6 +145,41 @@ pub struct ResendsView {
     pub skipped: Vec<Uuid>,
 }
 
+/// Splits `rows` into those that may be re-sent and the ids of those that
+/// may not: a `notify.*` step's message goes out again only through a
+/// channel that (still) allows steps, so a step the notifier refused cannot
+/// reach a locked channel through an admin's bulk resend.
+async fn resendable(
+    core: &Core,
+    rows: Vec<notification::Model>,
+) -> Result<(Vec<notification::Model>, Vec<Uuid>), NotificationError> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let mut ok = Vec::with_capacity(rows.len());
+    let mut refused = Vec::new();
+    for n in rows {
+        if n.origin != "step" {
+            ok.push(n);
+            continue;
+        }
+        let allowed = core
+            .db()
+            .query_one(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT allow_steps FROM notification_channels WHERE id = $1",
+                vec![n.channel_id.into()],
+            ))
+            .await?
+            .and_then(|r| r.try_get::<bool>("", "allow_steps").ok())
+            .unwrap_or(false);
+        if allowed {
+            ok.push(n);
+        } else {
+            refused.push(n.id);
+        }
+    }
+    Ok((ok, refused))
+}
+
 /// Publishes a resend of each dead letter in `rows`.
 async fn publish(
     core: &Core,
@@ -191,8 +226,16 @@ pub async fn resend_one(
     if n.status != "dead_lettered" {
         return Err(NotificationError::NotDeadLettered(id));
     }
+    let (rows, refused) = resendable(core, vec![n]).await?;
+    if !refused.is_empty() {
+        return Err(NotificationError::Invalid(
+            "/id",
+            "a notify step's message is re-sent only through a channel that allows steps"
+                .to_owned(),
+        ));
+    }
     Ok(ResendsView {
-        resends: publish(core, me, vec![n]).await?,
+        resends: publish(core, me, rows).await?,
         skipped: Vec::new(),
     })
 }
@@ -253,6 +296,9 @@ pub async fn resend_bulk(
             ));
         }
     };
+    let (rows, refused) = resendable(core, rows).await?;
+    let mut skipped = skipped;
+    skipped.extend(refused);
     Ok(ResendsView {
         resends: publish(core, me, rows).await?,
         skipped,

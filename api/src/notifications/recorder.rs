@@ -100,8 +100,21 @@ pub async fn insert(
         Statement::from_sql_and_values(DbBackend::Postgres, sql, v)
     };
     let txn = db.begin().await?;
+    // An acknowledgement is a fact about the alert, not a new message: it
+    // never replaces what was sent, its error or a dead-lettered status
+    // (the api records who acknowledged on the row itself); it is kept as
+    // an attempt row only.
+    let upsert = if n.status == DeliveryStatus::Acknowledged {
+        "INSERT INTO notifications (id, status, status_rank, attempts, max_attempts, origin, rule_id,
+  trigger, channel_id, channel_kind, recipient, user_id, job_id, run_id, notice_id, subject, text,
+  html, error, provider_id, first_at, last_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+  $20, $21, $22) ON CONFLICT (id) DO NOTHING"
+    } else {
+        UPSERT
+    };
     txn.execute(pg(
-        UPSERT,
+        upsert,
         vec![
             n.notification_id.into(),
             n.status.as_str().to_owned().into(),

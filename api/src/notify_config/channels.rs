@@ -250,6 +250,20 @@ pub async fn create(
     view(&row)
 }
 
+/// Whether `new` sends somewhere else than `old` (same kind).
+fn moved(old: &ChannelSettings, new: &ChannelSettings) -> bool {
+    match (old, new) {
+        (ChannelSettings::Email(a), ChannelSettings::Email(b)) => {
+            a.host != b.host || a.port != b.port || a.tls != b.tls || a.ca_pem != b.ca_pem
+        }
+        (ChannelSettings::Slack(a), ChannelSettings::Slack(b)) => {
+            a.mode != b.mode || a.api_url != b.api_url
+        }
+        (ChannelSettings::Webhook(a), ChannelSettings::Webhook(b)) => a.url != b.url,
+        _ => false,
+    }
+}
+
 /// Replaces a channel (`PUT`); secrets as the module says.
 pub async fn replace(
     core: &Core,
@@ -257,11 +271,21 @@ pub async fn replace(
     body: ChannelBody,
 ) -> Result<ChannelView, NotifyConfigError> {
     let current = find(core, id).await?;
-    let stored = if settings_of(&current)?.kind() == body.settings.kind() {
+    let before = settings_of(&current)?;
+    let stored = if before.kind() == body.settings.kind() {
         secrets::open(core, &current)?
     } else {
         ChannelSecrets::default()
     };
+    // Stored secrets follow the channel only to the destination they were
+    // given for: whoever moves a channel elsewhere gives them again, so a
+    // changed host, URL or API URL cannot carry a token or password there.
+    if body.secrets.is_none() && !stored.values().is_empty() && moved(&before, &body.settings) {
+        return Err(NotifyConfigError::invalid(
+            "/secrets",
+            "give the secrets again: the channel's destination (host, port, TLS, URL or API URL) changes",
+        ));
+    }
     let mut row = columns(core, id, &body, &stored)?;
     name_free(core, &body.name, Some(id)).await?;
     row.revision = Set(current.revision + 1);
@@ -290,10 +314,14 @@ pub async fn patch(
         map.extend(fields);
     }
     let body: ChannelBody = serde_path_to_error::deserialize(base).map_err(|e| {
-        NotifyConfigError::invalid(
-            &format!("/{}", e.path().to_string().replace('.', "/")),
-            e.inner().to_string(),
-        )
+        let path = format!("/{}", e.path().to_string().replace('.', "/"));
+        // serde's message quotes the value: never for a secret.
+        let why = if path.starts_with("/secrets") {
+            "must be an object of secret names to text (or null to clear one)".to_owned()
+        } else {
+            e.inner().to_string()
+        };
+        NotifyConfigError::invalid(&path, why)
     })?;
     replace(core, id, body).await
 }

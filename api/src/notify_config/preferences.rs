@@ -121,11 +121,18 @@ async fn check(core: &Core, b: &PreferencesBody) -> Result<(), NotifyConfigError
         ));
     }
     if let Some(s) = &b.slack_user
-        && (s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric()))
+        && (s.len() < 3
+            || s.len() > 64
+            || !(s.starts_with('U') || s.starts_with('W'))
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
     {
+        // Only a member id: a channel id (`C…`) here would let a user
+        // route what they subscribe to into a shared channel.
         e.push(PathError::new(
             "/slack_user",
-            "must be a Slack member id such as U012AB3CD",
+            "must be a Slack member id such as U012AB3CD (U or W, then capital letters and digits)",
         ));
     }
     if let Some(q) = &b.quiet_hours {

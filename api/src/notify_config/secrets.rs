@@ -133,13 +133,12 @@ pub(crate) fn merge(
     }
     super::refuse(errors)?;
     serde_json::from_value(Value::Object(merged)).map_err(|e| {
-        // The message names the shape, never a value.
-        let what = e.to_string();
-        let what = what
-            .split(" at line")
-            .next()
-            .unwrap_or("invalid")
-            .to_owned();
+        // serde's message may quote the value: say the shape only.
+        let what = if e.to_string().contains("unknown field") {
+            "names a secret this channel kind does not have"
+        } else {
+            "each secret must be text, and `headers` an object of header names to text"
+        };
         NotifyConfigError::invalid("/secrets", what)
     })
 }

@@ -72,6 +72,8 @@ struct Acc<'a> {
     notice: &'a Notice,
     now: DateTime<Utc>,
     seen: HashSet<(Uuid, Option<String>)>,
+    /// (channel, address) pairs held for a digest.
+    held: HashSet<(Uuid, Option<String>)>,
     out: Vec<Decision>,
 }
 
@@ -143,8 +145,19 @@ impl Acc<'_> {
             self.out.push(d);
             return true;
         }
-        if !self.seen.insert((d.channel_id, d.to.clone())) {
+        let key = (d.channel_id, d.to.clone());
+        if self.seen.contains(&key) {
             return false;
+        }
+        // A message held for a user's digest does not take the address's
+        // slot: a rule that sends to the same address (a shared mailbox or
+        // Slack channel a user also named as theirs) still sends now.
+        if matches!(d.verdict, Verdict::Hold(_)) {
+            if !self.held.insert(key) {
+                return false;
+            }
+        } else {
+            self.seen.insert(key);
         }
         self.out.push(d);
         true
@@ -171,6 +184,7 @@ pub fn decide(
         notice,
         now,
         seen: HashSet::new(),
+        held: HashSet::new(),
         out: Vec::new(),
     };
     let run = notice.run.as_ref();
@@ -383,6 +397,7 @@ pub fn escalation(
         notice,
         now,
         seen: HashSet::new(),
+        held: HashSet::new(),
         out: Vec::new(),
     };
     for t in &esc.send_to {

@@ -337,3 +337,15 @@ fn encoded_forms_and_each_line_of_a_multi_line_secret_are_redacted() {
         assert_eq!(redact(line, &[key]), "***", "{line}");
     }
 }
+
+#[test]
+fn html_quoting_escapes_values_but_keeps_the_authors_markup() {
+    let mut c = ctx();
+    c.params
+        .insert("evil".to_owned(), json!("<script>x</script> & \"q\" 'a'"));
+    let out = render("<p>{{ params.evil }}</p>", &c, Quoting::Html).unwrap();
+    assert_eq!(
+        out,
+        "<p>&lt;script&gt;x&lt;/script&gt; &amp; &quot;q&quot; &#39;a&#39;</p>"
+    );
+}

@@ -169,6 +169,15 @@ impl Channel for SlackChannel {
     }
 }
 
+/// `text` with Slack's control characters escaped (`&`, `<`, `>`), so run
+/// output or a job name cannot become `<!channel>`, a mention or a
+/// disguised link.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The blocks and fallback text of a message.
 pub fn content(msg: &Outgoing) -> SlackMessageContent {
     let icon = match msg.tone {
@@ -181,7 +190,7 @@ pub fn content(msg: &Outgoing) -> SlackMessageContent {
             truncate_chars(&format!("{icon}{}", msg.subject), 150),
         ))),
         SlackBlock::Section(SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(
-            SlackBlockMarkDownText::new(truncate_chars(&msg.text, 3000)),
+            SlackBlockMarkDownText::new(truncate_chars(&escape(&msg.text), 3000)),
         ))),
     ];
     if let Some(link) = &msg.link {
@@ -193,7 +202,7 @@ pub fn content(msg: &Outgoing) -> SlackMessageContent {
     }
     SlackMessageContent::new()
         .with_text(truncate_chars(
-            &format!("{}: {}", msg.subject, msg.text),
+            &escape(&format!("{}: {}", msg.subject, msg.text)),
             4000,
         ))
         .with_blocks(blocks)

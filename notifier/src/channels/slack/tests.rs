@@ -64,3 +64,11 @@ fn errors_are_classified_and_redacted() {
     assert!(!e.transient);
     assert!(!e.message.contains("XYZ"), "{e}");
 }
+
+#[test]
+fn output_cannot_mention_everyone_or_disguise_a_link() {
+    assert_eq!(
+        super::escape("<!channel> <https://evil|Open> a&b"),
+        "&lt;!channel&gt; &lt;https://evil|Open&gt; a&amp;b"
+    );
+}

@@ -93,7 +93,11 @@ impl Notify {
             channel: s.channel,
             kind: self.kind,
             to: s.to,
-            subject: redact(&subject),
+            // Redacted before it is cut, so no part of a secret survives the cut.
+            subject: redact(&subject)
+                .chars()
+                .take(settings::MAX_SUBJECT_CHARS)
+                .collect(),
             text: redact(&s.text),
             html: s.html.as_deref().map(redact),
             data: s.data.as_ref().map(|d| redact_json(d, &redact)),
@@ -103,8 +107,14 @@ impl Notify {
 
 #[async_trait::async_trait]
 impl StepType for Notify {
-    fn quoting(&self, _key: &str) -> Quoting {
-        Quoting::None
+    fn quoting(&self, key: &str) -> Quoting {
+        // Values interpolated into an HTML body are escaped; the author's
+        // own markup stays.
+        if key == "html" {
+            Quoting::Html
+        } else {
+            Quoting::None
+        }
     }
 
     fn needs_target(&self) -> bool {

@@ -13,7 +13,7 @@ use opsc_proto::notify::{ChannelKind, Recipient};
 use serde_json::Value;
 
 /// Longest subject, in characters (longer ones are cut).
-const MAX_SUBJECT_CHARS: usize = 500;
+pub(super) const MAX_SUBJECT_CHARS: usize = 500;
 /// Longest text or HTML, in bytes.
 const MAX_TEXT_BYTES: usize = 256 * 1024;
 
@@ -123,7 +123,7 @@ impl Settings {
                 })?,
         };
         let subject = string(with, "subject")?
-            .map(|s| s.trim().chars().take(MAX_SUBJECT_CHARS).collect::<String>())
+            .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
         Ok(Self {
             channel,
