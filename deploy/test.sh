@@ -50,3 +50,19 @@ if [ "${OPSCONDUCTOR_SKIP_CURRENT_NATS:-}" != 1 ] && [ -x "$current" ]; then
   say "e2e tests against $("$current" --version) on :$port"
   OPSC_TEST_NATS_URL="nats://127.0.0.1:$port" OPSC_TEST_NATS_SERVER="$current" run_suite --test e2e "$@"
 fi
+
+# The alert rules and dashboard queries through promtool; then the container
+# image: built from the release binary and run when a Docker daemon is
+# reachable (it builds the release binary first when there is none, and only
+# then), skipped saying why otherwise. Full runs only (no test filter), or
+# OPSCONDUCTOR_IMAGE_CHECK=1; OPSCONDUCTOR_IMAGE_CHECK=0 skips it.
+if [ "${OPSCONDUCTOR_IMAGE_CHECK:-}" = 1 ] || { [ $# -eq 0 ] && [ "${OPSCONDUCTOR_IMAGE_CHECK:-}" != 0 ]; }; then
+  ./deploy/observability/check.sh
+  ./deploy/image/check.sh
+fi
+
+# The Helm chart: lint, render, validate every object, refuse bad values (a
+# few seconds). Full runs only, or OPSCONDUCTOR_HELM_CHECK=1; =0 skips it.
+if [ "${OPSCONDUCTOR_HELM_CHECK:-}" = 1 ] || { [ $# -eq 0 ] && [ "${OPSCONDUCTOR_HELM_CHECK:-}" != 0 ]; }; then
+  ./deploy/helm-check.sh
+fi

