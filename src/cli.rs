@@ -13,19 +13,31 @@ use crate::settings::{GlobalArgs, load_config};
 
 /// OpsConductor: operations automation on a NATS JetStream bus.
 ///
-/// Settings come from defaults < a TOML file (--config) < OPSC_* environment
-/// variables < flags. See docs/configuration.md for every setting.
+/// Settings of the server commands (`server`, `migrate`, `dev`, `keys`,
+/// `schemas`) come from defaults < a TOML file (--config) < OPSC_*
+/// environment variables < flags. See docs/configuration.md for every
+/// setting. The client commands take only their own options.
 #[derive(Debug, Parser)]
-#[command(name = "opsconductor", version, propagate_version = true)]
+#[command(
+    name = "opsconductor",
+    version,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
-    /// Kept under their own heading so the client commands' help stays readable.
-    #[command(flatten, next_help_heading = "Server settings")]
+    /// The process environment (filled in by `main`), handed to the server
+    /// settings of the command that reads them.
+    #[arg(skip)]
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; the server commands carry their settings"
+)]
 pub enum Command {
     /// Run one role, or all of them in one process.
     ///
@@ -35,24 +47,50 @@ pub enum Command {
     /// flight, exit 0.
     Server(ServerArgs),
     /// Apply pending database migrations, then exit.
-    Migrate,
+    Migrate {
+        #[command(flatten, next_help_heading = "Server settings")]
+        settings: GlobalArgs,
+    },
     /// Run every role against local defaults, for trying OpsConductor out.
     ///
     /// Creates the database if missing, migrates, provisions the bus, keeps a
     /// generated master key in the data directory, creates the first admin
     /// (printing a generated password once when none is configured) and
     /// prints where to go.
-    Dev(DevArgs),
+    Dev(DevCommand),
     /// Manage the master key: `keys rotate` re-wraps every stored secret.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+        #[command(flatten, next_help_heading = "Server settings")]
+        settings: GlobalArgs,
     },
     /// Generate or check the JSON Schemas of the bus contracts.
     Schemas {
         #[command(subcommand)]
         action: SchemasAction,
+        #[command(flatten, next_help_heading = "Server settings")]
+        settings: GlobalArgs,
     },
+    /// Print a shell completion script: `completions bash|zsh|fish`.
+    ///
+    /// bash: `source <(opsconductor completions bash)`; zsh: write it to a
+    /// file named `_opsconductor` on your `$fpath`; fish:
+    /// `opsconductor completions fish > ~/.config/fish/completions/opsconductor.fish`.
+    Completions(crate::client::completions::CompletionsArgs),
+    /// Targets: `targets list|show|create|update|delete|import|export|test|approve-key|ping`.
+    Targets(crate::client::targets::TargetsArgs),
+    /// Target groups: `groups list|show|create|update|delete|members|test`.
+    Groups(crate::client::groups::GroupsArgs),
+    /// Stored credentials (metadata only; secrets from files or standard
+    /// input): `credentials list|show|create|update|delete`.
+    Credentials(crate::client::credentials::CredentialsArgs),
+    /// Your API tokens: `tokens list|create|revoke`.
+    Tokens(crate::client::tokens::TokensArgs),
+    /// The audit trail (admins): `audit list|export`.
+    Audit(crate::client::audit::AuditArgs),
+    /// The live workers: `workers list`.
+    Workers(crate::client::workers::WorkersArgs),
     /// Log in to an api and keep the session for the other commands.
     ///
     /// The session is stored in $XDG_CONFIG_HOME/opsconductor/session.json
@@ -64,11 +102,24 @@ pub enum Command {
     Logout,
     /// List, show, create, change and delete users (admins only).
     Users(crate::client::UsersArgs),
-    /// Run jobs: `jobs run <job> [--param NAME=VALUE] [--target T] [--follow]`.
+    /// Job definitions and their versions, and running them:
+    /// `jobs list|show|create|update|import|export|clone|versions|diff|delete|enable|disable|run`.
     Jobs(crate::client::JobsArgs),
-    /// Follow runs: `runs follow <run-id>` prints the live output; the exit
-    /// status tells how the run ended (0 succeeded, 1 failed, 130 cancelled).
+    /// Runs: `runs list|show|steps|follow|cancel|rerun`; `runs follow <run-id>`
+    /// prints the live output and its exit status tells how the run ended
+    /// (0 succeeded, 1 failed, 130 cancelled).
     Runs(crate::client::RunsArgs),
+    /// Run one command across targets without saving a job:
+    /// `run --targets web-1,web-2 | --group G | --tag T [--winrm | --local] -- uname -a`.
+    ///
+    /// Follows the run: each output line is prefixed with its target. Exit
+    /// status: 0 when it succeeded everywhere, 1 when it failed anywhere,
+    /// 130 when it was cancelled. `--detach` prints only the run's id.
+    Run(crate::client::AdhocArgs),
+    /// One request to the api with the stored session or OPSC_TOKEN:
+    /// `api GET /api/v1/me`, `api POST /api/v1/jobs -d @job.json`. Prints
+    /// the answer; exits 1 when it is an error (400 or more).
+    Api(crate::client::ApiArgs),
     /// Cron schedules of jobs: `schedules list|show|create|next|fires|pause|resume|delete`.
     Schedules(crate::client::SchedulesArgs),
     /// The scheduler role: `scheduler status`, and `pause`/`resume` for every schedule (admins).
@@ -78,6 +129,20 @@ pub enum Command {
     /// `bench fanout --targets N --host H --port P --user U --key FILE`
     /// (against OpenSSH and, when installed, Ansible).
     Bench(crate::bench::BenchArgs),
+}
+
+/// How the command line ends, in the top-level `--help`.
+const EXIT_CODES: &str = "Exit status: 0 done; 1 an error (the api refused or failed, a run \
+failed, a connection test failed); 2 a usage or configuration error; 130 a followed run was \
+cancelled, or Ctrl-C.";
+
+/// `dev` arguments, with the server settings.
+#[derive(Debug, Args)]
+pub struct DevCommand {
+    #[command(flatten)]
+    pub args: DevArgs,
+    #[command(flatten, next_help_heading = "Server settings")]
+    pub settings: GlobalArgs,
 }
 
 /// `server` arguments.
@@ -92,6 +157,8 @@ pub struct ServerArgs {
     /// Worker pool [worker.pool, OPSC_WORKER_POOL].
     #[arg(long, value_name = "POOL")]
     pub pool: Option<String>,
+    #[command(flatten, next_help_heading = "Server settings")]
+    pub settings: GlobalArgs,
 }
 
 /// A role, or all of them.
@@ -170,9 +237,14 @@ pub enum KeysAction {
 /// how the run ended.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
-    let global = &cli.global;
+    let env = cli.global.env;
+    let with_env = |mut settings: GlobalArgs| {
+        settings.env = env.clone();
+        settings
+    };
     match cli.command {
         Command::Server(args) => {
+            let global = &with_env(args.settings);
             let mut flags = Vec::new();
             if let Some(a) = args.http_addr {
                 flags.push(("http.addr", a));
@@ -183,7 +255,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let roles = args.role.roles();
             let config = load_config(global, flags)?;
             config.validate(&roles)?;
-            opsc_runtime::telemetry::init(&config.log);
+            opsc_runtime::telemetry::init_with_traces(&config.log, &config.telemetry, &roles)?;
             done(
                 crate::server::run(crate::server::Launch {
                     config: config.into(),
@@ -193,18 +265,36 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await,
             )
         }
-        Command::Migrate => {
-            let config = load_config(global, Vec::new())?;
+        Command::Migrate { settings } => {
+            let config = load_config(&with_env(settings), Vec::new())?;
             opsc_runtime::telemetry::init(&config.log);
             done(crate::migrate::run(&config).await)
         }
-        Command::Dev(args) => done(crate::dev::run(global, args).await),
-        Command::Schemas { action } => done(crate::schemas::run(action)),
+        Command::Dev(dev) => done(crate::dev::run(&with_env(dev.settings), dev.args).await),
+        Command::Schemas { action, .. } => done(crate::schemas::run(action)),
+        Command::Completions(args) => done(crate::client::completions::run(&args)),
+        Command::Targets(args) => {
+            crate::client::targets::run(&ClientEnv::from_process(), args).await
+        }
+        Command::Groups(args) => crate::client::groups::run(&ClientEnv::from_process(), args).await,
+        Command::Credentials(args) => {
+            done(crate::client::credentials::run(&ClientEnv::from_process(), args).await)
+        }
+        Command::Tokens(args) => {
+            done(crate::client::tokens::run(&ClientEnv::from_process(), args).await)
+        }
+        Command::Audit(args) => {
+            done(crate::client::audit::run(&ClientEnv::from_process(), args).await)
+        }
+        Command::Workers(args) => {
+            done(crate::client::workers::run(&ClientEnv::from_process(), args).await)
+        }
         Command::Keys {
             action: KeysAction::Seal { key_file, context },
+            ..
         } => done(crate::keys::seal(&key_file, &context)),
-        Command::Keys { action } => {
-            let config = load_config(global, Vec::new())?;
+        Command::Keys { action, settings } => {
+            let config = load_config(&with_env(settings), Vec::new())?;
             opsc_runtime::telemetry::init(&config.log);
             done(match action {
                 KeysAction::Rotate => crate::keys::rotate(&config).await,
@@ -226,6 +316,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Jobs(args) => crate::client::jobs::run(&ClientEnv::from_process(), args).await,
         Command::Runs(args) => crate::client::runs::run(&ClientEnv::from_process(), args).await,
+        Command::Run(args) => crate::client::adhoc::run(&ClientEnv::from_process(), args).await,
+        Command::Api(args) => crate::client::api_raw::run(&ClientEnv::from_process(), args).await,
         Command::Schedules(args) => {
             crate::client::schedules::run(&ClientEnv::from_process(), args).await
         }

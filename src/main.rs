@@ -48,12 +48,8 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line naming what is wrong; configuration errors exit 2.
             let config = e.downcast_ref::<ConfigError>().is_some();
-            eprintln!("opsconductor: {}", one_line(&e));
+            eprintln!("opsconductor: {}", client::http::error_text(&e));
             ExitCode::from(if config { 2 } else { 1 })
         }
     }
-}
-
-fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}").replace('\n', " ")
 }

@@ -118,6 +118,9 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let first_failure = supervise(&mut tasks, &shutdown, config.shutdown.drain_timeout_secs).await;
     // Never hang on NATS while exiting.
     let _ = tokio::time::timeout(Duration::from_secs(2), bus.client.flush()).await;
+    // The spans of the drain, exported before exit (bounded like one export).
+    let export = Duration::from_secs(config.telemetry.export_timeout_secs + 1);
+    let _ = tokio::time::timeout(export, opsc_runtime::telemetry::shutdown()).await;
     match first_failure {
         Some((role, e)) => Err(e).with_context(|| format!("the {role} role failed")),
         None => {

@@ -1,6 +1,6 @@
-//! The server settings every command takes (`--config`, `--nats-url` …)
-//! and the layered configuration they override: shared by `server`, `dev`,
-//! `migrate` and `keys`, below the command line that offers them.
+//! The server settings (`--config`, `--nats-url` …) and the layered
+//! configuration they override: taken by `server`, `dev`, `migrate`, `keys`
+//! and `schemas`, below the command line that offers them.
 
 use std::path::PathBuf;
 
@@ -8,8 +8,9 @@ use clap::Args;
 use opsc_runtime::ConfigError;
 use opsc_runtime::config::{Config, Sources};
 
-/// Settings every command accepts.
-#[derive(Debug, Args)]
+/// The server settings: taken by the commands that read the configuration
+/// (`server`, `migrate`, `dev`, `keys`, `schemas`), not by the client commands.
+#[derive(Debug, Default, Args)]
 pub struct GlobalArgs {
     /// TOML configuration file (see deploy/opsconductor.example.toml).
     #[arg(long, global = true, env = "OPSC_CONFIG", value_name = "FILE")]

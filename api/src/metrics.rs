@@ -73,6 +73,13 @@ impl ApiMetrics {
             "Seconds from a run event's time to its projection into PostgreSQL",
             m.recorder_lag.clone(),
         );
+        // Series that exist from the start, at 0, so that dashboards show
+        // them and `increase()` sees their first event.
+        for origin in ["http", "bus"] {
+            m.intents_refused
+                .get_or_create(&labels(&[("origin", origin)]))
+                .inc_by(0);
+        }
         m
     }
 }

@@ -2,10 +2,85 @@
 //! pointer, and a field the type does not know refused — the wire types
 //! ignore unknown fields (for newer peers), a person's typo must not pass.
 
+#[cfg(test)]
+mod document_tests;
+pub mod schema;
+pub mod suggest;
+pub mod wording;
+
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
 pub use opsc_proto::job_check::PathError;
+
+use self::schema::Place;
+
+/// Why a document was not read: its syntax, or every problem of its shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not JSON (or YAML) at all.
+    #[error("{0}")]
+    Syntax(String),
+    /// A document of the wrong shape: every problem found, each located.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Shape(Vec<PathError>),
+}
+
+/// `T` from a JSON body, read as strictly as [`json`]; when refused, every
+/// problem the type's JSON Schema finds in the body at once (missing,
+/// unknown — with the closest known name —, mistyped and out-of-range
+/// fields), or serde's one located problem when the schema finds none.
+pub fn json_document<T: DeserializeOwned + JsonSchema>(body: &[u8]) -> Result<T, Refusal> {
+    match json::<T>(body) {
+        Ok(value) => Ok(value),
+        Err(BodyError::Syntax(why)) => Err(Refusal::Syntax(why)),
+        Err(BodyError::Shape(first)) => match serde_json::from_slice(body) {
+            Ok(value) => Err(Refusal::Shape(all_problems::<T>(&value, first))),
+            Err(_) => Err(Refusal::Shape(vec![first])),
+        },
+    }
+}
+
+/// `T` from a YAML document, with the same strictness and problems as
+/// [`json_document`] (YAML is read as the JSON value it denotes).
+pub fn yaml_document<T: DeserializeOwned + JsonSchema>(body: &[u8]) -> Result<T, Refusal> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Refusal::Syntax(format!("the document is not UTF-8: {e}")))?;
+    let mut unknown: Option<PathError> = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        if unknown.is_none() {
+            unknown = Some(unknown_field(&path));
+        }
+    };
+    let read = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        serde_norway::Deserializer::from_str(text),
+        &mut note,
+    ));
+    let first = match (read, unknown) {
+        (Ok(value), None) => return Ok(value),
+        (Ok(_), Some(first)) => first,
+        (Err(e), _) => located(&e),
+    };
+    match serde_norway::from_str::<serde_json::Value>(text) {
+        Ok(value) => Err(Refusal::Shape(all_problems::<T>(&value, first))),
+        Err(e) => Err(Refusal::Syntax(e.to_string())),
+    }
+}
+
+/// The schema's problems of a refused value, with serde's first problem
+/// added when the schema says nothing about its place.
+pub fn all_problems<T: JsonSchema>(value: &serde_json::Value, first: PathError) -> Vec<PathError> {
+    let mut found = schema::problems::<T>(value);
+    let related = |p: &str| {
+        let (a, b) = (p, first.path.as_str());
+        a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
+    };
+    if !found.iter().any(|e| related(&e.path)) {
+        found.push(first);
+    }
+    found
+}
 
 /// Why a JSON body was not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,31 +189,24 @@ pub fn unknown_field(path: &serde_ignored::Path<'_>) -> PathError {
     walk(path, &mut segments);
     let name = segments.last().cloned().unwrap_or_default();
     let pointer: String = segments.iter().map(|s| format!("/{}", escape(s))).collect();
-    PathError::new(pointer, format!("unknown field `{name}`"))
+    let parent = segments[..segments.len().saturating_sub(1)]
+        .iter()
+        .fold(Place::default(), |p, s| p.key(s));
+    PathError::new(pointer, schema::unknown(&parent, &name, &[]))
 }
 
 /// A deserializer's error at its path.
 pub fn located<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> PathError {
-    let mut pointer = String::new();
     // The YAML error names its own path (`steps[0].with: …`); drop it.
-    let mut dotted = String::new();
+    let mut place = Place::default();
     let mut prefixes = Vec::new();
     for segment in e.path().iter() {
         match segment {
-            Segment::Seq { index } => {
-                pointer.push_str(&format!("/{index}"));
-                dotted.push_str(&format!("[{index}]"));
-            }
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push_str(&format!("/{}", escape(key)));
-                if !dotted.is_empty() {
-                    dotted.push('.');
-                }
-                dotted.push_str(key);
-            }
+            Segment::Seq { index } => place = place.index(*index),
+            Segment::Map { key } | Segment::Enum { variant: key } => place = place.key(key),
             Segment::Unknown => {}
         }
-        prefixes.push(format!("{dotted}: "));
+        prefixes.push(format!("{}: ", place.dotted));
     }
     let message = e.inner().to_string();
     let message = prefixes
@@ -146,6 +214,7 @@ pub fn located<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> PathE
         .rev()
         .find_map(|p| message.strip_prefix(p.as_str()))
         .unwrap_or(&message);
+    let (pointer, message) = wording::reword(&place, message);
     PathError::new(pointer, message)
 }
 
@@ -187,7 +256,7 @@ mod tests {
         let e = shape(br#"{"name": "x", "inner": {"count": 1, "cuont": 2}}"#);
         assert_eq!(
             (e.path.as_str(), e.message.as_str()),
-            ("/inner/cuont", "unknown field `cuont`")
+            ("/inner/cuont", "unknown field `cuont` in `inner`")
         );
         assert!(json::<Outer>(br#"{"name": "x", "free": {"anything": 1}}"#).is_ok());
         assert_eq!(

@@ -256,6 +256,15 @@ impl Commands {
 
 impl Handler<CloudEvent<NotifyCommand>> for Commands {
     async fn handle(&self, d: &Delivery<CloudEvent<NotifyCommand>>) -> Outcome {
+        // A `notify.*` step's command continues the step's trace.
+        let span = tracing::info_span!("notifier.command", trace_id = tracing::field::Empty);
+        opsc_runtime::telemetry::set_parent(&span, d.message.traceparent.as_deref());
+        tracing::Instrument::instrument(self.handle_in_span(d), span).await
+    }
+}
+
+impl Commands {
+    async fn handle_in_span(&self, d: &Delivery<CloudEvent<NotifyCommand>>) -> Outcome {
         let Some(cfg) = self.d.cfg.read().ok().map(|c| c.clone()) else {
             return Outcome::retry(Duration::from_secs(1), "configuration lock poisoned");
         };

@@ -56,6 +56,15 @@ impl NotifierMetrics {
             "Notification config documents that could not be used",
             s.refused_documents.clone(),
         );
+        // Every channel kind's series exist from the start, at 0, so that
+        // dashboards show them and `increase()` sees their first event.
+        for kind in opsc_proto::notify::ChannelKind::ALL {
+            let labels = Self::kind(kind.as_str());
+            s.sent.get_or_create(&labels).inc_by(0);
+            s.failed.get_or_create(&labels).inc_by(0);
+            s.dead_lettered.get_or_create(&labels).inc_by(0);
+            drop(s.latency.get_or_create(&labels));
+        }
         s
     }
 

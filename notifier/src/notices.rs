@@ -105,6 +105,22 @@ pub fn decide_once(
 
 impl Handler<CloudEvent<Notice>> for Notices {
     async fn handle(&self, d: &Delivery<CloudEvent<Notice>>) -> Outcome {
+        // The deliveries continue the trace of whatever the notice is about.
+        let notice = &d.message.data;
+        let span = tracing::info_span!(
+            "notifier.notice",
+            notice_id = %notice.notice_id,
+            run_id = notice.run.as_ref().map(|r| tracing::field::display(r.run_id)),
+            job_id = notice.job().map(|j| tracing::field::display(j.id)),
+            trace_id = tracing::field::Empty,
+        );
+        opsc_runtime::telemetry::set_parent(&span, d.message.traceparent.as_deref());
+        tracing::Instrument::instrument(self.handle_in_span(d), span).await
+    }
+}
+
+impl Notices {
+    async fn handle_in_span(&self, d: &Delivery<CloudEvent<Notice>>) -> Outcome {
         let notice = &d.message.data;
         let Some(cfg) = self.d.cfg.read().ok().map(|c| c.clone()) else {
             return Outcome::retry(Duration::from_secs(1), "configuration lock poisoned");

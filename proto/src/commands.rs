@@ -60,6 +60,9 @@ pub enum TriggerKind {
     Rerun,
     /// An integration published a run intent on the bus.
     Integration,
+    /// A person ran one command ad hoc (`POST /api/v1/adhoc-runs`,
+    /// `opsconductor run`), without a saved job.
+    Adhoc,
 }
 
 impl TriggerKind {

@@ -126,6 +126,25 @@ impl<T: EventType> CloudEvent<T> {
         // Serializing these plain data types cannot fail: no maps with non-string keys.
         serde_json::to_vec(self).unwrap_or_default()
     }
+
+    /// [`CloudEvent::encode`], with `traceparent` set to the given one
+    /// when the envelope has none (the publisher's span, stamped at send).
+    pub fn encode_traced(&self, traceparent: Option<&str>) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Traced<'a, T> {
+            #[serde(flatten)]
+            event: &'a CloudEvent<T>,
+            traceparent: &'a str,
+        }
+        match (traceparent, &self.traceparent) {
+            (Some(traceparent), None) => serde_json::to_vec(&Traced {
+                event: self,
+                traceparent,
+            })
+            .unwrap_or_default(),
+            _ => self.encode(),
+        }
+    }
 }
 
 impl RawEvent {
@@ -201,6 +220,20 @@ mod tests {
     use super::*;
     use crate::events::RunFinished;
     use crate::events::RunStatus;
+
+    #[test]
+    fn encode_traced_stamps_a_traceparent_only_where_none_is() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let ev = CloudEvent::new("/x", finished());
+        let back = CloudEvent::<RunFinished>::decode(&ev.encode_traced(Some(tp))).unwrap();
+        assert_eq!(back.traceparent.as_deref(), Some(tp));
+        assert_eq!(back.data, ev.data);
+        assert_eq!(ev.encode_traced(None), ev.encode());
+        let mut own = ev;
+        own.traceparent = Some("00-own".to_owned());
+        let back = CloudEvent::<RunFinished>::decode(&own.encode_traced(Some(tp))).unwrap();
+        assert_eq!(back.traceparent.as_deref(), Some("00-own"));
+    }
 
     fn finished() -> RunFinished {
         RunFinished::new(Uuid::nil(), RunStatus::Succeeded, None, 12)

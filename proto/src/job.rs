@@ -5,11 +5,13 @@
 //! newer api must not break an older worker); the api refuses them in the
 //! documents people send it, so a typo never passes silently.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::commands::TargetSelection;
 
@@ -273,5 +275,141 @@ impl JobDefinition {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+}
+
+/// A target, group or credential as a person names it in a document they
+/// send: by id, or by name. The api resolves names when it saves the
+/// document, so stored versions, exports and everything on the bus hold
+/// ids. A string that reads as a UUID is always an id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Ref {
+    /// The id.
+    Id(Uuid),
+    /// The name: the one named exactly so, or else the only one whose name
+    /// equals it ignoring case.
+    Name(String),
+}
+
+impl Ref {
+    /// What `text` names: an id when it reads as a UUID, else a name.
+    pub fn parse(text: &str) -> Self {
+        match text.parse::<Uuid>() {
+            Ok(id) => Self::Id(id),
+            Err(_) => Self::Name(text.to_owned()),
+        }
+    }
+}
+
+/// Which targets a job or step addresses, as written in a document: targets
+/// and groups by id or name (stored as ids), and tags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct NamedSelection {
+    /// Targets, by id or name.
+    #[serde(default)]
+    pub targets: Vec<Ref>,
+    /// Target groups, by id or name.
+    #[serde(default)]
+    pub groups: Vec<Ref>,
+    /// Targets carrying all of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// The schema of a job definition as people send it (create, update,
+/// import): a [`JobDefinition`] whose targets and groups may be named by id
+/// or name. Only a schema: the api resolves the names and stores the
+/// resulting [`JobDefinition`], which this schema also describes.
+#[derive(Debug, Clone, Copy)]
+pub struct JobDocument;
+
+/// A [`Step`] as people write it, for [`JobDocument`].
+#[derive(Debug, Clone, Copy)]
+pub struct StepDocument;
+
+/// Replaces `properties.targets` of an object schema with
+/// `Option<NamedSelection>`, keeping its description.
+fn named_targets(schema: &mut Schema, generator: &mut SchemaGenerator) {
+    let named = generator
+        .subschema_for::<Option<NamedSelection>>()
+        .to_value();
+    if let Some(slot) = schema.pointer_mut("/properties/targets") {
+        let description = slot.get("description").cloned();
+        *slot = named;
+        if let (Some(d), Some(map)) = (description, slot.as_object_mut()) {
+            map.insert("description".to_owned(), d);
+        }
+    }
+}
+
+impl JsonSchema for JobDocument {
+    fn schema_name() -> Cow<'static, str> {
+        "JobDocument".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::JobDocument").into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = JobDefinition::json_schema(generator);
+        named_targets(&mut schema, generator);
+        let step = generator.subschema_for::<StepDocument>().to_value();
+        if let Some(items) = schema.pointer_mut("/properties/steps/items") {
+            *items = step;
+        }
+        schema.insert(
+            "description".to_owned(),
+            Value::from(
+                "A job definition document as sent to the API: targets and groups by id or name \
+                 (the stored version holds ids).",
+            ),
+        );
+        schema
+    }
+}
+
+impl JsonSchema for StepDocument {
+    fn schema_name() -> Cow<'static, str> {
+        "StepDocument".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::StepDocument").into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = Step::json_schema(generator);
+        named_targets(&mut schema, generator);
+        schema.insert(
+            "description".to_owned(),
+            Value::from("One step, its targets and groups by id or name."),
+        );
+        schema
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_schema_takes_names_where_the_definition_takes_ids() {
+        let doc = serde_json::to_value(schemars::schema_for!(JobDocument)).unwrap_or_default();
+        let defs = &doc["$defs"];
+        assert_eq!(doc["additionalProperties"], false, "{doc}");
+        let named = |s: &Value| s.to_string().contains("NamedSelection");
+        assert!(named(&doc["properties"]["targets"]), "{doc}");
+        assert!(
+            named(&defs["StepDocument"]["properties"]["targets"]),
+            "{doc}"
+        );
+        let refs = defs["Ref"]["anyOf"].as_array().map(Vec::len);
+        assert_eq!(refs, Some(2), "an id or a name: {doc}");
+        assert_eq!(Ref::parse("web-1"), Ref::Name("web-1".to_owned()));
+        let id = Uuid::now_v7();
+        assert_eq!(Ref::parse(&id.to_string()), Ref::Id(id));
     }
 }

@@ -14,7 +14,7 @@ use crate::events::{
     AuditRecorded, DeadLetter, OutputLine, RunAccepted, RunFinished, RunStarted, StepFinished,
     StepStarted, WorkerHeartbeat,
 };
-use crate::job::JobDefinition;
+use crate::job::JobDocument;
 
 /// Folders under `schemas/` that this module owns entirely.
 pub const OWNED_DIRS: [&str; 2] = ["commands", "events"];
@@ -96,7 +96,7 @@ pub fn all() -> Vec<GeneratedSchema> {
         envelope_schema::<crate::notify::Notice>(),
         envelope_schema::<crate::notify::NotifyCommand>(),
         envelope_schema::<crate::notify::NotificationRecorded>(),
-        plain_schema::<JobDefinition>(JOB_SCHEMA, "OpsConductor job definition"),
+        plain_schema::<JobDocument>(JOB_SCHEMA, "OpsConductor job definition"),
     ]
 }
 

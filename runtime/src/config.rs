@@ -82,6 +82,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Shutdown behaviour.
     pub shutdown: ShutdownConfig,
+    /// OpenTelemetry traces (off by default).
+    pub telemetry: TelemetryConfig,
 }
 
 /// A setting is missing, malformed or inconsistent. Displays as one line.
@@ -188,6 +190,7 @@ impl Config {
                 format!("invalid filter {:?}", self.log.level),
             ));
         }
+        self.telemetry.validate()?;
         if roles.contains(&Role::Api) {
             self.validate_api()?;
             if let Some(url) = &self.http.public_url
@@ -551,8 +554,10 @@ pub mod egress;
 mod env;
 mod secret;
 mod sections;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 
 pub use env::{SETTINGS, Setting};
 pub use sections::*;
+pub use telemetry::TelemetryConfig;

@@ -49,7 +49,15 @@ pub(crate) async fn execute(bus: &Bus, term: u64, work: Vec<Work>) -> Vec<Done> 
         for (a, action) in work_item.actions.iter().enumerate() {
             if let Action::Fire { occurrence, .. } = action {
                 let event = intent(&work_item.entry, occurrence.at, term, &bus.source);
-                sends.push(((w, a), bus.send(&event).await));
+                // The intent carries this span's context: the run's trace starts here.
+                let span = tracing::info_span!(
+                    "scheduler.fire",
+                    schedule_id = %work_item.entry.doc.id,
+                    job_id = %work_item.entry.doc.job_id,
+                    at = %occurrence.at,
+                );
+                let sent = tracing::Instrument::instrument(bus.send(&event), span).await;
+                sends.push(((w, a), sent));
             }
         }
     }

@@ -89,6 +89,17 @@ impl SchedulerMetrics {
             "Reactions to finished runs: dependent runs started, late ones dropped, retries planned",
             s.reactions.clone(),
         );
+        // Series that exist from the start, at 0, so that dashboards show
+        // them and `increase()` sees their first event. Misfire reasons are
+        // the missed-fire `SkipReason`s, as serialized.
+        let label = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        for kind in ["on_time", "catch_up"] {
+            s.fires.get_or_create(&label("kind", kind)).inc_by(0);
+        }
+        for reason in ["misfire_skip", "too_old", "superseded", "over_max_count"] {
+            s.misfires.get_or_create(&label("reason", reason)).inc_by(0);
+        }
+        drop(s.lag.get_or_create(&Vec::new()));
         s
     }
 }

@@ -7,18 +7,28 @@
 //! or the server configuration: it is a client like any other. Nothing here
 //! prints a token or a password.
 
+pub mod adhoc;
+pub mod api_raw;
+pub mod audit;
+pub mod completions;
+pub mod credentials;
 pub mod follow;
+pub mod groups;
 pub mod http;
 pub mod jobs;
 pub mod login;
 pub mod output;
 mod prompt;
+pub mod resolve;
 pub mod runs;
 pub mod scheduler;
 pub mod schedules;
 pub mod session;
 pub mod sse;
+pub mod targets;
+pub mod tokens;
 pub mod users;
+pub mod workers;
 
 use std::path::PathBuf;
 
@@ -28,6 +38,8 @@ use secrecy::SecretString;
 use self::http::{ApiClient, Auth};
 use self::session::SessionFile;
 
+pub use self::adhoc::AdhocArgs;
+pub use self::api_raw::ApiArgs;
 pub use self::jobs::JobsArgs;
 pub use self::login::LoginArgs;
 pub use self::runs::RunsArgs;

@@ -1,10 +1,16 @@
-//! Rendering for people (aligned tables, key-value details) and for scripts (JSON).
+//! Rendering for people (aligned tables, key-value details) and for scripts
+//! (JSON, YAML, bare ids).
 //!
 //! Text that came from the server is cleaned of control characters before it
 //! reaches a terminal, so a display name cannot move the cursor or recolour
 //! the screen.
+//!
+//! Commands take [`ViewArgs`] (`-o table|json|yaml`, `-q`): the default is a
+//! table on a terminal and JSON when standard output is piped, and
+//! [`View::render`] prints a value in the chosen form. [`OutputArgs`] is the
+//! older `-o` whose default is always a table.
 
-use std::io::{self, Write as _};
+use std::io::{self, IsTerminal as _, Write as _};
 
 use clap::{Args, ValueEnum};
 use serde_json::Value;
@@ -17,9 +23,28 @@ pub enum OutputFormat {
     Table,
     /// The api's JSON, pretty-printed, for scripts.
     Json,
+    /// The api's JSON as YAML.
+    Yaml,
 }
 
-/// The `-o` option of every resource command.
+impl OutputFormat {
+    /// A table when standard output is a terminal, JSON when it is piped.
+    pub fn auto() -> Self {
+        if io::stdout().is_terminal() {
+            Self::Table
+        } else {
+            Self::Json
+        }
+    }
+
+    /// Whether this is a machine format (JSON or YAML).
+    pub fn is_data(self) -> bool {
+        self != Self::Table
+    }
+}
+
+/// The `-o` option with a table as its default (commands that print a table
+/// even when piped).
 #[derive(Debug, Clone, Copy, Args)]
 pub struct OutputArgs {
     /// Output format.
@@ -31,6 +56,97 @@ pub struct OutputArgs {
         default_value_t = OutputFormat::Table
     )]
     pub format: OutputFormat,
+}
+
+/// `-o/--output` and `-q/--quiet` of a command that shows resources.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ViewArgs {
+    /// Output format [default: table on a terminal, json when piped].
+    #[arg(short = 'o', long = "output", global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Print only ids, one per line.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+}
+
+impl ViewArgs {
+    /// The chosen view, with the format detected when `-o` was not given.
+    pub fn view(&self) -> View {
+        View {
+            format: self.output.unwrap_or_else(OutputFormat::auto),
+            quiet: self.quiet,
+        }
+    }
+}
+
+/// How one command shows its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    /// Table, JSON or YAML.
+    pub format: OutputFormat,
+    /// Only ids, one per line.
+    pub quiet: bool,
+}
+
+impl View {
+    /// A view of this format, not quiet.
+    pub fn new(format: OutputFormat) -> Self {
+        Self {
+            format,
+            quiet: false,
+        }
+    }
+
+    /// `value` as text: its ids with `-q` (see [`ids`]), JSON or YAML as
+    /// asked, else what `table` makes of it (for people).
+    pub fn text(&self, value: &Value, table: impl FnOnce(&Value) -> String) -> String {
+        if self.quiet {
+            return ids(value)
+                .iter()
+                .map(|id| format!("{}\n", sanitize(id)))
+                .collect();
+        }
+        match self.format {
+            OutputFormat::Json => json(value),
+            OutputFormat::Yaml => yaml(value),
+            OutputFormat::Table => table(value),
+        }
+    }
+
+    /// Prints [`View::text`] to standard output.
+    pub fn render(&self, value: &Value, table: impl FnOnce(&Value) -> String) -> io::Result<()> {
+        print(&self.text(value, table))
+    }
+
+    /// Prints a message for people (tables only: nothing in JSON, YAML or
+    /// quiet output, where `value` is printed instead).
+    pub fn done(&self, value: &Value, message: &str) -> io::Result<()> {
+        self.render(value, |_| format!("{}\n", sanitize(message)))
+    }
+}
+
+/// The ids in `value`: each item's `id` of a page (`{"items": [...]}`) or of
+/// an array, else the value's own `id`.
+pub fn ids(value: &Value) -> Vec<String> {
+    let items = value["items"].as_array().or_else(|| value.as_array());
+    let id = |v: &Value| match &v["id"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match items {
+        Some(items) => items.iter().filter_map(id).collect(),
+        None => id(value).into_iter().collect(),
+    }
+}
+
+/// `value` as YAML, ending in a newline.
+pub fn yaml(value: &Value) -> String {
+    let mut text = serde_norway::to_string(value).unwrap_or_else(|_| json(value));
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// Replaces control characters (newlines, escapes) with U+FFFD.
@@ -193,5 +309,30 @@ mod tests {
         assert_eq!(or_dash(Some("a@b")), "a@b");
         assert_eq!(yes_no(true), "yes");
         assert_eq!(json(&serde_json::json!({"a": 1})), "{\n  \"a\": 1\n}\n");
+    }
+
+    #[test]
+    fn a_view_prints_ids_yaml_json_or_the_table() {
+        let page =
+            serde_json::json!({"items": [{"id": "a", "name": "x"}, {"id": "b"}], "total": 2});
+        let table = |_: &Value| "TABLE\n".to_owned();
+        let quiet = View {
+            format: OutputFormat::Table,
+            quiet: true,
+        };
+        assert_eq!(quiet.text(&page, table), "a\nb\n");
+        assert_eq!(
+            quiet.text(&serde_json::json!({"id": "c\u{1b}"}), table),
+            "c\u{fffd}\n"
+        );
+        assert_eq!(View::new(OutputFormat::Table).text(&page, table), "TABLE\n");
+        let yaml = View::new(OutputFormat::Yaml).text(&serde_json::json!({"a": 1}), table);
+        assert_eq!(yaml, "a: 1\n");
+        assert!(
+            View::new(OutputFormat::Json)
+                .text(&page, table)
+                .starts_with('{')
+        );
+        assert_eq!(ids(&serde_json::json!([{"id": 1}])), vec!["1".to_owned()]);
     }
 }

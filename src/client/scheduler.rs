@@ -45,6 +45,7 @@ pub async fn run(env: &ClientEnv, args: SchedulerArgs) -> anyhow::Result<()> {
                 .context("getting the scheduler's status")?;
             let text = match format {
                 OutputFormat::Json => output::json(&status),
+                OutputFormat::Yaml => output::yaml(&status),
                 OutputFormat::Table => render(&status),
             };
             return Ok(output::print(&text)?);
@@ -58,6 +59,7 @@ pub async fn run(env: &ClientEnv, args: SchedulerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("{doing} the scheduler"))?;
     let text = match format {
         OutputFormat::Json => output::json(&answer),
+        OutputFormat::Yaml => output::yaml(&answer),
         OutputFormat::Table => format!("{done}.\n"),
     };
     Ok(output::print(&text)?)

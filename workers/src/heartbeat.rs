@@ -7,6 +7,8 @@ use opsc_proto::events::WorkerHeartbeat;
 use opsc_runtime::Metrics;
 use opsc_runtime::bus::Bus;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio_util::sync::CancellationToken;
 
 use crate::StartedAt;
@@ -39,12 +41,14 @@ pub(crate) async fn run(hb: Heartbeat<'_>) {
         "Heartbeats published",
         sent.clone(),
     );
+    let load = Load::register(hb.metrics, &hb.identity.pool, hb.identity.concurrency);
     let mut tick = tokio::time::interval(hb.every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = hb.shutdown.cancelled() => break,
             _ = tick.tick() => {
+                load.in_flight.set(i64::from(hb.in_flight.load(std::sync::atomic::Ordering::Relaxed)));
                 if send(&hb, false).await {
                     sent.inc();
                 }
@@ -57,6 +61,34 @@ pub(crate) async fn run(hb: Heartbeat<'_>) {
         let _ = hb.bus.client.flush().await;
     };
     let _ = tokio::time::timeout(Duration::from_secs(2), last).await;
+}
+
+/// This worker's load on `/metrics`, by `pool` (updated with each heartbeat):
+/// dashboards sum them per pool.
+struct Load {
+    in_flight: Gauge,
+}
+
+impl Load {
+    fn register(metrics: &Metrics, pool: &str, concurrency: u32) -> Self {
+        let labels = vec![("pool".to_owned(), pool.to_owned())];
+        let in_flight: Family<Vec<(String, String)>, Gauge> = Family::default();
+        metrics.register(
+            "worker_in_flight",
+            "Dispatches this worker runs now, by pool",
+            in_flight.clone(),
+        );
+        let slots: Family<Vec<(String, String)>, Gauge> = Family::default();
+        metrics.register(
+            "worker_slots",
+            "Dispatches this worker may run at once (its concurrency), by pool",
+            slots.clone(),
+        );
+        slots.get_or_create(&labels).set(i64::from(concurrency));
+        Self {
+            in_flight: in_flight.get_or_create(&labels).clone(),
+        }
+    }
 }
 
 async fn send(hb: &Heartbeat<'_>, draining: bool) -> bool {

@@ -2,19 +2,20 @@
 //! HTTP side of [`crate::targets::groups`].
 
 use axum::extract::State;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::http::AppState;
-use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery, read_document, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::store::paging::{Page, Paging};
-use crate::targets::groups::{self, GroupSpec, GroupView};
+use crate::targets::groups::{self, GroupError, GroupSpec, GroupView};
+use crate::targets::names;
 
 /// `GET /api/v1/target-groups`.
 pub async fn list(
@@ -24,11 +25,37 @@ pub async fn list(
     Ok(reply(StatusCode::OK, &groups::list(&state, p).await?))
 }
 
-/// `POST /api/v1/target-groups`.
+/// A group document with members named by name resolved to target ids,
+/// then read strictly: 422 naming each name that resolves to none.
+async fn document(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut doc: Value,
+) -> Result<GroupSpec, Problem> {
+    let errors = names::group_document(state.store.db(), &mut doc)
+        .await
+        .map_err(GroupError::from)?;
+    if !errors.is_empty() {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Problem::invalid(detail)
+            .errors(json!(errors))
+            .for_request(headers));
+    }
+    let body = serde_json::to_vec(&doc).map_err(|e| Problem::internal(&e))?;
+    read_document(&body).map_err(|p| p.for_request(headers))
+}
+
+/// `POST /api/v1/target-groups` (members by id or name).
 pub async fn create(
     State(state): State<AppState>,
-    ApiJson(spec): ApiJson<GroupSpec>,
+    headers: HeaderMap,
+    ApiJson(doc): ApiJson<Value>,
 ) -> Result<Response, Problem> {
+    let spec = document(&state, &headers, doc).await?;
     let created = groups::create(&state, spec).await?;
     let mut res = reply(StatusCode::CREATED, &created);
     res.extensions_mut().insert(
@@ -49,12 +76,14 @@ pub async fn get(
     ))
 }
 
-/// `PUT /api/v1/target-groups/{id}`.
+/// `PUT /api/v1/target-groups/{id}` (members by id or name).
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(spec): ApiJson<GroupSpec>,
+    headers: HeaderMap,
+    ApiJson(doc): ApiJson<Value>,
 ) -> Result<Response, Problem> {
+    let spec = document(&state, &headers, doc).await?;
     let saved = groups::update(&state, id, spec).await?;
     let mut res = reply(StatusCode::OK, &saved);
     res.extensions_mut().insert(

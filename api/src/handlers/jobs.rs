@@ -11,7 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing;
-use opsc_proto::job::JobDefinition;
+use opsc_proto::job::{JobDefinition, JobDocument};
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -86,8 +86,10 @@ pub struct ImportQuery {
 }
 
 /// The definition in a request body, by its `Content-Type`; 415 for other
-/// types, 422 with every located problem for a bad document.
-fn read(
+/// types, 422 with every located problem for a bad document (names of
+/// targets and groups that do not resolve included).
+async fn read(
+    state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(JobDefinition, Format), Problem> {
@@ -114,7 +116,9 @@ fn read(
             .detail(r.body_text())
             .for_request(headers)
     })?;
-    let def = jobs::accept(&body, format).map_err(|e| Problem::from(e).for_request(headers))?;
+    let def = jobs::document::accept(state.store.db(), &body, format)
+        .await
+        .map_err(|e| Problem::from(e).for_request(headers))?;
     Ok((def, format))
 }
 
@@ -158,7 +162,8 @@ pub async fn list(
     Extension(me): Extension<Principal>,
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> Result<Response, Problem> {
-    let mut s = job::Entity::find();
+    // The hidden job of ad-hoc commands is no saved job (`runs::adhoc`).
+    let mut s = job::Entity::find().filter(job::Column::Id.ne(crate::runs::adhoc::JOB_ID));
     if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
         let pattern = format!(
             "%{}%",
@@ -194,7 +199,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let (def, _) = read(&headers, body)?;
+    let (def, _) = read(&state, &headers, body).await?;
     let saved = store::create(state.store.db(), &def, &author(&state, &me)).await?;
     let detail = AuditDetail::new("job.create", "job", saved.job.id).summary(summary(&def, 1));
     answer(&state, &me, StatusCode::CREATED, saved, Some(detail)).await
@@ -221,7 +226,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let (def, _) = read(&headers, body)?;
+    let (def, _) = read(&state, &headers, body).await?;
     let saved = store::revise(state.store.db(), id, &def, &author(&state, &me)).await?;
     let detail = saved.changed.then(|| {
         let version = saved.job.current_version;
@@ -346,7 +351,7 @@ pub async fn import(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let (def, format) = read(&headers, body)?;
+    let (def, format) = read(&state, &headers, body).await?;
     let db = state.store.db();
     let existing = store::find_by_name(db, &def.name).await?;
     let (status, saved, replaced) = match existing {
@@ -389,7 +394,7 @@ pub fn routes() -> Vec<Route> {
             "Create a job from a definition (JSON, or YAML by Content-Type)",
             routing::post(create),
         )
-        .body::<JobDefinition>()
+        .body::<JobDocument>()
         .ok::<JobView>(201),
         Route::new(
             M::POST,
@@ -398,7 +403,7 @@ pub fn routes() -> Vec<Route> {
             "Import a definition (JSON or YAML); ?replace=true adds a version to a job of that name (which the caller must be allowed to edit)",
             routing::post(import),
         )
-        .body::<JobDefinition>()
+        .body::<JobDocument>()
         .query::<ImportQuery>()
         .ok::<JobView>(201),
         Route::new(M::GET, "/api/v1/jobs/{id}", VIEWER, "Get a job and its current definition", routing::get(get_one))
@@ -410,7 +415,7 @@ pub fn routes() -> Vec<Route> {
             "Store a new version of a job (an unchanged definition stores nothing)",
             routing::put(update),
         )
-        .body::<JobDefinition>()
+        .body::<JobDocument>()
         .job_access(Action::Edit)
         .ok::<JobView>(200),
         Route::new(M::PATCH, "/api/v1/jobs/{id}", OPERATOR, "Activate or deactivate a job", routing::patch(set_active))

@@ -2,6 +2,7 @@
 //! are declared with each route in `http::routes`, and a job's owner and
 //! grants are checked by the domain calls (`jobs::access`).
 
+pub mod adhoc;
 pub mod audit;
 pub mod auth;
 pub mod credentials;

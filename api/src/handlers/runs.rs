@@ -149,7 +149,7 @@ fn trigger_of(me: &Principal) -> Trigger {
     Trigger::new(kind, me.user_id.to_string())
 }
 
-fn accepted(run_id: Uuid, again: bool) -> Response {
+pub(super) fn accepted(run_id: Uuid, again: bool) -> Response {
     let mut res = reply(
         StatusCode::ACCEPTED,
         &Accepted {
@@ -167,7 +167,7 @@ fn accepted(run_id: Uuid, again: bool) -> Response {
 }
 
 /// The `Idempotency-Key` header, checked.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };

@@ -68,7 +68,9 @@ pub async fn test_group(
     Ok(res)
 }
 
-/// `POST /api/v1/targets/{id}/host-key/approve`.
+/// `POST /api/v1/targets/{id}/host-key/approve`: the record after the
+/// approval; approving the key pinned already changes nothing and answers
+/// the record as it is.
 pub async fn approve_host_key(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
@@ -79,7 +81,8 @@ pub async fn approve_host_key(
     let mut res = reply(StatusCode::OK, &done.keys);
     res.extensions_mut().insert(
         AuditDetail::new("target.host_key.approve", "target", id)
-            .summary(json!({"before": done.before, "after": done.after})),
+            .summary(json!({"before": done.before, "after": done.after,
+                "already_pinned": done.already_pinned})),
     );
     Ok(res)
 }
@@ -113,7 +116,7 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/api/v1/targets/{id}/host-key/approve",
             ADMIN,
-            "Trust the pending SSH host key, or pin a given public key",
+            "Trust the pending SSH host key, or pin a given public key (approving the pinned key again changes nothing)",
             routing::post(approve_host_key),
         )
         .body::<ApproveHostKey>()

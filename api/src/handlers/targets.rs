@@ -6,19 +6,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::AuditDetail;
 use crate::auth::Principal;
 use crate::http::AppState;
-use crate::http::json::{ApiJson, ApiPath, ApiQuery, reply};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery, read_document, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::store::paging::Page;
 use crate::store::user::Role;
 use crate::targets::import::{self, Format};
-use crate::targets::{TargetQuery, TargetSpec, TargetView, crud};
+use crate::targets::names::{self, Resolver};
+use crate::targets::{TargetError, TargetQuery, TargetSpec, TargetView, crud};
 
 /// The answer of an import.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
@@ -40,12 +41,32 @@ fn admin(me: &Principal) -> bool {
     me.role == Role::Admin
 }
 
-/// `POST /api/v1/targets`.
+/// A target document with its credentials named by name resolved to ids,
+/// then read strictly: 422 naming each name that resolves to none.
+async fn document(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut doc: Value,
+) -> Result<TargetSpec, Problem> {
+    let mut resolver = Resolver::new(state.store.db());
+    let errors = names::target_document(&mut resolver, &mut doc)
+        .await
+        .map_err(TargetError::from)?;
+    if !errors.is_empty() {
+        return Err(Problem::from(TargetError::Fields(errors)).for_request(headers));
+    }
+    let body = serde_json::to_vec(&doc).map_err(TargetError::from)?;
+    read_document(&body).map_err(|p| p.for_request(headers))
+}
+
+/// `POST /api/v1/targets` (credentials by id or name).
 pub async fn create(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
-    ApiJson(spec): ApiJson<TargetSpec>,
+    headers: HeaderMap,
+    ApiJson(doc): ApiJson<Value>,
 ) -> Result<Response, Problem> {
+    let spec = document(&state, &headers, doc).await?;
     let crud::Created {
         target: created,
         widened,
@@ -68,14 +89,16 @@ pub async fn get(
     Ok(reply(StatusCode::OK, &TargetView::from(t)))
 }
 
-/// `PUT /api/v1/targets/{id}`: the whole document. A changed host or port
-/// forgets the pinned host key.
+/// `PUT /api/v1/targets/{id}`: the whole document (credentials by id or
+/// name). A changed host or port forgets the pinned host key.
 pub async fn update(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(spec): ApiJson<TargetSpec>,
+    headers: HeaderMap,
+    ApiJson(doc): ApiJson<Value>,
 ) -> Result<Response, Problem> {
+    let spec = document(&state, &headers, doc).await?;
     let changed = crud::update(&state, admin(&me), id, spec).await?;
     let mut res = reply(StatusCode::OK, &changed.target);
     res.extensions_mut()

@@ -10,6 +10,7 @@ pub mod json;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod uniform;
 
 use std::time::Duration;
 
@@ -143,16 +144,20 @@ pub fn layers(app: Router, config: &Config) -> Router {
             .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                let trace_id = req
-                    .headers()
-                    .get("traceparent")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|tp| tp.split('-').nth(1))
-                    .unwrap_or(request_id);
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id, trace_id)
+                let traceparent = req.headers().get("traceparent").and_then(|v| v.to_str().ok());
+                // Tracing on: the OpenTelemetry ids are logged; off: the
+                // caller's trace id, else the request id.
+                let trace_id = if opsc_runtime::telemetry::enabled() {
+                    None
+                } else {
+                    Some(traceparent.and_then(opsc_runtime::telemetry::trace_id_of).unwrap_or(request_id))
+                };
+                let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id, trace_id);
+                opsc_runtime::telemetry::set_parent(&span, traceparent);
+                span
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-            .layer(axum::middleware::map_response(problem::every_error_a_problem))
+            .layer(axum::middleware::from_fn(uniform::uniform))
             .layer(CatchPanicLayer::custom(problem::panic_response))
             .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes)),
     )

@@ -186,7 +186,19 @@ pub fn document() -> Value {
                 "title": { "type": "string" },
                 "status": { "type": "integer" },
                 "detail": { "type": "string" },
-                "request_id": { "type": "string" }
+                "request_id": { "type": "string", "description": "The request's id, as in the x-request-id header." },
+                "errors": {
+                    "type": "array",
+                    "description": "Every problem found, at once (4xx): `path` is a JSON pointer into the body (`/ssh/port`), `?name` a query parameter, `{name}` a path parameter, empty for the request as a whole.",
+                    "items": {
+                        "type": "object",
+                        "required": ["path", "message"],
+                        "properties": {
+                            "path": { "type": "string" },
+                            "message": { "type": "string" }
+                        }
+                    }
+                }
             }
         }),
     );

@@ -25,7 +25,9 @@ pub struct Problem {
     /// The request id (also in the `x-request-id` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// Extension: each problem with the input (field, row …).
+    /// Extension: each problem with the input, `{path, message}`: `path` a
+    /// JSON pointer into the body, `?name` a query parameter, `{name}` a
+    /// path parameter, empty for the request as a whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Box<serde_json::Value>>,
     /// Seconds to wait before trying again: the `Retry-After` header.
@@ -143,9 +145,19 @@ impl From<sea_orm::DbErr> for Problem {
 }
 
 /// Fallback for unknown routes.
-pub async fn not_found(headers: HeaderMap) -> Problem {
+pub async fn not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Problem {
+    let path = uri.path();
+    let detail = if path.starts_with("/api/") {
+        format!("There is no route {method} {path}; the API's routes are listed at /api/docs.")
+    } else {
+        format!("There is no route {method} {path}.")
+    };
     Problem::new(StatusCode::NOT_FOUND, "not-found", "Not Found")
-        .detail("No such resource.")
+        .detail(detail)
         .for_request(&headers)
 }
 
@@ -190,7 +202,18 @@ where
         StatusCode::PAYLOAD_TOO_LARGE => {
             "The request body is larger than this server accepts (http.max_body_bytes).".to_owned()
         }
-        StatusCode::METHOD_NOT_ALLOWED => "This path does not take that method.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = res
+                .headers()
+                .get(axum::http::header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if allowed.is_empty() {
+                "This path does not take that method.".to_owned()
+            } else {
+                format!("This path does not take that method; it takes {allowed}.")
+            }
+        }
         _ => title.to_owned(),
     };
     let mut out = Problem::new(status, &slug, title)

@@ -151,6 +151,7 @@ pub fn table() -> Vec<Route> {
         h::jobs::routes(),
         h::job_access::routes(),
         h::runs::routes(),
+        h::adhoc::routes(),
         h::run_stream::routes(),
         h::schedules::routes(),
         h::dependencies::routes(),

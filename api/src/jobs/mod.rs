@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod document;
 pub mod grants;
 pub mod host;
 pub mod store;
@@ -71,42 +72,20 @@ impl Format {
     }
 }
 
-/// Reads a definition; a document that does not fit the model answers the
-/// one problem found, at its path (an empty path for syntax errors). A field
+/// Reads a definition; a document that does not fit the model answers
+/// every problem found, each at its path (an empty path for syntax errors),
+/// unknown fields with the closest known name ([`crate::strict`]). A field
 /// the model does not know is such a problem: the wire types ignore unknown
 /// fields (for newer peers), but a person's typo must not pass silently.
-pub fn parse(body: &[u8], format: Format) -> Result<JobDefinition, PathError> {
-    let mut unknown: Option<PathError> = None;
-    let mut note = |path: serde_ignored::Path<'_>| {
-        if unknown.is_none() {
-            unknown = Some(crate::strict::unknown_field(&path));
-        }
+pub fn parse(body: &[u8], format: Format) -> Result<JobDefinition, Vec<PathError>> {
+    let read = match format {
+        Format::Json => crate::strict::json_document::<JobDefinition>(body),
+        Format::Yaml => crate::strict::yaml_document::<JobDefinition>(body),
     };
-    let def: JobDefinition = match format {
-        Format::Json => {
-            crate::strict::numbers_in_range(body).map_err(|why| PathError::new("", why))?;
-            let mut de = serde_json::Deserializer::from_slice(body);
-            let def = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-                &mut de, &mut note,
-            ))
-            .map_err(|e| crate::strict::located(&e))?;
-            de.end().map_err(|e| PathError::new("", e.to_string()))?;
-            def
-        }
-        Format::Yaml => {
-            let text = std::str::from_utf8(body)
-                .map_err(|e| PathError::new("", format!("the document is not UTF-8: {e}")))?;
-            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-                serde_norway::Deserializer::from_str(text),
-                &mut note,
-            ))
-            .map_err(|e| crate::strict::located(&e))?
-        }
-    };
-    match unknown {
-        Some(e) => Err(e),
-        None => Ok(def),
-    }
+    read.map_err(|e| match e {
+        crate::strict::Refusal::Syntax(why) => vec![PathError::new("", why)],
+        crate::strict::Refusal::Shape(errors) => errors,
+    })
 }
 
 /// Every reason not to store `def`: the shared semantic checks, and secret
@@ -168,7 +147,7 @@ pub fn invalid(errors: &[PathError]) -> JobError {
 
 /// Reads and validates a definition.
 pub fn accept(body: &[u8], format: Format) -> Result<JobDefinition, JobError> {
-    let def = parse(body, format).map_err(|e| invalid(&[e]))?;
+    let def = parse(body, format).map_err(|e| invalid(&e))?;
     let errors = validate(&def);
     if errors.is_empty() {
         Ok(def)
@@ -203,7 +182,45 @@ pub fn render(def: &JobDefinition, format: Format) -> Result<String, JobError> {
     }
     match format {
         Format::Json => serde_json::to_string_pretty(&doc).map_err(|e| broken(&e)),
-        Format::Yaml => serde_norway::to_string(&doc).map_err(|e| broken(&e)),
+        Format::Yaml => {
+            drop_defaults(&mut doc);
+            serde_norway::to_string(&doc).map_err(|e| broken(&e))
+        }
+    }
+}
+
+/// Drops the members equal to their defaults (empty descriptions, lists
+/// and maps, `false` flags; empty lists of a target selection), so a YAML
+/// export reads like a hand-written file; reading it back gives the same
+/// definition. `with` values are left alone.
+fn drop_defaults(doc: &mut Value) {
+    fn empty(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            Value::Bool(b) => !b,
+            _ => false,
+        }
+    }
+    fn prune(v: &mut Value, keys: &[&str]) {
+        if let Some(map) = v.as_object_mut() {
+            if let Some(sel) = map.get_mut("targets").and_then(Value::as_object_mut) {
+                sel.retain(|_, v| !empty(v));
+            }
+            map.retain(|k, v| !(keys.contains(&k.as_str()) && empty(v)));
+        }
+    }
+    prune(doc, &["description", "parameters", "tags", "critical"]);
+    if let Some(steps) = doc.get_mut("steps").and_then(Value::as_array_mut) {
+        for step in steps {
+            prune(step, &["with", "continue_on_error"]);
+        }
+    }
+    if let Some(params) = doc.get_mut("parameters").and_then(Value::as_object_mut) {
+        for param in params.values_mut() {
+            prune(param, &["description", "required", "choices"]);
+        }
     }
 }
 

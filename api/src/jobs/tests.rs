@@ -52,12 +52,12 @@ fn a_valid_document_is_accepted_in_both_formats() {
 fn an_unknown_field_is_located() {
     let mut d = doc();
     d["steps"][1]["comand"] = json!("x");
-    let e = parse(&bytes(&d), Format::Json).unwrap_err();
+    let e = parse(&bytes(&d), Format::Json).unwrap_err().remove(0);
     assert!(e.path.starts_with("/steps/1"), "{e}");
     assert!(e.message.contains("comand"), "{e}");
 
     let yaml = "name: x\nsteps:\n  - id: a\n    type: wait\n    colour: red\n";
-    let e = parse(yaml.as_bytes(), Format::Yaml).unwrap_err();
+    let e = parse(yaml.as_bytes(), Format::Yaml).unwrap_err().remove(0);
     assert!(e.path.starts_with("/steps/0"), "{e}");
     assert!(e.message.starts_with("unknown field `colour`"), "{e}");
 }
@@ -66,13 +66,29 @@ fn an_unknown_field_is_located() {
 fn wrong_types_and_syntax_are_reported() {
     let mut d = doc();
     d["parallelism"] = json!("many");
-    let e = parse(&bytes(&d), Format::Json).unwrap_err();
+    let e = parse(&bytes(&d), Format::Json).unwrap_err().remove(0);
     assert_eq!(e.path, "/parallelism");
-    let e = parse(b"{\"name\": ", Format::Json).unwrap_err();
+    let e = parse(b"{\"name\": ", Format::Json).unwrap_err().remove(0);
     assert!(e.message.contains("line 1"), "{e}");
     assert!(parse(b"{} trailing", Format::Json).is_err());
-    let e = parse(b"name: [unclosed", Format::Yaml).unwrap_err();
+    let e = parse(b"name: [unclosed", Format::Yaml)
+        .unwrap_err()
+        .remove(0);
     assert!(e.message.contains("line 1"), "{e}");
+}
+
+#[test]
+fn every_problem_of_a_document_is_listed_at_once() {
+    let mut d = doc();
+    d["parallelism"] = json!("many");
+    d["steps"][0]["comand"] = json!("x");
+    d["timeout_secs"] = json!(-1);
+    let errors = parse(&bytes(&d), Format::Json).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(errors.len() >= 3, "{errors:?}");
+    assert!(paths.contains(&"/parallelism"), "{paths:?}");
+    assert!(paths.contains(&"/timeout_secs"), "{paths:?}");
+    assert!(paths.iter().any(|p| p.starts_with("/steps/0")), "{paths:?}");
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn assemble(
     let created_by: Option<Uuid> = row.try_get("", "created_by")?;
     let token_owner: Option<Uuid> = row.try_get("", "token_owner")?;
     let started_by = match kind {
-        TriggerKind::Manual | TriggerKind::Api | TriggerKind::Rerun => {
+        TriggerKind::Manual | TriggerKind::Api | TriggerKind::Rerun | TriggerKind::Adhoc => {
             created_by.or(token_owner).or_else(|| actor.parse().ok())
         }
         _ => None,

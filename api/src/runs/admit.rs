@@ -387,6 +387,24 @@ pub async fn admit_with(
     a: Admission,
     override_window: bool,
 ) -> Result<Admitted, AdmitError> {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!(
+        "run.admit",
+        trigger = ?a.trigger.kind,
+        run_id = tracing::field::Empty,
+        job_id = tracing::field::Empty,
+    );
+    admit_in_span(core, a, override_window)
+        .instrument(span)
+        .await
+}
+
+/// [`admit_with`] inside its span.
+async fn admit_in_span(
+    core: &Core,
+    a: Admission,
+    override_window: bool,
+) -> Result<Admitted, AdmitError> {
     if a.may_repeat
         && let Some(key) = &a.intent_id
         && let Some(run) = existing(core.db(), key).await?
@@ -394,6 +412,7 @@ pub async fn admit_with(
         return replay(core, &a, run).await;
     }
     let resolved = resolve_job(core, &a).await?;
+    tracing::Span::current().record("job_id", tracing::field::display(resolved.job.id));
     let def = resolved.definition.clone();
     let params = parameters(&def, &a.parameters, a.sealed.as_ref())?;
     known_targets(core, a.targets.as_ref()).await?;
@@ -405,6 +424,7 @@ pub async fn admit_with(
         ));
     }
     let run_id = Uuid::now_v7();
+    tracing::Span::current().record("run_id", tracing::field::display(run_id));
     let accepted_at = Utc::now();
     let deadline = accepted_at
         + chrono::Duration::seconds(
@@ -593,6 +613,14 @@ pub(super) async fn publish(
     core: &Core,
     p: &Prepared,
 ) -> Result<(), opsc_runtime::bus::PublishError> {
+    use tracing::Instrument as _;
+    // The dispatches carry this span's context: each shard is its child.
+    let span = tracing::info_span!(
+        "run.dispatch",
+        run_id = %p.accepted.data.run_id,
+        job_id = %p.accepted.data.job_id,
+        shards = p.dispatches.len(),
+    );
     let send = async {
         let mut pending = Vec::with_capacity(1 + p.dispatches.len());
         pending.push(core.bus.send(&p.accepted).await?);
@@ -602,8 +630,10 @@ pub(super) async fn publish(
         for ack in pending {
             ack.ack().await?;
         }
+        tracing::debug!("Run dispatched.");
         Ok(())
-    };
+    }
+    .instrument(span);
     tokio::time::timeout(PUBLISH_TIMEOUT, send)
         .await
         .unwrap_or_else(|_| {

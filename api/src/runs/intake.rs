@@ -85,7 +85,10 @@ impl Handler<CloudEvent<RunIntent>> for Intake {
             }
         }
         let trigger = admission.trigger.clone();
-        match admit(&self.core, admission).await {
+        // The admission continues the trace of whoever sent the intent.
+        let span = tracing::info_span!("run.intake", trace_id = tracing::field::Empty);
+        opsc_runtime::telemetry::set_parent(&span, d.message.traceparent.as_deref());
+        match tracing::Instrument::instrument(admit(&self.core, admission), span).await {
             Ok(done) => {
                 if !done.replayed {
                     crate::audit::write(

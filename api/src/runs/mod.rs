@@ -7,6 +7,7 @@
 //! Nothing here knows HTTP: the handlers call in, the consumers run on the
 //! runtime's consumer loop.
 
+pub mod adhoc;
 pub mod admit;
 pub mod concurrency;
 pub mod dispatch;

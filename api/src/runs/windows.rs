@@ -148,7 +148,7 @@ pub(super) async fn apply(
     let targets = run_targets(core, a, r).await?;
     let by_person = matches!(
         a.trigger.kind,
-        TriggerKind::Manual | TriggerKind::Api | TriggerKind::Rerun
+        TriggerKind::Manual | TriggerKind::Api | TriggerKind::Rerun | TriggerKind::Adhoc
     );
     if by_person {
         let hits: Vec<&Open> = open

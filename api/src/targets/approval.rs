@@ -1,6 +1,9 @@
 //! An admin's decisions about a target's SSH host key: approving the
 //! pending key (or pinning a given one before any contact), and forgetting
-//! what is known.
+//! what is known. Approving the key that is pinned already is not an error:
+//! it changes nothing and answers the record (`200`), so a repeated or
+//! scripted approval is harmless; approving any other key when none is
+//! pending is refused (`409`).
 
 use chrono::Utc;
 use opsc_proto::probe::HostKey;
@@ -61,6 +64,20 @@ pub struct Approved {
     pub before: Option<String>,
     /// The fingerprint pinned now.
     pub after: String,
+    /// Whether the key was pinned already, so nothing changed.
+    pub already_pinned: bool,
+}
+
+impl Approved {
+    /// The answer when the approved key is the pinned one.
+    fn unchanged(keys: HostKeyState, pinned: Option<String>) -> Self {
+        Self {
+            keys,
+            after: pinned.clone().unwrap_or_default(),
+            before: pinned,
+            already_pinned: true,
+        }
+    }
 }
 
 fn parse_public_key(text: &str) -> Result<HostKey, HostKeyError> {
@@ -106,6 +123,11 @@ pub async fn approve(
     let mut keys = HostKeyState::from_column(t.host_key.as_ref());
     let before = keys.pinned_key().map(|k| k.fingerprint);
     let key = match (body.fingerprint, body.public_key) {
+        // Approving the key that is pinned already changes nothing: the
+        // answer is the record as it is, like any repeated approval.
+        (Some(fp), None) if before.as_deref() == Some(fp.trim()) => {
+            return Ok(Approved::unchanged(keys, before));
+        }
         (Some(fp), None) => {
             let pending = keys.pending.clone().ok_or(HostKeyError::NothingPending)?;
             if pending.fingerprint != fp.trim() {
@@ -116,7 +138,13 @@ pub async fn approve(
             }
             pending
         }
-        (None, Some(pk)) => parse_public_key(&pk)?,
+        (None, Some(pk)) => {
+            let key = parse_public_key(&pk)?;
+            if before.as_deref() == Some(key.fingerprint.as_str()) {
+                return Ok(Approved::unchanged(keys, before));
+            }
+            key
+        }
         _ => {
             return Err(HostKeyError::Invalid(
                 "give either fingerprint (of the pending key) or public_key".to_owned(),
@@ -130,6 +158,7 @@ pub async fn approve(
         keys,
         before,
         after,
+        already_pinned: false,
     })
 }
 

@@ -55,8 +55,9 @@ pub struct GroupSpec {
     /// Free text.
     #[serde(default)]
     pub description: String,
-    /// Static member target ids.
+    /// Static member targets, by id or name (stored and shown as ids).
     #[serde(default)]
+    #[schemars(with = "Vec<opsc_proto::job::Ref>")]
     pub members: Vec<Uuid>,
     /// Dynamic selector.
     #[serde(default)]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::crud::{RowError, TargetError, TargetQuery, active, filtered, name_taken};
+use super::names::{self, Resolver};
 use super::{FieldError, TargetSpec, csv_io, spec_of};
 use crate::core::Core;
 use crate::store::credential;
@@ -64,16 +65,23 @@ async fn rows(
             let raw: Vec<Value> = serde_json::from_str(body).map_err(|e| {
                 TargetError::Invalid(format!("the body must be a JSON array of targets: {e}"))
             })?;
-            raw.into_iter()
-                .map(|v| {
+            // Credentials may be named by name, as in the CSV.
+            let mut resolver = Resolver::new(core.db());
+            let mut rows = Vec::with_capacity(raw.len());
+            for mut v in raw {
+                let unresolved = names::target_document(&mut resolver, &mut v).await?;
+                rows.push(if unresolved.is_empty() {
                     serde_json::from_value::<TargetSpec>(v).map_err(|e| {
                         vec![FieldError {
                             field: "row".into(),
                             message: e.to_string(),
                         }]
                     })
-                })
-                .collect()
+                } else {
+                    Err(unresolved)
+                });
+            }
+            rows
         }
     })
 }

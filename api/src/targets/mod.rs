@@ -10,6 +10,7 @@ pub mod groups;
 pub mod hostkey;
 pub mod import;
 mod members;
+pub mod names;
 pub mod probe;
 pub mod scope;
 
@@ -78,7 +79,9 @@ pub struct SshSettings {
     #[serde(default = "default_ssh_port")]
     #[schemars(range(min = 1))]
     pub port: u16,
-    /// An `ssh_password` or `ssh_key` credential.
+    /// An `ssh_password` or `ssh_key` credential, by id or name (stored
+    /// and shown as its id).
+    #[schemars(with = "opsc_proto::job::Ref")]
     pub credential_id: Uuid,
     /// Seconds to connect (default 10).
     #[serde(default = "default_timeout")]
@@ -111,7 +114,8 @@ pub struct WinrmSettings {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub port: Option<u16>,
-    /// A `winrm` credential.
+    /// A `winrm` credential, by id or name (stored and shown as its id).
+    #[schemars(with = "opsc_proto::job::Ref")]
     pub credential_id: Uuid,
     /// Verify the server certificate (default true).
     #[serde(default = "yes")]
@@ -125,8 +129,9 @@ pub struct HttpSettings {
     /// Base URL (`http://` or `https://`).
     #[schemars(pattern(r"^https?://"))]
     pub base_url: String,
-    /// An `http_auth` credential.
+    /// An `http_auth` credential, by id or name (stored and shown as its id).
     #[serde(default)]
+    #[schemars(with = "Option<opsc_proto::job::Ref>")]
     pub credential_id: Option<Uuid>,
     /// Verify the server certificate (default true).
     #[serde(default = "yes")]

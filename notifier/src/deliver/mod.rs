@@ -171,7 +171,17 @@ impl Deliverer {
         if !claimed {
             return Tried::Again;
         }
-        let tried = Box::pin(self.attempt_claimed(m, attempt, last, progress)).await;
+        let span = tracing::info_span!(
+            "notifier.deliver",
+            notification_id = %m.id,
+            channel_id = %m.channel_id,
+            attempt,
+        );
+        let tried = Box::pin(tracing::Instrument::instrument(
+            self.attempt_claimed(m, attempt, last, progress),
+            span,
+        ))
+        .await;
         if let Ok(mut s) = self.inflight.lock() {
             s.remove(&m.id);
         }

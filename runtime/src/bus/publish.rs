@@ -5,7 +5,8 @@
 //! `Content-Type: application/cloudevents+json` and `Ce-Type` (the
 //! CloudEvents type, so a consumer can route without parsing the body).
 //! The subject comes from the payload ([`Routed`]): no producer assembles
-//! subject tokens by hand.
+//! subject tokens by hand. When tracing is on, an envelope without a
+//! `traceparent` gets the one of the span that sends it.
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::PublishAckFuture;
@@ -35,6 +36,17 @@ fn headers<T>(event: &CloudEvent<T>) -> HeaderMap {
     headers
 }
 
+/// The envelope's bytes, with the current span's `traceparent` when
+/// tracing and the envelope carries none.
+fn encode<T: opsc_proto::EventType>(event: &CloudEvent<T>) -> Vec<u8> {
+    match event.traceparent {
+        None if crate::telemetry::enabled() => {
+            event.encode_traced(crate::telemetry::current().as_deref())
+        }
+        _ => event.encode(),
+    }
+}
+
 /// An envelope ready to send: its subject, id, type and bytes.
 #[derive(Debug, Clone)]
 pub struct Encoded {
@@ -49,13 +61,14 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    /// Encodes `event` for the installation of `subjects`.
+    /// Encodes `event` for the installation of `subjects`, stamped with
+    /// the current span's `traceparent` when tracing.
     pub fn of<T: Routed>(subjects: &opsc_proto::Subjects, event: &CloudEvent<T>) -> Self {
         Self {
             subject: event.data.subject(subjects),
             id: event.id.clone(),
             event_type: T::TYPE,
-            body: event.encode().into(),
+            body: encode(event).into(),
         }
     }
 }
@@ -123,7 +136,7 @@ impl Bus {
         event: &CloudEvent<T>,
     ) -> Result<(), PublishError> {
         self.client
-            .publish_with_headers(subject.clone(), headers(event), event.encode().into())
+            .publish_with_headers(subject.clone(), headers(event), encode(event).into())
             .await
             .map_err(|e| PublishError {
                 subject,

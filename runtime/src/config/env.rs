@@ -232,6 +232,22 @@ pub const SETTINGS: &[Setting] = &[
         key: "shutdown.drain_timeout_secs",
         env: "OPSC_DRAIN_TIMEOUT_SECS",
     },
+    Setting {
+        key: "telemetry.otlp_endpoint",
+        env: "OPSC_TELEMETRY_OTLP_ENDPOINT",
+    },
+    Setting {
+        key: "telemetry.service_name",
+        env: "OPSC_TELEMETRY_SERVICE_NAME",
+    },
+    Setting {
+        key: "telemetry.sample_ratio",
+        env: "OPSC_TELEMETRY_SAMPLE_RATIO",
+    },
+    Setting {
+        key: "telemetry.export_timeout_secs",
+        env: "OPSC_TELEMETRY_EXPORT_TIMEOUT_SECS",
+    },
 ];
 
 /// Environment names read by the binary itself rather than the role config.

@@ -62,7 +62,8 @@ pub async fn follow(
 ) -> anyhow::Result<ExitCode> {
     let path = ["api", "v1", "runs", run_id];
     let run: Value = api.get(&path, &[]).await.context("getting the run")?;
-    let mut renderer = Renderer::new(&run, target_names(api, &run).await);
+    let mut renderer =
+        Renderer::new(&run, target_names(api, &run).await).with_users(user_names(api).await);
     match run["status"].as_str() {
         Some("waiting") => eprintln!(
             "opsconductor: run {run_id} waits for a slot of its job's concurrency limit; following it"
@@ -86,7 +87,7 @@ pub async fn follow(
         let now: Value = api.get(&path, &[]).await.context("getting the run")?;
         let status = now["status"].as_str().unwrap_or_default();
         if terminal(status) {
-            if format == OutputFormat::Table {
+            if !format.is_data() {
                 let end = renderer.end(status, now["reason"].as_str(), now["duration_ms"].as_u64());
                 show(&end)?;
             } else {
@@ -127,6 +128,27 @@ async fn target_names(api: &mut ApiClient, run: &Value) -> HashMap<String, Strin
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// User names by id: the caller's own, and everyone's when the caller may
+/// list users (admins); used to say who asked to cancel.
+async fn user_names(api: &mut ApiClient) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    let pair = |u: &Value| {
+        Some((
+            u["id"].as_str()?.to_owned(),
+            u["username"].as_str()?.to_owned(),
+        ))
+    };
+    if let Ok(me) = api.get::<Value>(&["api", "v1", "me"], &[]).await {
+        names.extend(pair(&me));
+    }
+    let query = [("limit", "500".to_owned())];
+    if let Ok(page) = api.get::<Value>(&["api", "v1", "users"], &query).await {
+        let items = page["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        names.extend(items.iter().filter_map(pair));
+    }
+    names
 }
 
 /// Reads one connection of the stream; the final status when it saw `end`,
@@ -170,7 +192,7 @@ async fn read(
             seen.run = seen.run.max(here.run);
             let status = (event.event == "end")
                 .then(|| data["status"].as_str().unwrap_or("unknown").to_owned());
-            if format == OutputFormat::Json {
+            if format.is_data() {
                 let frame = json!({"event": event.event, "data": data});
                 show(&Line::Out(frame.to_string()))?;
             } else {

@@ -33,6 +33,8 @@ pub struct Renderer {
     /// Target names by id; prefixes name targets only when the run has several.
     targets: HashMap<String, String>,
     several_targets: bool,
+    /// User names by id, for who asked to cancel.
+    users: HashMap<String, String>,
     finished: Finished,
 }
 
@@ -47,6 +49,17 @@ pub fn clean(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// An event type in words' order: `io.opsconductor.run.step_started.v1`
+/// and `step_started` are `step_started`; a command's type
+/// (`io.opsconductor.cmd.run.cancel.v1`) is its last word, `cancel`.
+fn short_type(kind: &str) -> &str {
+    let kind = kind.strip_suffix(".v1").unwrap_or(kind);
+    match kind.strip_prefix("io.opsconductor.") {
+        Some(rest) => rest.rsplit('.').next().unwrap_or(rest),
+        None => kind,
+    }
 }
 
 /// `850 ms`, `1.2 s`, `3m 05s`.
@@ -75,8 +88,20 @@ impl Renderer {
             job: clean(text(run, "job_name").unwrap_or_default()),
             targets,
             several_targets,
+            users: HashMap::new(),
             finished: Finished::default(),
         }
+    }
+
+    /// Names users by id (who asked to cancel) where the map knows them.
+    pub fn with_users(mut self, users: HashMap<String, String>) -> Self {
+        self.users = users;
+        self
+    }
+
+    /// A user's name, else their id as given.
+    fn who(&self, id: &str) -> String {
+        clean(self.users.get(id).map_or(id, String::as_str))
     }
 
     fn target(&self, data: &Value) -> Option<String> {
@@ -121,7 +146,7 @@ impl Renderer {
 
     /// The line a `run` frame (`{type, data}`) shows, if any.
     pub fn run_event(&mut self, frame: &Value) -> Option<Line> {
-        let kind = text(frame, "type").unwrap_or_default();
+        let kind = short_type(text(frame, "type").unwrap_or_default());
         let d = frame.get("data").unwrap_or(&Value::Null);
         let line = match kind {
             "accepted" => format!(
@@ -176,7 +201,34 @@ impl Renderer {
                     facts.join(", ")
                 )
             }
-            "cancel_requested" => "==> cancel requested".to_owned(),
+            "cancel_requested" | "cancel" => {
+                let by = text(d, "requested_by")
+                    .filter(|b| !b.is_empty())
+                    .map(|b| format!(" by {}", self.who(b)))
+                    .unwrap_or_default();
+                let why = text(d, "reason")
+                    .map(|r| format!(": {}", clean(r)))
+                    .unwrap_or_default();
+                format!("==> cancel requested{by}{why}")
+            }
+            "shard_finished" => {
+                let shard = d.get("shard").unwrap_or(&Value::Null);
+                let count = shard.get("count").and_then(Value::as_u64).unwrap_or(1);
+                let part = if count > 1 {
+                    let index = shard.get("index").and_then(Value::as_u64).unwrap_or(0);
+                    format!("shard {} of {count}", index + 1)
+                } else {
+                    "the run's work".to_owned()
+                };
+                let why = text(d, "reason")
+                    .map(|r| format!(": {}", clean(r)))
+                    .unwrap_or_default();
+                format!(
+                    "==> worker {} finished {part}: {}{why}",
+                    clean(text(d, "worker_id").unwrap_or("?")),
+                    clean(text(d, "status").unwrap_or("?"))
+                )
+            }
             "finished" => {
                 self.finished = Finished {
                     reason: text(d, "reason").map(clean),
@@ -184,7 +236,7 @@ impl Renderer {
                 };
                 return None;
             }
-            other => format!("==> {}", clean(&other.replace('_', " "))),
+            other => format!("==> {}", clean(&other.replace(['_', '.'], " "))),
         };
         Some(Line::Out(line))
     }
@@ -291,6 +343,37 @@ mod tests {
             ),
             "==> step a failed (exit 3, 1.5 s): exit code 3"
         );
+    }
+
+    #[test]
+    fn commands_and_unknown_events_read_as_words_not_types() {
+        let mut users = HashMap::new();
+        users.insert("u1".to_owned(), "alice".to_owned());
+        let mut r = renderer(1).with_users(users);
+        let mut show = |v: Value| match r.run_event(&v) {
+            Some(Line::Out(s)) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            show(json!({"type": "io.opsconductor.cmd.run.cancel", "data": {"requested_by": "u1"}})),
+            "==> cancel requested by alice"
+        );
+        assert_eq!(
+            show(
+                json!({"type": "cancel_requested", "data": {"requested_by": "api", "reason": "withdrawn"}})
+            ),
+            "==> cancel requested by api: withdrawn"
+        );
+        assert_eq!(
+            show(
+                json!({"type": "shard_finished", "data": {"worker_id": "w1", "status": "succeeded", "shard": {"index": 0, "count": 2}}})
+            ),
+            "==> worker w1 finished shard 1 of 2: succeeded"
+        );
+        let odd = show(json!({"type": "io.opsconductor.run.something_new.v1", "data": {}}));
+        assert_eq!(odd, "==> something new");
+        let odd = show(json!({"type": "x.y_z", "data": {}}));
+        assert!(!odd.contains('.') && !odd.contains('_'), "{odd}");
     }
 
     #[test]

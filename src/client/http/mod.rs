@@ -18,6 +18,21 @@ use super::session::{Session, SessionError, SessionFile, Tokens};
 
 pub use self::problem::Problem;
 
+/// How the CLI shows a failed command: one line, except that an api
+/// problem keeps its own indented lines (one per `path: message`, then the
+/// hint); every piece of those is sanitized, so no other text breaks lines.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    let problem = e
+        .chain()
+        .any(|c| matches!(c.downcast_ref::<ApiError>(), Some(ApiError::Problem(_))));
+    if problem {
+        text
+    } else {
+        text.replace('\n', " ")
+    }
+}
+
 /// How long to wait for a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take in all.
@@ -45,7 +60,8 @@ pub enum Auth {
     },
 }
 
-/// A request failed. Every variant displays as one line without secrets.
+/// A request failed. Every variant displays as one line without secrets,
+/// except a problem listing input errors: one more line for each.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The api answered with an error.
@@ -87,8 +103,28 @@ struct Call<'a> {
     path: &'a [&'a str],
     query: &'a [(&'a str, String)],
     body: Option<&'a Value>,
+    /// A body sent as given, with its content type (instead of `body`).
+    raw: Option<(&'a str, &'a [u8])>,
+    /// Extra request headers.
+    headers: &'a [(String, String)],
     /// A long-lived answer (a stream): no overall time limit, only an idle one.
     streaming: bool,
+}
+
+/// A request sent as given (`opsconductor api`, documents in YAML): any
+/// method, a body with its content type, extra headers.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRequest<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The path, one element per segment.
+    pub path: &'a [&'a str],
+    /// Query pairs.
+    pub query: &'a [(&'a str, String)],
+    /// The body and its content type.
+    pub body: Option<(&'a str, &'a [u8])>,
+    /// Extra request headers (`Authorization` is the client's own).
+    pub headers: &'a [(String, String)],
 }
 
 /// A client of one api.
@@ -139,6 +175,8 @@ impl ApiClient {
             path,
             query,
             body: None,
+            raw: None,
+            headers: &[],
             streaming: false,
         };
         decode(self.call(&call).await?).await
@@ -152,6 +190,8 @@ impl ApiClient {
             path,
             query: &[],
             body: None,
+            raw: None,
+            headers: &[],
             streaming: true,
         };
         self.call(&call).await
@@ -169,6 +209,8 @@ impl ApiClient {
             path,
             query: &[],
             body: Some(body),
+            raw: None,
+            headers: &[],
             streaming: false,
         };
         decode(self.call(&call).await?).await
@@ -181,9 +223,26 @@ impl ApiClient {
             path,
             query: &[],
             body: None,
+            raw: None,
+            headers: &[],
             streaming: false,
         };
         self.call(&call).await.map(drop)
+    }
+
+    /// Sends `req` as given; the answer whatever its status (a 401 after a
+    /// refresh is still [`ApiError::SessionExpired`]).
+    pub async fn raw(&mut self, req: RawRequest<'_>) -> Result<Response, ApiError> {
+        let call = Call {
+            method: req.method.clone(),
+            path: req.path,
+            query: req.query,
+            body: None,
+            raw: req.body,
+            headers: req.headers,
+            streaming: false,
+        };
+        self.answer(&call).await
     }
 
     /// A failure while reading a stream, as one line naming the api.
@@ -207,6 +266,11 @@ impl ApiClient {
     /// Sends `call`, refreshing the session once if its access token has
     /// expired (known before, or answered 401).
     async fn call(&mut self, call: &Call<'_>) -> Result<Response, ApiError> {
+        ok_or_problem(self.answer(call).await?).await
+    }
+
+    /// As [`Self::call`], but any answer but a lasting 401 is returned as is.
+    async fn answer(&mut self, call: &Call<'_>) -> Result<Response, ApiError> {
         let mut refreshed = false;
         if let Auth::Session { session, .. } = &self.auth
             && session.access_expired(Utc::now())
@@ -228,7 +292,7 @@ impl ApiClient {
                 return Err(ApiError::SessionExpired);
             }
         }
-        ok_or_problem(response).await
+        Ok(response)
     }
 
     async fn send_once(&self, call: &Call<'_>) -> Result<Response, ApiError> {
@@ -251,8 +315,16 @@ impl ApiClient {
         if let Some(token) = bearer {
             request = request.bearer_auth(token.expose_secret());
         }
+        for (name, value) in call.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
         if let Some(body) = call.body {
             request = request.json(body);
+        }
+        if let Some((content_type, bytes)) = call.raw {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes.to_vec());
         }
         request.send().await.map_err(|e| transport(&self.base, &e))
     }

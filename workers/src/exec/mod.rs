@@ -94,7 +94,22 @@ pub async fn consume(ex: Executor, shutdown: CancellationToken) -> anyhow::Resul
 impl Handler<CloudEvent<RunDispatch>> for Worker {
     async fn handle(&self, d: &Delivery<CloudEvent<RunDispatch>>) -> Outcome {
         self.ex.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.execute(d.message.data.clone(), d.redelivered()).await;
+        // The shard continues the trace of the api's dispatch.
+        let data = &d.message.data;
+        let span = tracing::info_span!(
+            "worker.shard",
+            run_id = %data.run_id,
+            job_id = %data.job.id,
+            shard = data.shard.index,
+            pool = %data.pool,
+            trace_id = tracing::field::Empty,
+        );
+        opsc_runtime::telemetry::set_parent(&span, d.message.traceparent.as_deref());
+        tracing::Instrument::instrument(
+            self.execute(d.message.data.clone(), d.redelivered()),
+            span,
+        )
+        .await;
         self.ex.in_flight.fetch_sub(1, Ordering::Relaxed);
         Outcome::Ack
     }

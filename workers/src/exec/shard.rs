@@ -328,7 +328,33 @@ impl Shard {
 
     /// Runs one step with its condition, retries and timeout; emits its
     /// events. Returns the outcome and the captured stdout/stderr.
+    /// [`Shard::run_untraced_step`] in a span of its own, a child of the shard's.
     async fn run_step(
+        &self,
+        step: &Step,
+        target: Option<&DispatchTarget>,
+        connections: &TargetConnections,
+        ctx: &TemplateContext,
+        first_attempt: u32,
+    ) -> (StepOutcome, (String, String)) {
+        let span = tracing::info_span!(
+            "worker.step",
+            run_id = %self.dispatch.run_id,
+            step_id = %step.id,
+            step_type = %step.kind,
+            target = target.map(|t| t.name.as_str()),
+            target_id = target.map(|t| tracing::field::display(t.id)),
+        );
+        let ended = tracing::Instrument::instrument(
+            self.run_untraced_step(step, target, connections, ctx, first_attempt),
+            span.clone(),
+        )
+        .await;
+        span.in_scope(|| tracing::debug!(status = ?ended.0.status, "Step ended."));
+        ended
+    }
+
+    async fn run_untraced_step(
         &self,
         step: &Step,
         target: Option<&DispatchTarget>,

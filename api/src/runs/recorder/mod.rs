@@ -72,11 +72,36 @@ impl BatchHandler<CloudEvent<RunEvent>> for Recorder {
     }
 }
 
+/// When tracing: one `recorder.fold` span per run with traced events in the
+/// batch, open while the batch is recorded, each the child of the span
+/// that sent the run's first traced event in it.
+fn fold_spans(batch: &[Delivery<CloudEvent<RunEvent>>]) -> Vec<tracing::Span> {
+    if !opsc_runtime::telemetry::enabled() {
+        return Vec::new();
+    }
+    let mut seen = std::collections::HashSet::new();
+    batch
+        .iter()
+        .filter(|d| d.message.traceparent.is_some() && seen.insert(d.message.data.run_id()))
+        .map(|d| {
+            let run_id = d.message.data.run_id();
+            let events = batch
+                .iter()
+                .filter(|o| o.message.data.run_id() == run_id)
+                .count();
+            let span = tracing::info_span!("recorder.fold", %run_id, events);
+            opsc_runtime::telemetry::set_parent(&span, d.message.traceparent.as_deref());
+            span
+        })
+        .collect()
+}
+
 impl Recorder {
     async fn record(
         &self,
         batch: &[Delivery<CloudEvent<RunEvent>>],
     ) -> Result<Vec<Ended>, sea_orm::DbErr> {
+        let _spans = fold_spans(batch);
         let rows: Vec<EventRow> = batch.iter().map(|d| EventRow::of(&d.message)).collect();
         let txn = self.core.db().begin().await?;
         let new = project::insert_events(&txn, &rows).await?;

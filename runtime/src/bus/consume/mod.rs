@@ -191,6 +191,12 @@ async fn open(
     spec: &ConsumerSpec,
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> Option<PullConsumer> {
+    // The consumer's dead-letter series exists from the start, at 0, so that
+    // `increase()` over it sees the first dead letter.
+    bus.metrics
+        .dead_letters
+        .get_or_create(&vec![("origin".to_owned(), spec.name.clone())])
+        .inc_by(0);
     loop {
         let found = async {
             let stream = bus

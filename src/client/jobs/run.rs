@@ -3,30 +3,13 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use clap::{Args, Subcommand};
+use clap::Args;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::ClientEnv;
-use super::http::ApiClient;
-use super::output::{self, OutputArgs, OutputFormat};
-
-/// `jobs` arguments.
-#[derive(Debug, Args)]
-pub struct JobsArgs {
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(subcommand)]
-    pub action: JobsAction,
-}
-
-/// What to do with jobs.
-#[derive(Debug, Subcommand)]
-pub enum JobsAction {
-    /// Run a job (operators): prints the run's id, or with --follow its
-    /// output until it ends.
-    Run(RunArgs),
-}
+use super::find as resolve;
+use crate::client::http::ApiClient;
+use crate::client::output::{self, OutputFormat, ViewArgs};
 
 /// `jobs run` arguments.
 #[derive(Debug, Args)]
@@ -54,100 +37,45 @@ pub struct RunArgs {
     pub follow: bool,
 }
 
-/// Runs a `jobs` command.
-pub async fn run(env: &ClientEnv, args: JobsArgs) -> anyhow::Result<ExitCode> {
-    let format = args.output.format;
-    match args.action {
-        JobsAction::Run(a) => {
-            let mut api = super::connect(env)?;
-            let job = find_job(&mut api, a.job.trim()).await?;
-            let body = run_body(&mut api, &a, &job["definition"]["parameters"]).await?;
-            let job_id = job["id"].as_str().unwrap_or_default().to_owned();
-            let accepted: Value = api
-                .send(Method::POST, &["api", "v1", "jobs", &job_id, "run"], &body)
-                .await
-                .context("starting the run")?;
-            let run_id = accepted["run_id"].as_str().unwrap_or_default().to_owned();
-            if run_id.is_empty() {
-                bail!("the api accepted the run but named none");
-            }
-            match (format, a.follow) {
-                (OutputFormat::Json, false) => output::print(&output::json(&accepted))?,
-                (OutputFormat::Table, false) => output::print(&format!(
-                    "Run {} accepted. Follow it: opsconductor runs follow {0}\n",
-                    output::sanitize(&run_id)
-                ))?,
-                (OutputFormat::Table, true) => {
-                    output::print(&format!("Run {} accepted.\n", output::sanitize(&run_id)))?;
-                }
-                (OutputFormat::Json, true) => {}
-            }
-            if a.follow {
-                return super::follow::follow(&mut api, &run_id, format).await;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-fn is_uuid(text: &str) -> bool {
-    text.len() == 36
-        && text.chars().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
-}
-
-/// Finds an item of a list by id, or by exact name (one page of up to 500).
-async fn find_by_name(
-    api: &mut ApiClient,
-    collection: &str,
-    what: &str,
-    key: &str,
-) -> anyhow::Result<Value> {
-    let mut query = vec![("limit", "500".to_owned())];
-    if collection != "target-groups" {
-        query.push(("name", key.to_owned()));
-    }
-    let page: Value = api
-        .get(&["api", "v1", collection], &query)
+/// Starts the run: prints its id (`-o json|yaml`: the api's answer), or
+/// with `--follow` its output, and exits as it ended.
+pub async fn run(api: &mut ApiClient, out: ViewArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
+    let job = resolve::job(api, &a.job).await?;
+    let body = run_body(api, &a, &job["definition"]["parameters"]).await?;
+    let job_id = job["id"].as_str().unwrap_or_default().to_owned();
+    let accepted: Value = api
+        .send(Method::POST, &["api", "v1", "jobs", &job_id, "run"], &body)
         .await
-        .with_context(|| format!("looking up {what} {}", output::sanitize(key)))?;
-    page["items"]
-        .as_array()
-        .and_then(|items| items.iter().find(|i| i["name"] == key))
-        .cloned()
-        .with_context(|| format!("no {what} is named {}", output::sanitize(key)))
-}
-
-/// The job (with its current definition), by id or exact name.
-async fn find_job(api: &mut ApiClient, key: &str) -> anyhow::Result<Value> {
-    let id = if is_uuid(key) {
-        key.to_owned()
-    } else {
-        let found = find_by_name(api, "jobs", "job", key).await?;
-        found["id"].as_str().unwrap_or_default().to_owned()
-    };
-    api.get(&["api", "v1", "jobs", &id], &[])
-        .await
-        .context("getting the job")
-}
-
-/// An id as given, or the id of the item of that exact name.
-async fn resolve(
-    api: &mut ApiClient,
-    collection: &str,
-    what: &str,
-    key: &str,
-) -> anyhow::Result<String> {
-    if is_uuid(key) {
-        return Ok(key.to_owned());
+        .context("starting the run")?;
+    let run_id = accepted["run_id"].as_str().unwrap_or_default().to_owned();
+    if run_id.is_empty() {
+        bail!("the api accepted the run but named none");
     }
-    let found = find_by_name(api, collection, what, key).await?;
-    Ok(found["id"].as_str().unwrap_or_default().to_owned())
+    started(out, &accepted, &run_id, a.follow)?;
+    if a.follow {
+        return crate::client::follow::follow(api, &run_id, follow_format(out)).await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How a followed run is shown: a table unless `-o` asks for data.
+pub fn follow_format(out: ViewArgs) -> OutputFormat {
+    out.output.unwrap_or(OutputFormat::Table)
+}
+
+/// What starting a run prints: only its id (so `RUN=$(opsconductor jobs run
+/// x)` works), or with an explicit `-o json|yaml` the api's answer; when
+/// following, a first line for people (nothing in data formats).
+pub fn started(out: ViewArgs, accepted: &Value, run_id: &str, follow: bool) -> anyhow::Result<()> {
+    let id = output::sanitize(run_id);
+    let data = out.output.filter(|f| f.is_data()).filter(|_| !out.quiet);
+    match (data, follow) {
+        (None, false) => output::print(&format!("{id}\n"))?,
+        (None, true) => output::print(&format!("Run {id} accepted.\n"))?,
+        (Some(f), false) => output::View::new(f).render(accepted, |_| String::new())?,
+        (Some(_), true) => {}
+    }
+    Ok(())
 }
 
 /// `{"parameters": …, "targets": …}` for `POST /api/v1/jobs/{id}/run`.
@@ -161,11 +89,11 @@ async fn run_body(api: &mut ApiClient, a: &RunArgs, declared: &Value) -> anyhow:
     if !(a.targets.is_empty() && a.groups.is_empty() && a.tags.is_empty()) {
         let mut targets = Vec::new();
         for t in &a.targets {
-            targets.push(resolve(api, "targets", "target", t.trim()).await?);
+            targets.push(resolve::target(api, t).await?);
         }
         let mut groups = Vec::new();
         for g in &a.groups {
-            groups.push(resolve(api, "target-groups", "target group", g.trim()).await?);
+            groups.push(resolve::group(api, g).await?);
         }
         body["targets"] = json!({ "targets": targets, "groups": groups, "tags": a.tags });
     }
@@ -243,12 +171,5 @@ mod tests {
         for bad in ["novalue", "=x", "n=4.5", "on=yes"] {
             assert!(parse_param(bad, &declared).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn ids_are_told_from_names() {
-        assert!(is_uuid("0190f0c2-8e4b-7c3a-9d2e-1f2a3b4c5d6e"));
-        assert!(!is_uuid("deploy"));
-        assert!(!is_uuid("0190f0c2-8e4b-7c3a-9d2e-1f2a3b4c5d6"));
     }
 }
