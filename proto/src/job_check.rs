@@ -37,6 +37,10 @@ pub const MAX_RETRY_ATTEMPTS: u32 = 10;
 /// Most runs of one job a concurrency limit may allow at once.
 pub const MAX_CONCURRENT_RUNS: u32 = 1000;
 
+/// The longest timeout a job or a step may set: 7 days (a run's deadline
+/// must stay far inside what time arithmetic can hold).
+pub const MAX_TIMEOUT_SECS: u64 = 7 * 24 * 3600;
+
 /// One problem in a document, located by a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathError {
@@ -120,6 +124,12 @@ pub fn check(def: &JobDefinition, step_types: &[&str]) -> Vec<PathError> {
     }
     if def.timeout_secs == Some(0) {
         errors.push(PathError::new("/timeout_secs", "must be at least 1"));
+    }
+    if def.timeout_secs.is_some_and(|t| t > MAX_TIMEOUT_SECS) {
+        errors.push(PathError::new(
+            "/timeout_secs",
+            format!("must be at most {MAX_TIMEOUT_SECS} (7 days)"),
+        ));
     }
     if let Some(limit) = &def.concurrency
         && !(1..=MAX_CONCURRENT_RUNS).contains(&limit.max)
@@ -236,6 +246,12 @@ fn check_step(
         errors.push(PathError::new(
             format!("{at}/timeout_secs"),
             "must be at least 1",
+        ));
+    }
+    if step.timeout_secs.is_some_and(|t| t > MAX_TIMEOUT_SECS) {
+        errors.push(PathError::new(
+            format!("{at}/timeout_secs"),
+            format!("must be at most {MAX_TIMEOUT_SECS} (7 days)"),
         ));
     }
     if let Some(retry) = &step.retry

@@ -380,4 +380,45 @@ async fn refused_commands_start_nothing() {
     assert_eq!(run_count(&api, &admin).await, before + 1);
     let done = wait_end(&api, &operator, first["run_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
+
+    // The hidden job holds other people's commands: through the job routes
+    // nobody, not even an admin, runs, re-runs, edits, shares or deletes it.
+    let hidden = "00000000-adc0-7000-8000-000000000001";
+    let run_id = first["run_id"].as_str().unwrap();
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/api/v1/jobs/{hidden}/run"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/runs/{run_id}/rerun"),
+            Some(json!({})),
+        ),
+        (Method::DELETE, format!("/api/v1/jobs/{hidden}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/jobs/{hidden}/grants"),
+            Some(json!({"user": "oper", "permission": "run"})),
+        ),
+    ] {
+        let (s, b) = api.call(method.clone(), &path, Some(&admin), body).await;
+        assert!(
+            (400..500).contains(&s) && s != 429,
+            "{method} {path}: {s} {b}"
+        );
+    }
+    assert_eq!(
+        run_count(&api, &admin).await,
+        before + 1,
+        "nothing was started"
+    );
+    let (s, b) = post(
+        &api,
+        &operator,
+        json!({"command": "echo still", "targets": ["web-1"]}),
+    )
+    .await;
+    assert_eq!(s, 202, "ad-hoc commands still run: {b}");
 }

@@ -5,6 +5,7 @@
 //! shown, cancelled (the follower exits 130) and re-run, and a viewer
 //! refused where the api refuses.
 
+mod errors;
 pub mod support;
 
 use serde_json::{Value, json};

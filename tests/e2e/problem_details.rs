@@ -205,6 +205,9 @@ async fn every_refusal_is_a_problem_with_all_its_errors_and_the_request_id() {
     let res = api
         .req(Method::POST, "/api/v1/targets", Some(&admin))
         .header("content-type", "application/json")
+        // The api answers before reading it all and drops the connection:
+        // no later request may be sent on it.
+        .header("connection", "close")
         .body(vec![b' '; 2 * 1024 * 1024])
         .send()
         .await
@@ -289,5 +292,36 @@ async fn the_cli_prints_each_path_and_message_of_a_problem() {
     ] {
         assert!(lines.contains(&line), "{line:?} in {stderr}");
     }
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_with_thousands_of_problems_gets_a_bounded_answer() {
+    let api = ApiServer::start(&[]).await;
+    let mut body = serde_json::Map::new();
+    for i in 0..5000 {
+        body.insert(format!("field_{i:05}"), Value::from(i));
+    }
+    body.insert("x".repeat(20_000), Value::from(0));
+    let res = api
+        .req(Method::POST, "/api/v1/auth/login", None)
+        .json(&Value::Object(body))
+        .send()
+        .await
+        .unwrap();
+    let (status, problem) = problem_of(res).await;
+    assert!((400..500).contains(&status), "{status} {problem}");
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 51, "{problem}");
+    let last = errors[50]["message"].as_str().unwrap();
+    assert!(
+        last.starts_with("and ") && last.ends_with(" more problems"),
+        "{last}"
+    );
+    assert!(
+        problem.to_string().len() < 64 * 1024,
+        "the answer stays small: {} bytes",
+        problem.to_string().len()
+    );
     api.stop().await;
 }

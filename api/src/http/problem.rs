@@ -57,13 +57,19 @@ impl Problem {
 
     /// Adds the case-specific detail.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        let detail: String = detail.into();
+        // A detail that repeats every problem of a huge body is cut; the
+        // `errors` list says the rest.
+        self.detail = Some(match detail.char_indices().nth(MAX_DETAIL) {
+            Some((end, _)) => format!("{}…", &detail[..end]),
+            None => detail,
+        });
         self
     }
 
     /// Adds the list of input errors.
     pub fn errors(mut self, errors: serde_json::Value) -> Self {
-        self.errors = Some(Box::new(errors));
+        self.errors = Some(Box::new(bounded_errors(errors)));
         self
     }
 
@@ -229,4 +235,72 @@ where
         }
     }
     out
+}
+
+/// Entries of an `errors` list shown at most; the rest are counted in one
+/// last entry. A body with a hundred thousand unknown keys must not turn
+/// into a hundred thousand sentences.
+pub const MAX_ERRORS: usize = 50;
+/// Characters of a detail shown at most.
+const MAX_DETAIL: usize = 2000;
+/// Characters of one path or message shown at most (a key of a megabyte is
+/// named by its beginning).
+const MAX_TEXT: usize = 300;
+
+/// `text`, cut to [`MAX_TEXT`] characters with an ellipsis.
+pub fn bounded_text(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// An `errors` list held to [`MAX_ERRORS`] entries of bounded text.
+fn bounded_errors(errors: serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Array(items) = errors else {
+        return errors;
+    };
+    let total = items.len();
+    let mut kept: Vec<serde_json::Value> = items
+        .into_iter()
+        .take(MAX_ERRORS)
+        .map(|mut item| {
+            if let Some(fields) = item.as_object_mut() {
+                for value in fields.values_mut() {
+                    if let Some(text) = value.as_str()
+                        && text.chars().count() > MAX_TEXT
+                    {
+                        *value = serde_json::Value::String(bounded_text(text));
+                    }
+                }
+            }
+            item
+        })
+        .collect();
+    if total > MAX_ERRORS {
+        kept.push(serde_json::json!({
+            "path": "",
+            "message": format!("and {} more problems", total - MAX_ERRORS),
+        }));
+    }
+    serde_json::Value::Array(kept)
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_and_long_texts_are_held_to_their_bounds() {
+        let many: Vec<serde_json::Value> = (0..1000)
+            .map(|i| serde_json::json!({"path": format!("/k{i}"), "message": "x".repeat(5000)}))
+            .collect();
+        let kept = bounded_errors(serde_json::Value::Array(many));
+        let kept = kept.as_array().unwrap();
+        assert_eq!(kept.len(), MAX_ERRORS + 1);
+        assert!(kept[0]["message"].as_str().unwrap().chars().count() <= MAX_TEXT + 1);
+        assert_eq!(kept[MAX_ERRORS]["message"], "and 950 more problems");
+        let few = bounded_errors(serde_json::json!([{"path": "/a", "message": "short"}]));
+        assert_eq!(few, serde_json::json!([{"path": "/a", "message": "short"}]));
+    }
 }

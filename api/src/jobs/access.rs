@@ -270,6 +270,12 @@ pub async fn allowed_on(
     actor: &Actor,
     job: &job::Model,
 ) -> Result<Allowed, DbErr> {
+    // Nobody edits, deletes, shares, transfers or runs the hidden job of
+    // ad-hoc commands through the job routes: its versions are other
+    // people's commands, and a changed history would mislead its runs.
+    if job.id == crate::runs::adhoc::JOB_ID {
+        return Ok(Allowed::default());
+    }
     let grants = if actor.role == Role::Operator && job.owner_id != Some(actor.id) {
         grants(db, job.id).await?
     } else {

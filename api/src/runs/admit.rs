@@ -206,6 +206,13 @@ pub(super) async fn resolve_job(core: &Core, a: &Admission) -> Result<Resolved, 
                 .await?
         }
     };
+    // The hidden job of ad-hoc commands starts runs only as ad-hoc
+    // commands: never by a bus intent, a schedule, a dependency or a re-run,
+    // which would replay whatever command someone typed.
+    let found = found.filter(|j| {
+        j.id != crate::runs::adhoc::JOB_ID
+            || a.trigger.kind == opsc_proto::commands::TriggerKind::Adhoc
+    });
     let j = found.ok_or_else(|| {
         AdmitError::UnknownJob(match &a.job {
             JobName::Id(id) | JobName::Both(id, _) => id.to_string(),
@@ -428,7 +435,14 @@ async fn admit_in_span(
     let accepted_at = Utc::now();
     let deadline = accepted_at
         + chrono::Duration::seconds(
-            i64::try_from(def.timeout_secs.unwrap_or(RUN_TIMEOUT_SECS)).unwrap_or(i64::MAX / 2_000),
+            // Held to the checks' bound: a version stored before it existed
+            // must not overflow the deadline.
+            i64::try_from(
+                def.timeout_secs
+                    .unwrap_or(RUN_TIMEOUT_SECS)
+                    .min(opsc_proto::job_check::MAX_TIMEOUT_SECS),
+            )
+            .unwrap_or(i64::MAX / 2_000),
         );
     let host = host_author(core, &resolved).await?;
     let prepared = dispatch::prepare(

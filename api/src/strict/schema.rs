@@ -21,6 +21,10 @@ const MAX_DEPTH: usize = 128;
 /// A bound of a range, and whether it is exclusive.
 type Bound = Option<(f64, bool)>;
 
+/// Problems collected at most: a few more than an answer shows, so that it
+/// can say there were more.
+const MAX_FOUND: usize = 200;
+
 /// The schema a `$ref` that leads nowhere stands for: anything.
 static ANYTHING: Value = Value::Bool(true);
 
@@ -86,8 +90,12 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn push(&mut self, place: &Place, message: String) {
-        self.errors
-            .push(PathError::new(place.pointer.clone(), message));
+        // Past this many the answer shows only a count (see
+        // `Problem::errors`); finding more is work for nothing.
+        if self.errors.len() <= MAX_FOUND {
+            self.errors
+                .push(PathError::new(place.pointer.clone(), message));
+        }
     }
 
     /// The schema a `$ref` names (only local ones: `#/$defs/…`).
@@ -626,7 +634,10 @@ fn not_among(place: &Place, allowed: &[Value], value: &Value) -> String {
 
 /// "unknown field `comand` in `steps[0]`; did you mean `command`?"
 pub fn unknown(parent: &Place, name: &str, known: &[String]) -> String {
-    let mut message = format!("unknown field `{name}`");
+    let mut message = format!(
+        "unknown field `{}`",
+        crate::http::problem::bounded_text(name)
+    );
     if !parent.dotted.is_empty() {
         message.push_str(&format!(" in `{}`", parent.dotted));
     }

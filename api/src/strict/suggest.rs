@@ -1,5 +1,8 @@
 //! "Did you mean …?": the known name closest to a mistyped one.
 
+/// Bytes of a typed name compared at most.
+const MAX_TYPED: usize = 64;
+
 /// The known name closest to `typed` by edit distance, when it is close
 /// enough to be a typo (one edit for names under 4 characters, two up to
 /// 8, a third of the name beyond); case differences count as half an edit.
@@ -7,6 +10,11 @@ pub fn closest<'a, I>(typed: &str, known: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    // A name this long is no typo of a field name; comparing it would only
+    // cost time.
+    if typed.len() > MAX_TYPED {
+        return None;
+    }
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in known {
         let score = distance(typed, candidate);
