@@ -123,28 +123,43 @@ pub async fn cleanup_prefix(js: &async_nats::jetstream::Context, prefix: &Prefix
 }
 
 /// Deletes streams that earlier, interrupted test runs left on the shared
-/// NATS (test prefixes are `t` + 12 hex digits; smoke runs `smoke…`), once
-/// they are older than 20 minutes, so leftovers never exhaust its storage.
+/// NATS (test prefixes are `t` + 12 hex digits; smoke runs `smoke…`), so
+/// leftovers never exhaust its storage. A prefix is stale when none of its
+/// streams was created or written to in the last 20 minutes: a long-lived
+/// installation (e.g. `OPSC_CONSOLE_HOLD`, whose worker heartbeats) stays.
 pub async fn reap_stale_test_streams(js: &async_nats::jetstream::Context) {
     use futures::StreamExt as _;
-    let is_test = |name: &str| {
+    use std::collections::HashMap;
+    let prefix_of = |name: &str| -> Option<String> {
         let lower = name.to_ascii_lowercase();
         let p = lower.strip_prefix("kv_").unwrap_or(&lower);
         let hex = p
             .strip_prefix('t')
             .and_then(|r| r.get(..12))
             .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
-        (hex && p.get(13..14) == Some("_")) || p.starts_with("smoke")
+        if hex && p.get(13..14) == Some("_") {
+            return p.get(..13).map(str::to_owned);
+        }
+        p.starts_with("smoke")
+            .then(|| p.split('_').next().unwrap_or(p).to_owned())
     };
     let mut streams = js.streams();
-    let mut stale = Vec::new();
+    let mut by_prefix: HashMap<String, (time::OffsetDateTime, Vec<String>)> = HashMap::new();
     while let Some(Ok(info)) = streams.next().await {
-        let age = time::OffsetDateTime::now_utc() - info.created;
-        if is_test(&info.config.name) && age > time::Duration::minutes(20) {
-            stale.push(info.config.name.clone());
-        }
+        let Some(prefix) = prefix_of(&info.config.name) else {
+            continue;
+        };
+        let active = info.created.max(info.state.last_timestamp);
+        let entry = by_prefix.entry(prefix).or_insert((active, Vec::new()));
+        entry.0 = entry.0.max(active);
+        entry.1.push(info.config.name.clone());
     }
-    for name in stale {
-        let _ = js.delete_stream(&name).await;
+    let now = time::OffsetDateTime::now_utc();
+    for (last, names) in by_prefix.into_values() {
+        if now - last > time::Duration::minutes(20) {
+            for name in names {
+                let _ = js.delete_stream(&name).await;
+            }
+        }
     }
 }
