@@ -276,7 +276,18 @@ fn check_step(
     if let Some(when) = &step.when {
         scope.check_expression(when, &format!("{at}/when"), errors);
     }
-    notify::check(&step.kind, &step.with, at, errors);
+    // The notify checks say more than the schema where both complain.
+    let mut settings = Vec::new();
+    notify::check(&step.kind, &step.with, at, &mut settings);
+    let mut from_schema = Vec::new();
+    crate::step_catalog::check_with(&step.kind, &step.with, at, &mut from_schema);
+    let reported: HashSet<String> = settings.iter().map(|e| e.path.clone()).collect();
+    settings.extend(
+        from_schema
+            .into_iter()
+            .filter(|e| !reported.contains(&e.path)),
+    );
+    errors.extend(settings);
 }
 
 #[cfg(test)]

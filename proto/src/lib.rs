@@ -25,6 +25,7 @@ pub mod run_policy;
 pub mod schedule;
 pub mod schema;
 pub mod signing;
+pub mod step_catalog;
 pub mod subjects;
 pub mod topology;
 

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use super::*;
 use crate::job::{JobDefinition, ParamType, Parameter};
 
-const TYPES: [&str; 3] = ["ssh.exec", "local.exec", "wait"];
+/// `test.any` has no catalogue entry, so its `with` is not checked
+/// against a schema: the tests of other checks use it freely.
+const TYPES: [&str; 4] = ["ssh.exec", "local.exec", "wait", "test.any"];
 
 fn job(doc: Value) -> JobDefinition {
     serde_json::from_value(doc).unwrap()
@@ -30,7 +32,7 @@ fn minimal() -> Value {
                 "when": "steps.check.exit_code != 0 and steps.api.json.ok and force",
                 "with": {
                     "command": "systemctl restart {{ svc }}; echo {{ target.hostname }} {{ run.id }} {{ job.name }}",
-                    "env": [{ "N": "{{ count }}" }, "{{ steps.api.stdout }}"]
+                    "env": { "N": "{{ count }}", "OUT": "{{ steps.api.stdout }}" }
                 }
             }
         ]
@@ -73,13 +75,13 @@ fn step_ids_are_unique_and_well_formed() {
     let doc = json!({
         "name": "j",
         "steps": [
-            { "id": "a", "type": "wait" },
-            { "id": "a", "type": "wait" },
-            { "id": "1x", "type": "wait" },
-            { "id": "has space", "type": "wait" },
-            { "id": "x".repeat(65), "type": "wait" },
-            { "id": format!("b{}", "-".repeat(63)), "type": "wait" },
-            { "id": "ok_-9", "type": "wait" }
+            { "id": "a", "type": "test.any" },
+            { "id": "a", "type": "test.any" },
+            { "id": "1x", "type": "test.any" },
+            { "id": "has space", "type": "test.any" },
+            { "id": "x".repeat(65), "type": "test.any" },
+            { "id": format!("b{}", "-".repeat(63)), "type": "test.any" },
+            { "id": "ok_-9", "type": "test.any" }
         ]
     });
     let errors = errors_of(doc);
@@ -107,8 +109,8 @@ fn numbers_have_bounds() {
         "parallelism": 0,
         "timeout_secs": 0,
         "steps": [
-            { "id": "a", "type": "wait", "timeout_secs": 0, "retry": { "attempts": 11 } },
-            { "id": "b", "type": "wait", "timeout_secs": 1, "retry": { "attempts": 10 } }
+            { "id": "a", "type": "test.any", "timeout_secs": 0, "retry": { "attempts": 11 } },
+            { "id": "b", "type": "test.any", "timeout_secs": 1, "retry": { "attempts": 10 } }
         ]
     });
     assert_eq!(
@@ -170,7 +172,7 @@ fn choices_patterns_and_defaults() {
             "d5": { "type": "bool", "default": "yes" },
             "d6": { "type": "int", "default": 1.5 }
         },
-        "steps": [{ "id": "a", "type": "wait" }]
+        "steps": [{ "id": "a", "type": "test.any" }]
     });
     let errors = errors_of(doc);
     let mut got = paths(&errors);
@@ -197,7 +199,7 @@ fn templates_may_only_reference_known_names() {
         "name": "j",
         "parameters": { "svc": { "type": "string" } },
         "steps": [
-            { "id": "first", "type": "wait", "with": {
+            { "id": "first", "type": "test.any", "with": {
                 "a": "{{ nope }}",
                 "b": { "deep": ["ok {{ svc }}", "{{ params.ghost }}"] },
                 "c": "{{ steps.later.stdout }}",
@@ -206,7 +208,7 @@ fn templates_may_only_reference_known_names() {
                 "f": "{% for x in range(3) %}{{ x }}{{ loop.index }}{% endfor %}{% set y = svc %}{{ y }}",
                 "g": "{{ steps['later'] }} {{ target.facts.os }} {{ svc | upper }}"
             } },
-            { "id": "later", "type": "wait", "when": "steps.first.exit_code == 0 and not ghost2" }
+            { "id": "later", "type": "test.any", "when": "steps.first.exit_code == 0 and not ghost2" }
         ]
     });
     let errors = errors_of(doc);
@@ -237,7 +239,7 @@ fn templates_may_only_reference_known_names() {
 fn broken_templates_report_the_engine_message() {
     let doc = json!({
         "name": "j",
-        "steps": [{ "id": "a", "type": "wait", "when": "1 +", "with": { "c": "{{ x " } }]
+        "steps": [{ "id": "a", "type": "test.any", "when": "1 +", "with": { "c": "{{ x " } }]
     });
     let errors = errors_of(doc);
     assert_eq!(paths(&errors), ["/steps/0/with/c", "/steps/0/when"]);
@@ -257,7 +259,7 @@ fn broken_templates_report_the_engine_message() {
 fn with_keys_are_escaped_in_paths() {
     let doc = json!({
         "name": "j",
-        "steps": [{ "id": "a", "type": "wait", "with": { "x/y~z": "{{ q }}" } }]
+        "steps": [{ "id": "a", "type": "test.any", "with": { "x/y~z": "{{ q }}" } }]
     });
     assert_eq!(paths(&errors_of(doc)), ["/steps/0/with/x~1y~0z"]);
 }
@@ -333,7 +335,7 @@ fn patterns_match_whole_values() {
     let def = job(json!({
         "name": "j",
         "parameters": { "p": { "type": "string", "pattern": "a|b" } },
-        "steps": [{ "id": "a", "type": "wait" }]
+        "steps": [{ "id": "a", "type": "test.any" }]
     }));
     assert!(check_params(&def, &given(json!({ "p": "a" }))).is_ok());
     assert!(check_params(&def, &given(json!({ "p": "ab" }))).is_err());
@@ -368,7 +370,7 @@ fn secret_values_are_not_echoed_in_errors() {
     let def = job(json!({
         "name": "j",
         "parameters": { "pw": { "type": "secret", "pattern": "[0-9]+" } },
-        "steps": [{ "id": "a", "type": "wait" }]
+        "steps": [{ "id": "a", "type": "test.any" }]
     }));
     let errors = check_params(&def, &given(json!({ "pw": "hunter2" }))).unwrap_err();
     assert!(!errors[0].message.contains("hunter2"), "{}", errors[0]);
@@ -385,10 +387,10 @@ fn command_values_must_stand_as_words() {
             { "id": "sq", "type": "local.exec", "with": { "command": "echo '{{ svc }}'", "shell": "/bin/'{{ svc }}'" } },
             { "id": "ps", "type": "winrm.exec", "with": { "script": "Write-Output \"svc: {{ svc }}\"" } },
             { "id": "cmd", "type": "winrm.exec", "with": { "command": "echo \"{{ svc }}\"" } },
-            { "id": "http", "type": "wait", "with": { "note": "\"{{ svc }}\"" } }
+            { "id": "http", "type": "test.any", "with": { "note": "\"{{ svc }}\"" } }
         ]
     });
-    let types = ["ssh.exec", "local.exec", "winrm.exec", "wait"];
+    let types = ["ssh.exec", "local.exec", "winrm.exec", "test.any"];
     let errors = check(&job(doc), &types);
     assert_eq!(
         paths(&errors),
@@ -426,9 +428,9 @@ fn templates_that_build_without_bound_are_refused_when_saved() {
     let doc = json!({
         "name": "j",
         "steps": [
-            { "id": "a", "type": "wait", "with": { "x": "{% set a = 'xx' %}{% set a = a ~ a %}{{ a }}" },
+            { "id": "a", "type": "test.any", "with": { "x": "{% set a = 'xx' %}{% set a = a ~ a %}{{ a }}" },
               "when": "'x' * 1000000 != ''" },
-            { "id": "b", "type": "wait", "with": { "x": "{% set a = concat('x', 'y') %}{{ a ~ '!' }}" } }
+            { "id": "b", "type": "test.any", "with": { "x": "{% set a = concat('x', 'y') %}{{ a ~ '!' }}" } }
         ]
     });
     let errors = errors_of(doc);
@@ -487,7 +489,7 @@ fn a_retry_policy_out_of_range_is_refused_at_retry() {
     let doc = json!({
         "name": "j",
         "retry": { "max_retries": 0 },
-        "steps": [{ "id": "a", "type": "wait" }]
+        "steps": [{ "id": "a", "type": "test.any" }]
     });
     let errors = errors_of(doc);
     assert_eq!(paths(&errors), ["/retry"]);
@@ -495,7 +497,7 @@ fn a_retry_policy_out_of_range_is_refused_at_retry() {
     let ok = json!({
         "name": "j",
         "retry": { "max_retries": 3, "on": ["exit_code"], "exit_codes": [2] },
-        "steps": [{ "id": "a", "type": "wait" }]
+        "steps": [{ "id": "a", "type": "test.any" }]
     });
     assert!(errors_of(ok).is_empty());
 }
@@ -506,7 +508,7 @@ fn a_concurrency_limit_out_of_range_is_refused_at_concurrency_max() {
         let doc = json!({
             "name": "j",
             "concurrency": { "max": max, "policy": "skip" },
-            "steps": [{ "id": "a", "type": "wait" }]
+            "steps": [{ "id": "a", "type": "test.any" }]
         });
         assert_eq!(paths(&errors_of(doc)), ["/concurrency/max"], "max {max}");
     }
@@ -514,8 +516,41 @@ fn a_concurrency_limit_out_of_range_is_refused_at_concurrency_max() {
         let doc = json!({
             "name": "j",
             "concurrency": { "max": max },
-            "steps": [{ "id": "a", "type": "wait" }]
+            "steps": [{ "id": "a", "type": "test.any" }]
         });
         assert!(errors_of(doc).is_empty(), "max {max}");
     }
+}
+
+#[test]
+fn settings_are_checked_against_the_step_catalogue() {
+    let doc = json!({
+        "name": "j",
+        "steps": [
+            { "id": "a", "type": "ssh.exec", "with": { "comand": "id" } },
+            { "id": "b", "type": "wait" },
+            { "id": "c", "type": "wait", "with": { "seconds": "{{ run.id }}" } }
+        ]
+    });
+    let found: Vec<(String, String)> = errors_of(doc)
+        .into_iter()
+        .map(|e| (e.path, e.message))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "/steps/0/with/command".to_owned(),
+                "`command` is required for ssh.exec".to_owned()
+            ),
+            (
+                "/steps/0/with/comand".to_owned(),
+                "unknown setting `comand` for ssh.exec; did you mean `command`?".to_owned()
+            ),
+            (
+                "/steps/1/with/seconds".to_owned(),
+                "`seconds` is required for wait".to_owned()
+            ),
+        ]
+    );
 }

@@ -20,6 +20,11 @@ use crate::exec::output::OutputSink;
 use crate::host::Access;
 use crate::template::Quoting;
 
+/// The `with` keys this step reads (the step catalogue's schema must list
+/// exactly these).
+#[cfg(test)]
+pub const WITH_KEYS: &[&str] = &["command", "shell", "env", "cwd"];
+
 /// The `local.exec` step.
 #[derive(Debug)]
 pub struct LocalExec;

@@ -179,7 +179,7 @@ pub fn env_of(with: &BTreeMap<String, Value>) -> Result<Vec<(String, String)>, S
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -192,6 +192,76 @@ mod tests {
             );
         }
         assert_eq!(r.len(), opsc_proto::job::STEP_TYPES.len());
+        for (name, step) in &r {
+            let spec = opsc_proto::step_catalog::find(name)
+                .unwrap_or_else(|| panic!("{name} has no step catalogue entry"));
+            assert_eq!(spec.idempotent, step.idempotent(), "{name}: idempotent");
+            assert_eq!(
+                spec.needs_target,
+                step.needs_target(),
+                "{name}: needs_target"
+            );
+        }
+    }
+
+    /// The keys of a type's `with` schema, sorted.
+    pub(crate) fn schema_keys(name: &str) -> Vec<String> {
+        let spec = opsc_proto::step_catalog::find(name).unwrap();
+        let mut keys: Vec<String> = spec.with_schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The keys a strict (`deny_unknown_fields`) settings parser knows, as
+    /// its error for an unknown key lists them, sorted. `parse` gets a
+    /// `with` holding only an unknown key.
+    pub(crate) fn serde_keys(parse: impl Fn(&BTreeMap<String, Value>) -> String) -> Vec<String> {
+        let with = BTreeMap::from([("zz_not_a_setting".to_owned(), Value::Null)]);
+        let error = parse(&with);
+        let listed = error
+            .split_once("expected one of ")
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| panic!("no key list in {error:?}"));
+        let mut keys: Vec<String> = listed
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn hand_read_settings_are_the_schema_keys() {
+        for (name, read) in [
+            ("local.exec", local::WITH_KEYS),
+            ("ssh.exec", ssh::WITH_KEYS),
+            ("wait", wait::WITH_KEYS),
+        ] {
+            let mut read: Vec<String> = read.iter().map(|k| (*k).to_owned()).collect();
+            read.sort();
+            assert_eq!(read, schema_keys(name), "{name}");
+        }
+        let mut union: Vec<String> = [
+            "notify.email",
+            "notify.slack",
+            "notify.teams",
+            "notify.webhook",
+        ]
+        .into_iter()
+        .flat_map(schema_keys)
+        .collect();
+        union.sort();
+        union.dedup();
+        let mut read: Vec<String> = notify::WITH_KEYS.iter().map(|k| (*k).to_owned()).collect();
+        read.sort();
+        assert_eq!(read, union, "notify.*");
     }
 
     #[test]

@@ -16,6 +16,11 @@ use super::{StepCall, StepOutcome, StepType, env_of, text};
 use crate::ssh::{Ended, RemoteCommand};
 use crate::template::{Quoting, shell_quote};
 
+/// The `with` keys this step reads (the step catalogue's schema must list
+/// exactly these).
+#[cfg(test)]
+pub const WITH_KEYS: &[&str] = &["command", "sudo", "env", "cwd"];
+
 /// The `ssh.exec` step.
 #[derive(Debug)]
 pub struct SshExec;

@@ -5,6 +5,11 @@ use std::time::Duration;
 use super::{StepCall, StepOutcome, StepType};
 use crate::template::Quoting;
 
+/// The `with` keys this step reads (the step catalogue's schema must list
+/// exactly these).
+#[cfg(test)]
+pub const WITH_KEYS: &[&str] = &["seconds"];
+
 /// The `wait` step.
 #[derive(Debug)]
 pub struct Wait;

@@ -29,6 +29,21 @@ use super::{Registry, SendWhen, StepCall, StepOutcome, StepType};
 use crate::template::Quoting;
 pub use settings::Settings;
 
+/// The `with` keys the notify steps read (`notify.email`, which takes
+/// them all; the other kinds refuse `to`, `html` or `data`).
+#[cfg(test)]
+pub const WITH_KEYS: &[&str] = &[
+    "channel",
+    "to",
+    "subject",
+    "text",
+    "body",
+    "html",
+    "data",
+    "send",
+    "timeout_secs",
+];
+
 /// A notify step delivering through channels of one kind.
 #[derive(Debug)]
 pub struct Notify {

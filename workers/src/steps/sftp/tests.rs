@@ -345,3 +345,19 @@ fn names_a_target_lists_may_not_lead_out_of_their_directory() {
         assert!(e.contains("unsafe file name"), "{bad:?}: {e}");
     }
 }
+
+#[test]
+fn the_settings_read_are_the_catalogue_keys() {
+    use crate::steps::tests::{schema_keys, serde_keys};
+    let put = serde_keys(|w| parse::<PutSpec>(w).unwrap_err().to_string());
+    assert_eq!(put, schema_keys("ssh.copy"));
+    // sftp.upload reads `sudo` only to refuse it (SFTP writes as the login user).
+    let mut upload = schema_keys("sftp.upload");
+    upload.push("sudo".to_owned());
+    upload.sort();
+    assert_eq!(put, upload);
+    let get = serde_keys(|w| parse::<GetSpec>(w).unwrap_err().to_string());
+    assert_eq!(get, schema_keys("sftp.download"));
+    let sync = serde_keys(|w| parse::<SyncSpec>(w).unwrap_err().to_string());
+    assert_eq!(sync, schema_keys("sftp.sync"));
+}

@@ -132,3 +132,12 @@ fn the_destination_check_reads_three_flags() {
     assert_eq!(scripts::parse_found("True\r\nFalse\r\n"), None);
     assert_eq!(scripts::parse_found("yes\r\nno\r\nno\r\n"), None);
 }
+
+#[test]
+fn the_settings_read_are_the_catalogue_keys() {
+    use crate::steps::tests::{schema_keys, serde_keys};
+    let exec = serde_keys(|w| ExecSpec::parse(w).unwrap_err());
+    assert_eq!(exec, schema_keys("winrm.exec"));
+    let copy = serde_keys(|w| CopySpec::parse(w).unwrap_err());
+    assert_eq!(copy, schema_keys("winrm.copy"));
+}

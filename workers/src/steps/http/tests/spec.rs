@@ -108,3 +108,25 @@ fn backoff_doubles_from_one_second_up_to_a_minute() {
         vec![1, 2, 4, 8, 16, 32, 60, 60]
     );
 }
+
+#[test]
+fn the_settings_read_are_the_catalogue_keys() {
+    use crate::steps::tests::{schema_keys, serde_keys};
+    let request = serde_keys(|w| parse::<HttpSpec>(w).unwrap_err().to_string());
+    assert_eq!(request, schema_keys("http.request"));
+    // The fixed-method steps read `method` only to refuse it.
+    for name in [
+        "http.get",
+        "http.post",
+        "http.put",
+        "http.patch",
+        "http.delete",
+    ] {
+        let mut keys = schema_keys(name);
+        keys.push("method".to_owned());
+        keys.sort();
+        assert_eq!(request, keys, "{name}");
+    }
+    let webhook = serde_keys(|w| parse::<WebhookSpec>(w).unwrap_err().to_string());
+    assert_eq!(webhook, schema_keys("webhook.call"));
+}
