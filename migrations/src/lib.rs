@@ -21,6 +21,7 @@ mod m20261201_000013_dependencies;
 mod m20261201_000014_run_concurrency;
 mod m20261201_000015_notification_config;
 mod m20261201_000016_notifications;
+mod m20261202_000017_console_indexes;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_run_concurrency::Migration),
             Box::new(m20261201_000015_notification_config::Migration),
             Box::new(m20261201_000016_notifications::Migration),
+            Box::new(m20261202_000017_console_indexes::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod crud;
 pub mod material;
 pub mod scope;
 mod ssh;
+pub mod usage;
 
 pub use crud::{Changed, CredentialError, CredentialUpdate, CredentialView, NewCredential};
 

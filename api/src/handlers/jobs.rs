@@ -27,8 +27,9 @@ use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::jobs::access::{Action, Actor};
 use crate::jobs::host::Author;
+use crate::jobs::listing::{self, JobListItem};
 use crate::jobs::store::{self, Saved};
-use crate::jobs::view::{self, JobSummary, JobView, VersionSummary, VersionView};
+use crate::jobs::view::{self, JobView, VersionSummary, VersionView};
 use crate::jobs::{self, Format};
 use crate::store::paging::{Page, Paging, paged};
 use crate::store::{job, job_version};
@@ -43,6 +44,16 @@ pub struct JobQuery {
     /// Only active (true) or inactive (false) jobs.
     #[serde(default)]
     pub active: Option<bool>,
+    /// Only jobs whose current version carries every one of these tags
+    /// (a comma-separated list).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Only jobs owned by this user: an id or a login name.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Only jobs whose newest run has this status.
+    #[serde(default)]
+    pub last_status: Option<opsc_proto::events::RunStatus>,
     /// Page size, 1 to 500 (default 50).
     #[serde(default)]
     pub limit: Option<u64>,
@@ -176,6 +187,12 @@ pub async fn list(
     if let Some(a) = q.active {
         s = s.filter(job::Column::Active.eq(a));
     }
+    let filters = listing::Filters {
+        tags: listing::tags_of(q.tag.as_deref()),
+        owner: q.owner.as_deref(),
+        last_status: q.last_status,
+    };
+    let s = listing::filter(s, &filters);
     let db = state.store.db();
     let rows: Page<job::Model> = paged(
         db,
@@ -183,8 +200,9 @@ pub async fn list(
         Paging::of(q.limit, q.offset),
     )
     .await?;
+    let summaries = view::summaries(db, &Actor::from(&me), rows.items).await?;
     let page = Page {
-        items: view::summaries(db, &Actor::from(&me), rows.items).await?,
+        items: listing::items(db, summaries).await?,
         total: rows.total,
         limit: rows.limit,
         offset: rows.offset,
@@ -384,9 +402,15 @@ pub async fn import(
 pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
-        Route::new(M::GET, "/api/v1/jobs", VIEWER, "List jobs (filters: name, active)", routing::get(list))
-            .query::<JobQuery>()
-            .ok::<Page<JobSummary>>(200),
+        Route::new(
+            M::GET,
+            "/api/v1/jobs",
+            VIEWER,
+            "List jobs with their tags and last run (filters: name, active, tag, owner, last_status)",
+            routing::get(list),
+        )
+        .query::<JobQuery>()
+        .ok::<Page<JobListItem>>(200),
         Route::new(
             M::POST,
             "/api/v1/jobs",

@@ -10,10 +10,12 @@
 //! adds what concerns storing a definition.
 
 pub mod access;
+pub mod bulk;
 pub mod cache;
 pub mod document;
 pub mod grants;
 pub mod host;
+pub mod listing;
 pub mod store;
 pub mod view;
 

@@ -17,6 +17,7 @@ pub mod lineage;
 pub mod live;
 pub mod plan;
 pub mod preflight;
+pub mod preview;
 pub mod queries;
 pub mod recorder;
 pub mod rerun;
