@@ -10,12 +10,14 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod console;
 pub mod core;
 pub mod credentials;
 pub mod demo;
 pub mod dependencies;
 pub mod handlers;
 pub mod http;
+pub mod insights;
 pub mod jobs;
 pub mod metrics;
 pub mod mirror_loop;

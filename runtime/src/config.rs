@@ -201,6 +201,17 @@ impl Config {
                     "must be an http:// or https:// address",
                 ));
             }
+            if let Some(dir) = &self.http.console_dir
+                && !dir.join("index.html").is_file()
+            {
+                return Err(ConfigError::new(
+                    "http.console_dir",
+                    format!(
+                        "{} holds no index.html (build the console with `npm ci && npm run build` in console/)",
+                        dir.display()
+                    ),
+                ));
+            }
         }
         if roles.contains(&Role::Worker) {
             if !opsc_proto::subjects::is_valid_token(&self.worker.pool) {

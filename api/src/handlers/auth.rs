@@ -77,7 +77,7 @@ pub struct VerifyResponse {
     pub expires_at: Option<chrono::DateTime<Utc>>,
 }
 
-fn with_audit(mut res: Response, detail: AuditDetail) -> Response {
+pub(crate) fn with_audit(mut res: Response, detail: AuditDetail) -> Response {
     res.extensions_mut().insert(detail);
     res
 }
@@ -98,9 +98,27 @@ fn login_detail(who: &Attempted, result: &str) -> AuditDetail {
 /// wrong second factor counts as a failed login.
 pub async fn login(
     State(state): State<AppState>,
+    addr: ClientAddr,
+    body: ApiJson<LoginRequest>,
+) -> Response {
+    match login_pair(&state, addr, body).await {
+        Ok((pair, mut res)) => {
+            let mut out = reply(StatusCode::OK, &pair);
+            *out.extensions_mut() = std::mem::take(res.extensions_mut());
+            out
+        }
+        Err(res) => res,
+    }
+}
+
+/// A login's tokens and an empty `200` carrying its audit record, or the
+/// refusal's answer (audited, with `Retry-After` when throttled). Shared
+/// with the console's sign-in, which answers the tokens differently.
+pub(crate) async fn login_pair(
+    state: &AppState,
     ClientAddr(peer): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Response {
+) -> Result<(TokenPair, Response), Response> {
     let attempt = Attempt {
         username: body.username,
         password: SecretString::from(body.password),
@@ -108,11 +126,14 @@ pub async fn login(
         recovery_code: body.recovery_code,
         addr: peer,
     };
-    match login::login(&state, attempt).await {
-        Ok(done) => with_audit(
-            reply(StatusCode::OK, &done.pair),
-            login_detail(&done.who, "success"),
-        ),
+    match login::login(state, attempt).await {
+        Ok(done) => Ok((
+            done.pair,
+            with_audit(
+                StatusCode::OK.into_response(),
+                login_detail(&done.who, "success"),
+            ),
+        )),
         Err(e) => {
             let detail = e.attempt().map(|(who, reason)| login_detail(who, reason));
             let retry_after = e.retry_after();
@@ -122,12 +143,32 @@ pub async fn login(
             {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            match detail {
+            Err(match detail {
                 Some(detail) => with_audit(res, detail),
                 None => res,
-            }
+            })
         }
     }
+}
+
+/// The audit record of a good rotation.
+pub(crate) fn refresh_detail(user_id: Uuid, username: String) -> AuditDetail {
+    let mut detail = AuditDetail::new("auth.refresh", "user", user_id);
+    detail.actor_id = Some(user_id);
+    detail.actor_name = Some(username);
+    detail
+}
+
+/// The answer when a used refresh token comes back: the session is revoked.
+pub(crate) fn reuse_answer(user_id: Uuid) -> Response {
+    let detail = AuditDetail::new("auth.refresh_reuse", "user", user_id)
+        .summary(json!({ "result": "reused refresh token; session revoked" }));
+    let mut detail = detail;
+    detail.actor_id = Some(user_id);
+    let res = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
+        .detail("The refresh token was already used; the session is revoked. Log in again.")
+        .into_response();
+    with_audit(res, detail)
 }
 
 /// Rotates a refresh token. Reuse revokes the whole session.
@@ -139,20 +180,14 @@ pub async fn refresh(
     match sessions::rotate(&state, &body.refresh_token, Some(peer.to_string())).await {
         Ok(Rotation::Rotated(rotated)) => {
             let (pair, u) = *rotated;
-            let mut detail = AuditDetail::new("auth.refresh", "user", u.id);
-            detail.actor_id = Some(u.id);
-            detail.actor_name = Some(u.username);
-            with_audit(reply(StatusCode::OK, &pair), detail)
+            with_audit(
+                reply(StatusCode::OK, &pair),
+                refresh_detail(u.id, u.username),
+            )
         }
         Ok(Rotation::ReuseDetected(user_id)) => {
             tracing::warn!(%user_id, "Refresh token reused: session revoked.");
-            let mut detail = AuditDetail::new("auth.refresh_reuse", "user", user_id)
-                .summary(json!({ "result": "reused refresh token; session revoked" }));
-            detail.actor_id = Some(user_id);
-            let res = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
-                .detail("The refresh token was already used; the session is revoked. Log in again.")
-                .into_response();
-            with_audit(res, detail)
+            reuse_answer(user_id)
         }
         Err(e) => with_audit(
             Problem::from(e).into_response(),

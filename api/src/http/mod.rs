@@ -28,6 +28,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::console::Console;
 use crate::core::Core;
 
 /// State shared by every handler: the [`Core`], which is everything the
@@ -46,11 +47,13 @@ impl std::ops::Deref for AppState {
 /// The request-id header, set when the client did not send one.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The API routes, the OpenAPI document and the reference page.
-/// Unknown paths answer a problem+json 404. Every request is audited as
+/// The API routes, the OpenAPI document, the reference page and the
+/// console (every path outside `/api/`). Unknown `/api/` paths answer a
+/// problem+json 404. Every request is audited as
 /// `audit::record_layer` decides.
 pub fn router(state: AppState) -> Router {
     let doc = openapi::document_text();
+    let console = Console::from_config(state.config.http.console_dir.as_deref());
     routes::router(&state)
         .route(
             "/api/openapi.json",
@@ -80,7 +83,20 @@ pub fn router(state: AppState) -> Router {
                     .into_response()
             }),
         )
-        .fallback(problem::not_found)
+        .fallback(
+            move |method: Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+                let console = console.clone();
+                async move {
+                    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+                        problem::not_found(method, uri, headers)
+                            .await
+                            .into_response()
+                    } else {
+                        console.serve(&method, &uri, &headers).await
+                    }
+                }
+            },
+        )
         .layer(from_fn_with_state(state.clone(), audit_layer::record))
         .with_state(state)
 }

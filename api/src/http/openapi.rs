@@ -59,6 +59,13 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
     if route.path.contains("{user_id}") {
         params.push(json!({ "name": "user_id", "in": "path", "required": true, "description": "A user id, or `me`", "schema": { "type": "string" } }));
     }
+    if route.console {
+        params.push(json!({ "name": "X-OpsConductor-Console", "in": "header", "required": true, "description": "Marks a console call (a cross-site page cannot send it without a CORS preflight)", "schema": { "type": "string", "enum": ["1"] } }));
+        params.push(json!({ "name": "opsc_console_refresh", "in": "cookie", "required": false, "description": "The console session's refresh token (HttpOnly; set by the api)", "schema": { "type": "string" } }));
+    }
+    if route.path.contains("{name}") {
+        params.push(json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": 64 } }));
+    }
     if route.path.contains("{version}") {
         params.push(json!({ "name": "version", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }));
     }
@@ -131,6 +138,18 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator) -> Value 
             "415".into(),
             json!({ "description": "The body is not application/json", "content": problem_ref()["content"] }),
         );
+    }
+    if route.console {
+        responses.insert(
+            "400".into(),
+            json!({ "description": "The X-OpsConductor-Console header is missing", "content": problem_ref()["content"] }),
+        );
+        if !route.path.ends_with("/login") {
+            responses.insert(
+                "401".into(),
+                json!({ "description": "No console session (the cookie is missing, expired, revoked or reused); the cookie is cleared", "content": problem_ref()["content"] }),
+            );
+        }
     }
     if route.websocket || route.path.ends_with("/stream") {
         responses.insert(

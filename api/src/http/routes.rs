@@ -52,6 +52,9 @@ pub struct Route {
     /// on (its owner, a grant, or being an admin), beyond the role; the
     /// handler's domain call checks it (`x-opsc-job-access`).
     pub job_access: Option<JobAction>,
+    /// A console sign-in route: needs `X-OpsConductor-Console: 1`
+    /// (answers `400` without it) and takes the session from a cookie.
+    pub console: bool,
     handler: MethodRouter<AppState>,
 }
 
@@ -81,6 +84,7 @@ impl Route {
             also_as: &[],
             websocket: false,
             job_access: None,
+            console: false,
             handler,
         }
     }
@@ -111,6 +115,11 @@ impl Route {
         self
     }
 
+    pub(crate) fn console(mut self) -> Self {
+        self.console = true;
+        self
+    }
+
     pub(crate) fn session_only(mut self) -> Self {
         self.session_only = true;
         self
@@ -138,6 +147,7 @@ pub fn table() -> Vec<Route> {
     use crate::handlers as h;
     [
         h::auth::routes(),
+        h::console_auth::routes(),
         h::me::routes(),
         h::mfa::routes(),
         h::users::routes(),
@@ -145,12 +155,15 @@ pub fn table() -> Vec<Route> {
         h::audit::routes(),
         h::settings::routes(),
         h::credentials::routes(),
+        h::credential_usage::routes(),
         h::targets::routes(),
         h::target_tests::routes(),
         h::groups::routes(),
+        h::job_bulk::routes(),
         h::jobs::routes(),
         h::job_access::routes(),
         h::runs::routes(),
+        h::run_preview::routes(),
         h::adhoc::routes(),
         h::run_stream::routes(),
         h::schedules::routes(),
@@ -160,6 +173,9 @@ pub fn table() -> Vec<Route> {
         h::notify_config::routes(),
         h::workers::routes(),
         h::notifications::routes(),
+        h::insights::routes(),
+        h::search::routes(),
+        h::step_types::routes(),
     ]
     .into_iter()
     .flatten()

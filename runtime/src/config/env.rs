@@ -33,6 +33,10 @@ pub const SETTINGS: &[Setting] = &[
         env: "OPSC_HTTP_PUBLIC_URL",
     },
     Setting {
+        key: "http.console_dir",
+        env: "OPSC_HTTP_CONSOLE_DIR",
+    },
+    Setting {
         key: "http.trusted_proxies",
         env: "OPSC_HTTP_TRUSTED_PROXIES",
     },

@@ -33,6 +33,10 @@ pub struct HttpConfig {
     /// `https://ops.example.com`), for links in notifications; none by
     /// default (then `http://<addr>` when it is not a wildcard address).
     pub public_url: Option<String>,
+    /// Serve the console from this folder (a `console/dist` built by
+    /// `npm run build`) instead of the copy embedded in the binary; for
+    /// console development and tests. None by default.
+    pub console_dir: Option<PathBuf>,
 }
 
 fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -62,6 +66,7 @@ impl Default for HttpConfig {
             trusted_proxies: Vec::new(),
             streams_per_user: 16,
             public_url: None,
+            console_dir: None,
         }
     }
 }
