@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/services.sh
+. deploy/lib/console.sh
 
 ensure_rust
 ensure_nats
@@ -14,6 +15,9 @@ ensure_db_access
 # The local server: TLS on loopback protects nothing and costs CPU per statement.
 export OPSC_DATABASE_URL="${OPSC_DATABASE_URL:-$OPSCONDUCTOR_PG_URL/opsconductor?sslmode=disable}"
 
+# The console first, so the binary embeds it (skipped, saying so, when
+# console/dist is newer than its sources or Node.js is missing).
+console_build_if_stale
 say "building opsconductor (release; first build takes several minutes)"
 cargo build --release --locked --bin opsconductor
 exec "$CARGO_TARGET_DIR/release/opsconductor" dev --data-dir "${OPSCONDUCTOR_DEV_DATA_DIR:-$OPSCONDUCTOR_STATE_DIR/dev}" "$@"

@@ -5,9 +5,13 @@
 # parallel (cargo-nextest when present, else cargo test), then the end-to-end
 # tests once more against a current upstream nats-server. Each test isolates
 # itself with its own database and NATS prefix. Extra arguments go to the runner.
+# Before any cargo build, the console (console/): Debian's chromium for its
+# browser tests, `npm ci` when needed, lint, typecheck, Vitest and the build
+# (deploy/lib/console.sh; OPSCONDUCTOR_CONSOLE_CHECK=0 skips the npm steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/services.sh
+. deploy/lib/console.sh
 
 ensure_rust
 ensure_nats
@@ -25,6 +29,12 @@ if [ -z "${OPSC_TEST_NATS_SERVER:-}" ]; then
   OPSC_TEST_NATS_SERVER=$(find_bin nats-server) || { apt_install nats-server; OPSC_TEST_NATS_SERVER=$(find_bin nats-server); }
   export OPSC_TEST_NATS_SERVER
 fi
+
+ensure_chromium
+if [ "${OPSCONDUCTOR_CONSOLE_CHECK:-}" != 0 ] && ! console_node_ok; then
+  die "the console's checks and browser tests need Node.js 20.19+ and npm (or OPSCONDUCTOR_CONSOLE_CHECK=0 to skip the npm steps)"
+fi
+console_check_and_build
 
 run_suite() {
   if cargo nextest --version >/dev/null 2>&1; then
