@@ -1,0 +1,232 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useNavigate, useParams, useSearchParams } from 'react-router';
+import { api } from '../../api/client';
+import { ApiError } from '../../api/errors';
+import { useSession } from '../../auth/session';
+import { useTitle } from '../../lib/title';
+import { useUnsavedChanges } from '../../lib/unsaved';
+import { Button } from '../../ui/Button';
+import { CheckboxField, SelectField, TextField } from '../../ui/Field';
+import { PageHeader } from '../../ui/PageHeader';
+import { ProblemAlert } from '../../ui/ProblemAlert';
+import { Loading } from '../../ui/Status';
+import { PickList } from '../schedules/fields';
+import type { Kind } from './channelForm';
+import { PreviewResult } from './PreviewResult';
+import { fetchChannels, fetchGroups, fetchJobs, fetchRule, keys, previewRule, rulePath, TRIGGERS, words, type Channel, type Rule, type RuleBody } from './queries';
+import { ruleBodyOf, ruleFormOf, ruleProblems, type RuleForm, type SendTo } from './ruleForm';
+import { useLeaveAfterSave, useSubmitGuard } from '../schedules/guard';
+
+const RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out', 'worker_lost', 'skipped'];
+
+/** `/notifications/rules/new` (optionally `?job=<id>`) and `/notifications/rules/:id/edit` (admins). */
+export function RuleEditor() {
+  const { id } = useParams();
+  const q = useQuery({ queryKey: keys.rule(id ?? ''), queryFn: () => fetchRule(id ?? ''), enabled: Boolean(id) });
+  if (id && q.isPending) return <Loading what="the rule" />;
+  if (id && q.error) return <ProblemAlert error={q.error} />;
+  return <Editor key={id ?? 'new'} original={id ? q.data : undefined} />;
+}
+
+function SendLine({ legend, line, channels, onChange, onRemove, error }: {
+  legend: string;
+  line: SendTo;
+  channels: Channel[];
+  onChange: (l: SendTo) => void;
+  onRemove?: () => void;
+  error?: string;
+}) {
+  const kind = channels.find((c) => c.id === line.channel_id)?.kind;
+  return (
+    <fieldset className="ntf-send">
+      <legend>{legend}</legend>
+      <SelectField
+        label="Channel"
+        value={line.channel_id}
+        error={error}
+        onChange={(e) => onChange({ ...line, channel_id: e.target.value })}
+        options={[{ value: '', label: 'Choose a channel…' }, ...channels.map((c) => ({ value: c.id, label: `${c.name} (${c.kind})` }))]}
+      />
+      {(kind === 'email' || kind === 'slack') && (
+        <TextField
+          label={kind === 'email' ? 'Addresses' : 'Slack channels or member ids'}
+          hint="Comma-separated; empty (and nobody below): the channel's defaults."
+          value={line.to}
+          onChange={(e) => onChange({ ...line, to: e.target.value })}
+        />
+      )}
+      {(kind === 'email' || kind === 'slack') && (
+        <div className="row">
+          <CheckboxField label="The job's owner" checked={line.job_owner} onChange={(e) => onChange({ ...line, job_owner: e.target.checked })} />
+          <CheckboxField label="Who started the run" checked={line.started_by} onChange={(e) => onChange({ ...line, started_by: e.target.checked })} />
+        </div>
+      )}
+      {onRemove && (
+        <Button variant="ghost" onClick={onRemove}>
+          Remove this channel
+        </Button>
+      )}
+    </fieldset>
+  );
+}
+
+function Editor({ original }: { original?: Rule }) {
+  useTitle(original ? `Edit ${original.name}` : 'New rule');
+  const { can } = useSession();
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const guard = useSubmitGuard();
+  const { leaving, leave } = useLeaveAfterSave();
+  const [search] = useSearchParams();
+  const [initial] = useState<RuleForm>(() => {
+    const f = ruleFormOf(original);
+    const job = search.get('job');
+    if (!original && job) f.job_ids = [job];
+    return f;
+  });
+  const [form, setForm] = useState(initial);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const channels = useQuery({ queryKey: keys.channels, queryFn: fetchChannels });
+  const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs });
+  const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups });
+  const kinds = new Map<string, Kind>((channels.data ?? []).map((c) => [c.id, c.kind]));
+  const save = useMutation({
+    mutationFn: (body: RuleBody) => (original ? api.put<Rule>(rulePath(original.id), body) : api.post<Rule>('/api/v1/notifications/rules', body)),
+    onSuccess: async (r) => {
+      await qc.invalidateQueries({ queryKey: keys.rules });
+      leave(`/notifications/rules/${r.id}`);
+    },
+  });
+  const preview = useMutation({ mutationFn: (body: RuleBody) => previewRule(body, 20) });
+  useUnsavedChanges(JSON.stringify(form) !== JSON.stringify(initial) && !leaving);
+  const set = (patch: Partial<RuleForm>) => setForm((f) => ({ ...f, ...patch }));
+  const problem = save.error ?? preview.error;
+  const api422 = problem instanceof ApiError ? ruleProblems(problem.fieldErrors) : {};
+  const err = (k: string) => errors[k] ?? api422[k];
+  const build = () => {
+    const built = ruleBodyOf(form, kinds, original);
+    if (!built.ok) {
+      setErrors(built.errors);
+      return null;
+    }
+    setErrors({});
+    return built.body;
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (save.isPending) return;
+    const body = build();
+    if (body) guard((done) => save.mutate(body, { onSettled: done }));
+  };
+  const runPreview = () => {
+    const body = build();
+    if (body && !preview.isPending) preview.mutate(body);
+  };
+  if (!can('admin')) return <ProblemAlert error={new Error('Only admins write rules.')} title="Not allowed" />;
+  const list = channels.data ?? [];
+  const setLine = (i: number, l: SendTo) => set({ send_to: form.send_to.map((x, j) => (j === i ? l : x)) });
+  return (
+    <>
+      <PageHeader title={original ? `Edit ${original.name}` : 'New rule'} />
+      <div className="ntf-layout">
+        <form className="card ntf-form" onSubmit={submit} noValidate>
+          <TextField label="Name" value={form.name} onChange={(e) => set({ name: e.target.value })} error={err('name')} required maxLength={100} />
+          <CheckboxField label="Enabled" checked={form.enabled} onChange={(e) => set({ enabled: e.target.checked })} />
+          <fieldset className={err('triggers') ? 'field-error' : undefined}>
+            <legend>When</legend>
+            <div className="ntf-checks">
+              {TRIGGERS.map((t) => (
+                <CheckboxField key={t} label={words(t)} checked={form.triggers.includes(t)} onChange={(e) => set({ triggers: e.target.checked ? [...form.triggers, t] : form.triggers.filter((x) => x !== t) })} />
+              ))}
+            </div>
+            {err('triggers') && (
+              <div className="field-message" role="alert">
+                {err('triggers')}
+              </div>
+            )}
+          </fieldset>
+          <fieldset>
+            <legend>Only for</legend>
+            <div className="ntf-pick">
+              <PickList legend="Jobs (none: any)" items={jobs.data?.items ?? []} chosen={form.job_ids} onChange={(ids) => set({ job_ids: ids })} error={err('job_ids')} />
+            </div>
+            <TextField label="Jobs tagged any of" hint="Comma-separated." value={form.job_tags} onChange={(e) => set({ job_tags: e.target.value })} error={err('job_tags')} />
+            <div className="ntf-pick">
+              <PickList legend="Runs on targets in these groups" items={groups.data?.items ?? []} chosen={form.target_group_ids} onChange={(ids) => set({ target_group_ids: ids })} error={err('target_group_ids')} />
+            </div>
+            <fieldset>
+              <legend>Runs ending as</legend>
+              <div className="ntf-checks">
+                {RUN_STATUSES.map((s) => (
+                  <CheckboxField key={s} label={words(s)} checked={form.statuses.includes(s)} onChange={(e) => set({ statuses: e.target.checked ? [...form.statuses, s] : form.statuses.filter((x) => x !== s) })} />
+                ))}
+              </div>
+            </fieldset>
+          </fieldset>
+          <ProblemAlert error={channels.error} />
+          {form.send_to.map((line, i) => (
+            <SendLine
+              key={i}
+              legend={`Send to, channel ${i + 1}`}
+              line={line}
+              channels={list}
+              error={i === 0 ? err('send_to') : undefined}
+              onChange={(l) => setLine(i, l)}
+              onRemove={form.send_to.length > 1 ? () => set({ send_to: form.send_to.filter((_, j) => j !== i) }) : undefined}
+            />
+          ))}
+          <Button onClick={() => set({ send_to: [...form.send_to, { channel_id: '', to: '', job_owner: false, started_by: false }] })}>Add a channel</Button>
+          <fieldset>
+            <legend>Gates</legend>
+            <TextField label="Only after this many failures in a row" inputMode="numeric" hint="Empty: the first one." value={form.after_failures} onChange={(e) => set({ after_failures: e.target.value })} error={err('after_failures')} />
+            <CheckboxField label="Throttle repeats" checked={form.throttle} onChange={(e) => set({ throttle: e.target.checked })} />
+            {form.throttle && (
+              <>
+                <TextField label="At most" inputMode="numeric" value={form.throttle_max} onChange={(e) => set({ throttle_max: e.target.value })} error={err('throttle_max')} />
+                <TextField label="Per minutes" inputMode="numeric" value={form.throttle_per} onChange={(e) => set({ throttle_per: e.target.value })} error={err('throttle_per')} />
+                <SelectField
+                  label="Beyond that"
+                  value={form.throttle_then}
+                  onChange={(e) => set({ throttle_then: e.target.value as RuleForm['throttle_then'] })}
+                  options={[
+                    { value: 'silence_until_success', label: 'silence until the job succeeds' },
+                    { value: 'digest', label: 'one digest when the period ends' },
+                  ]}
+                />
+              </>
+            )}
+            <CheckboxField label="Tell everyone alerted when the job recovers" checked={form.recovery} onChange={(e) => set({ recovery: e.target.checked })} />
+          </fieldset>
+          <fieldset>
+            <legend>Escalation</legend>
+            <CheckboxField label="Escalate" checked={form.escalate} onChange={(e) => set({ escalate: e.target.checked })} />
+            {form.escalate && (
+              <>
+                <TextField label="After this many failures in a row" inputMode="numeric" value={form.esc_after_failures} onChange={(e) => set({ esc_after_failures: e.target.value })} error={err('esc_after_failures')} />
+                <TextField label="Or when unacknowledged for (minutes)" inputMode="numeric" value={form.esc_unacked} onChange={(e) => set({ esc_unacked: e.target.value })} error={err('esc_unacked')} />
+                <SendLine legend="Escalate to" line={form.esc_send_to} channels={list} error={err('esc_send_to')} onChange={(l) => set({ esc_send_to: l })} />
+              </>
+            )}
+          </fieldset>
+          <ProblemAlert error={save.error} />
+          <div className="form-actions">
+            <Button type="submit" variant="primary" busy={save.isPending}>
+              {original ? 'Save' : 'Create rule'}
+            </Button>
+            <Button busy={preview.isPending} onClick={runPreview}>
+              Preview matches
+            </Button>
+            <Button onClick={() => void navigate(original ? `/notifications/rules/${original.id}` : '/notifications/rules')}>Cancel</Button>
+          </div>
+        </form>
+        <section className="card" aria-labelledby="r-preview">
+          <h2 id="r-preview">Preview</h2>
+          <p className="muted small">What this rule, as written, would have matched among the notices of the last 7 days (throttles and streaks are not simulated).</p>
+          <ProblemAlert error={preview.error} />
+          {preview.data ? <PreviewResult preview={preview.data} label="Notices the rule would have matched" /> : <p className="muted">Press “Preview matches”.</p>}
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,140 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api } from '../../api/client';
+import { useSession } from '../../auth/session';
+import { useTitle } from '../../lib/title';
+import { Button } from '../../ui/Button';
+import { Dialog } from '../../ui/Dialog';
+import { PageHeader } from '../../ui/PageHeader';
+import { ProblemAlert } from '../../ui/ProblemAlert';
+import { Loading } from '../../ui/Status';
+import { PreviewResult } from './PreviewResult';
+import { fetchChannels, fetchJobs, fetchRule, keys, previewStoredRule, rulePath, words } from './queries';
+import { recipientsText } from './ruleForm';
+import { RoomNav } from './RoomNav';
+
+/** `/notifications/rules/:id`: the rule and what it would have matched lately. */
+export function RulePage() {
+  const { id = '' } = useParams();
+  const { can } = useSession();
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const [confirm, setConfirm] = useState(false);
+  const q = useQuery({ queryKey: keys.rule(id), queryFn: () => fetchRule(id) });
+  const preview = useQuery({ queryKey: [...keys.rulePreview(id), q.data?.revision], queryFn: () => previewStoredRule(id, 20), enabled: Boolean(q.data) });
+  const channels = useQuery({ queryKey: keys.channels, queryFn: fetchChannels });
+  const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs });
+  useTitle(q.data?.name ?? 'Rule');
+  const del = useMutation({
+    mutationFn: () => api.del(rulePath(id)),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: keys.rules });
+      void navigate('/notifications/rules');
+    },
+  });
+  if (q.isPending) return <Loading what="the rule" />;
+  if (q.error) return <ProblemAlert error={q.error} />;
+  const r = q.data;
+  const channelName = new Map((channels.data ?? []).map((c) => [c.id, c.name]));
+  const jobName = new Map((jobs.data?.items ?? []).map((j) => [j.id, j.name]));
+  const c = r.conditions;
+  return (
+    <>
+      <PageHeader
+        title={r.name}
+        subtitle={r.enabled ? 'Enabled' : 'Disabled'}
+        actions={
+          can('admin') && (
+            <>
+              <Link className="btn btn-secondary" to="edit">
+                Edit
+              </Link>
+              <Button variant="danger" onClick={() => setConfirm(true)}>
+                Delete
+              </Button>
+            </>
+          )
+        }
+      />
+      <RoomNav />
+      <section className="card" aria-labelledby="r-def">
+        <h2 id="r-def">Rule</h2>
+        <dl className="ntf-dl">
+          <dt>Triggers</dt>
+          <dd>{r.triggers.map(words).join(', ')}</dd>
+          <dt>Jobs</dt>
+          <dd>
+            {c?.job_ids?.length ? c.job_ids.map((j) => jobName.get(j) ?? j.slice(0, 8)).join(', ') : 'any'}
+            {c?.job_tags?.length ? `; tagged ${c.job_tags.join(', ')}` : ''}
+          </dd>
+          {c?.statuses && c.statuses.length > 0 && (
+            <>
+              <dt>Statuses</dt>
+              <dd>{c.statuses.map(words).join(', ')}</dd>
+            </>
+          )}
+          <dt>Sends to</dt>
+          <dd>
+            {r.send_to.map((t) => {
+              const who = recipientsText(t.to ?? []);
+              const parts = [who.to, who.job_owner ? 'the job owner' : '', who.started_by ? 'who started the run' : ''].filter(Boolean);
+              return (
+                <div key={t.channel_id}>
+                  {channelName.get(t.channel_id) ?? t.channel_id.slice(0, 8)}: {parts.join(', ') || "the channel's defaults"}
+                </div>
+              );
+            })}
+          </dd>
+          {r.after_failures && (
+            <>
+              <dt>Only after</dt>
+              <dd>{r.after_failures} failures in a row</dd>
+            </>
+          )}
+          {r.throttle && (
+            <>
+              <dt>Throttle</dt>
+              <dd>
+                at most {r.throttle.max} per {r.throttle.per_minutes} min, then {words(r.throttle.then)}
+              </dd>
+            </>
+          )}
+          {r.escalation && (
+            <>
+              <dt>Escalation</dt>
+              <dd>
+                {r.escalation.after_failures ? `after ${r.escalation.after_failures} failures` : ''}
+                {r.escalation.unacked_minutes ? ` unacknowledged for ${r.escalation.unacked_minutes} min` : ''} to{' '}
+                {r.escalation.send_to.map((t) => channelName.get(t.channel_id) ?? t.channel_id.slice(0, 8)).join(', ')}
+              </dd>
+            </>
+          )}
+          <dt>Recovery</dt>
+          <dd>{r.recovery === false ? 'not announced' : 'announced to everyone alerted'}</dd>
+        </dl>
+      </section>
+      <h2>What it would have matched</h2>
+      <ProblemAlert error={preview.error} />
+      {preview.isPending && <Loading what="the preview" />}
+      {preview.data && <PreviewResult preview={preview.data} label={`Recent notices ${r.name} matches`} />}
+      <p className="muted small">Throttles, streaks and escalation depend on the notifier&apos;s state and are not simulated.</p>
+      <Dialog
+        open={confirm}
+        title={`Delete ${r.name}?`}
+        onClose={() => setConfirm(false)}
+        footer={
+          <>
+            <Button onClick={() => setConfirm(false)}>Keep it</Button>
+            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>
+              Delete
+            </Button>
+          </>
+        }
+      >
+        <p>Nobody hears of these facts through it any more.</p>
+        <ProblemAlert error={del.error} />
+      </Dialog>
+    </>
+  );
+}
