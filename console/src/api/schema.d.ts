@@ -7410,9 +7410,15 @@ export interface operations {
     post_auth_console_login: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Marks a console call (a cross-site page cannot send it without a CORS preflight) */
+                "X-OpsConductor-Console": "1";
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The console session's refresh token (HttpOnly; set by the api) */
+                opsc_console_refresh?: string;
+            };
         };
         requestBody: {
             content: {
@@ -7429,7 +7435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsoleToken"];
                 };
             };
-            /** @description Rejected input */
+            /** @description The X-OpsConductor-Console header is missing */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7515,9 +7521,15 @@ export interface operations {
     post_auth_console_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Marks a console call (a cross-site page cannot send it without a CORS preflight) */
+                "X-OpsConductor-Console": "1";
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The console session's refresh token (HttpOnly; set by the api) */
+                opsc_console_refresh?: string;
+            };
         };
         requestBody?: never;
         responses: {
@@ -7528,14 +7540,38 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The X-OpsConductor-Console header is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No console session (the cookie is missing, expired, revoked or reused); the cookie is cleared */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     post_auth_console_refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Marks a console call (a cross-site page cannot send it without a CORS preflight) */
+                "X-OpsConductor-Console": "1";
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The console session's refresh token (HttpOnly; set by the api) */
+                opsc_console_refresh?: string;
+            };
         };
         requestBody?: never;
         responses: {
@@ -7546,6 +7582,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleToken"];
+                };
+            };
+            /** @description The X-OpsConductor-Console header is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No console session (the cookie is missing, expired, revoked or reused); the cookie is cleared */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
