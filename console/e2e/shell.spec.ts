@@ -127,6 +127,42 @@ test('a reload keeps the user signed in, with the token in memory and the refres
   }
 });
 
+test('an ended session asks for the password over the page and keeps what the user typed', async ({ page, api }) => {
+  const account = await api.createUser(unique('expiry'), 'operator');
+  await signIn(page, account);
+  await page.goto('/groups/new');
+  const name = unique('kept-group');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Description').fill('typed before the session ended');
+  await page.getByLabel('Also include every target matching a selector').check();
+  await page.getByLabel('Selector tags').fill('kept, typed');
+
+  // The user's sessions end elsewhere (revoke-all from another sign-in):
+  // the access token in the page and its refresh cookie both stop working.
+  const other = await api.as(account);
+  const revoked = await other.call('POST', '/api/v1/auth/revoke-all', {});
+  expect(revoked.status, JSON.stringify(revoked.body)).toBe(204);
+
+  await page.getByRole('button', { name: 'Create group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel('Username')).toHaveValue(account.username);
+  await shot(page, 'session-expired');
+  // Escape does not dismiss it: behind it the page has no session.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Password').fill(account.password);
+  await dialog.getByRole('button', { name: 'Sign in' }).click();
+  await expect(dialog).toHaveCount(0);
+
+  // Nothing typed was lost, and the save goes through on the new session.
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue(name);
+  await expect(page.getByLabel('Description')).toHaveValue('typed before the session ended');
+  await expect(page.getByLabel('Selector tags')).toHaveValue('kept, typed');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+});
+
 const EDIT = /^(new|create|add|import|edit|delete|remove|clone|run|save)\b/i;
 
 /** The buttons and links on the page whose names offer a change. */

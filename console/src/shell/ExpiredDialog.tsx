@@ -9,7 +9,7 @@ export function ExpiredDialog() {
   const s = session.state;
   const expired = s.kind === 'signed-in' && s.expired;
   return (
-    <Dialog open={expired} title="Your session has ended" onClose={() => undefined}>
+    <Dialog open={expired} title="Your session has ended" onClose={() => undefined} dismissable={false}>
       <p>Sign in again to go on; nothing on this page is lost.</p>
       {s.kind === 'signed-in' && <SignInForm username={s.user.username} onDone={() => undefined} />}
     </Dialog>

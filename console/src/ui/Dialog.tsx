@@ -7,12 +7,15 @@ export function Dialog({
   onClose,
   children,
   footer,
+  dismissable = true,
 }: {
   open: boolean;
   title: string;
   onClose: () => void;
   children: ReactNode;
   footer?: ReactNode;
+  /** Whether Escape closes it (a dialog the user must answer says false). */
+  dismissable?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const id = useId();
@@ -23,7 +26,16 @@ export function Dialog({
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby={id} onClose={onClose} onCancel={onClose}>
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby={id}
+      onClose={onClose}
+      onCancel={(e) => {
+        if (dismissable) onClose();
+        else e.preventDefault();
+      }}
+    >
       <h2 id={id}>{title}</h2>
       <div className="dialog-body">{open && children}</div>
       {footer && <div className="dialog-footer">{footer}</div>}
