@@ -17,6 +17,17 @@ if [ -z "$docker" ]; then
   say "image check skipped: no docker client on this machine (apt-get install docker.io)"
   exit 0
 fi
+# A daemon that is installed but not running (no init system starts it on
+# such machines) is started here, as root, and left running for later runs.
+if ! "$docker" version --format '{{.Server.Version}}' >/dev/null 2>&1 \
+  && [ "$(id -u)" = 0 ] && dockerd=$(find_bin dockerd); then
+  say "starting the Docker daemon ($dockerd, log in /var/log/opsconductor-dockerd.log)"
+  setsid nohup "$dockerd" >/var/log/opsconductor-dockerd.log 2>&1 </dev/null &
+  for _ in $(seq 60); do
+    "$docker" version >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+fi
 if ! why=$("$docker" version --format '{{.Server.Version}}' 2>&1); then
   why=$(tail -n1 <<<"$why")
   say "image check skipped: no Docker daemon reachable through $docker: $why"
