@@ -8,6 +8,12 @@ export interface Column<T> {
   numeric?: boolean;
 }
 
+/** The last column of a table whose rows have buttons (edit, test, delete):
+ * its header is read out, not shown. */
+export function actionsColumn<T>(cell: (row: T) => ReactNode): Column<T> {
+  return { key: 'actions', header: <span className="sr-only">Actions</span>, cell };
+}
+
 /** A plain, accessible table; `caption` names it for screen readers. */
 export function DataTable<T>({ rows, columns, caption, rowKey, captionHidden = true, empty }: {
   rows: T[];

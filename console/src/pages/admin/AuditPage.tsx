@@ -4,18 +4,22 @@ import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { api } from '../../api/client';
+import { saveResponse } from '../../lib/download';
+import { fromLocalInput, toLocalInput } from '../../lib/localInput';
 import { useTitle } from '../../lib/title';
 import { dateTime } from '../../lib/format';
 import { Button } from '../../ui/Button';
 import { DataTable } from '../../ui/DataTable';
 import { Dialog } from '../../ui/Dialog';
 import { SelectField, TextField } from '../../ui/Field';
+import { FilterActions } from '../../ui/FilterActions';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { Time } from '../../ui/Time';
-import { OUTCOMES, exportQuery, filtersOf, fromLocalInput, pageOf, searchOf, summaryText, toLocalInput, type AuditFilters } from './audit';
-import { AUDIT_PAGE, download, fetchAudit, keys, type AuditEntry } from './queries';
+import { OUTCOMES, exportQuery, filtersOf, pageOf, searchOf, summaryText, type AuditFilters } from './audit';
+import { Pager } from './Pager';
+import { AUDIT_PAGE, fetchAudit, keys, type AuditEntry } from './queries';
 
 const outcomeClass: Record<string, string> = { success: 'status-succeeded', failure: 'status-failed', denied: 'status-cancelled' };
 
@@ -112,19 +116,14 @@ function Filters({ filters, onApply }: { filters: AuditFilters; onApply: (f: Aud
       />
       <TextField label="From" type="datetime-local" hint="Your local time, inclusive." value={draft.since} onChange={(e) => set({ since: e.target.value })} />
       <TextField label="Until" type="datetime-local" hint="Your local time, exclusive." value={draft.until} onChange={(e) => set({ until: e.target.value })} />
-      <div className="form-actions">
-        <Button type="submit" variant="primary">
-          Apply filters
-        </Button>
-        <Button
-          onClick={() => {
-            setDraft(draftOf({}));
-            onApply({});
-          }}
-        >
-          Clear filters
-        </Button>
-      </div>
+      <FilterActions
+        className="form-actions"
+        clearLabel="Clear filters"
+        onClear={() => {
+          setDraft(draftOf({}));
+          onApply({});
+        }}
+      />
     </form>
   );
 }
@@ -134,7 +133,7 @@ function Export({ filters }: { filters: AuditFilters }) {
   const run = useMutation({
     mutationFn: async () => {
       const res = await api.raw('GET', '/api/v1/audit/export', undefined, { query: exportQuery(filters, format), headers: { Accept: '*/*' } });
-      return download(res, `audit.${format}`);
+      return saveResponse(res, `audit.${format}`);
     },
   });
   return (
@@ -223,14 +222,7 @@ export function AuditPage() {
             ]}
           />
           {p.total > AUDIT_PAGE && (
-            <div className="admin-pager" role="group" aria-label="Pages of audit records">
-              <Button disabled={p.prev === null} onClick={() => go(p.prev)}>
-                Previous page
-              </Button>
-              <Button disabled={p.next === null} onClick={() => go(p.next)}>
-                Next page
-              </Button>
-            </div>
+            <Pager label="Pages of audit records" page={p} onGo={go} />
           )}
         </section>
       )}

@@ -6,12 +6,13 @@ import { api } from '../../api/client';
 import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
-import { SelectField, TextField } from '../../ui/Field';
+import { TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { fieldErrors } from './model';
 import { EMPTY_USER as EMPTY, newUserBody, type NewUserForm } from './forms';
-import { ROLES, keys, type NewUser, type Role, type User } from './queries';
+import { keys, type NewUser, type User } from './queries';
+import { RoleField } from './RoleField';
 
 const FIELDS = ['username', 'password', 'role', 'display_name', 'email', 'timezone'] as const;
 
@@ -67,11 +68,9 @@ export function NewUserPage() {
           error={errs.password}
           required
         />
-        <SelectField
-          label="Role"
+        <RoleField
           value={form.role}
-          onChange={(e) => set({ role: e.target.value as Role })}
-          options={ROLES.map((r) => ({ value: r, label: r }))}
+          onChange={(role) => set({ role })}
           error={errs.role}
           hint="Viewers read; operators run and edit jobs; admins also manage users, credentials and settings."
         />

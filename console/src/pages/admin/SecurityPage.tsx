@@ -4,12 +4,12 @@ import { useId, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
-import { Button } from '../../ui/Button';
 import { CheckboxField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { fieldErrors } from './model';
+import { SaveOrUndo } from './SaveOrUndo';
 import { fetchSecurity, keys, type Security } from './queries';
 
 const FIELDS = ['require_mfa_for_admins', 'self_registration'] as const;
@@ -83,16 +83,7 @@ function SecurityForm({ saved }: { saved: Security }) {
       {SETTINGS.map((s) => (
         <Setting key={s.key} label={s.label} hint={s.hint} error={errs[s.key]} checked={form[s.key]} onChange={(on) => setForm((f) => ({ ...f, [s.key]: on }))} />
       ))}
-      <ProblemAlert error={save.error} title="The settings were not saved" />
-      {save.isSuccess && !dirty && <p role="status">Saved.</p>}
-      <div className="form-actions">
-        <Button type="submit" variant="primary" busy={save.isPending} disabled={!dirty}>
-          Save settings
-        </Button>
-        <Button disabled={!dirty || save.isPending} onClick={() => setForm(initial)}>
-          Undo changes
-        </Button>
-      </div>
+      <SaveOrUndo save={save} dirty={dirty} label="Save settings" errorTitle="The settings were not saved" onUndo={() => setForm(initial)} />
     </form>
   );
 }

@@ -5,7 +5,8 @@ import { useRef, useState, type FormEvent } from 'react';
 import { useSession, useUser } from '../../auth/session';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
-import { DataTable } from '../../ui/DataTable';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { actionsColumn, DataTable } from '../../ui/DataTable';
 import { Dialog } from '../../ui/Dialog';
 import { SelectField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
@@ -208,36 +209,29 @@ export function TokensPage() {
               { key: 'created', header: 'Created', cell: (t) => <Time at={t.created_at} /> },
               { key: 'expires', header: 'Expires', cell: (t) => (t.expires_at ? <Time at={t.expires_at} /> : 'never') },
               { key: 'used', header: 'Last used', cell: (t) => (t.last_used_at ? <Time at={t.last_used_at} /> : 'never') },
-              {
-                key: 'actions',
-                header: <span className="sr-only">Actions</span>,
-                cell: (t) =>
-                  tokenState(t) === 'revoked' ? null : (
-                    <Button variant="danger" aria-label={`Revoke ${t.name}`} onClick={() => open(t)}>
-                      Revoke
-                    </Button>
-                  ),
-              },
+              actionsColumn((t: Token) =>
+                tokenState(t) === 'revoked' ? null : (
+                  <Button variant="danger" aria-label={`Revoke ${t.name}`} onClick={() => open(t)}>
+                    Revoke
+                  </Button>
+                ),
+              ),
             ]}
           />
         )}
       </section>
-      <Dialog
+      <ConfirmDialog
         open={revoking !== null}
         title={`Revoke ${revoking?.name ?? 'the token'}?`}
         onClose={() => setRevoking(null)}
-        footer={
-          <>
-            <Button onClick={() => setRevoking(null)}>Keep it</Button>
-            <Button variant="danger" busy={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking)}>
-              Revoke token
-            </Button>
-          </>
-        }
+        onConfirm={() => revoking && revoke.mutate(revoking)}
+        busy={revoke.isPending}
+        error={revoke.error}
+        errorTitle="The token was not revoked"
+        confirmLabel="Revoke token"
       >
         <p>Anything using this token is refused from now on. This cannot be undone.</p>
-        <ProblemAlert error={revoke.error} title="The token was not revoked" />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

@@ -8,15 +8,17 @@ import { useUser } from '../../auth/session';
 import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
-import { CheckboxField, SelectField, TextField } from '../../ui/Field';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { CheckboxField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { Time } from '../../ui/Time';
 import { fieldErrors } from './model';
+import { SaveOrUndo } from './SaveOrUndo';
 import { changesOf, userFormOf as formOf, type UserForm as Form } from './forms';
-import { ROLES, fetchUser, keys, revokeSessions, userPath, type Role, type User, type UserUpdate } from './queries';
+import { fetchUser, keys, revokeSessions, userPath, type User, type UserUpdate } from './queries';
+import { RoleField } from './RoleField';
 
 const FIELDS = ['display_name', 'email', 'role', 'timezone', 'active'] as const;
 
@@ -104,11 +106,9 @@ function UserEditor({ user }: { user: User }) {
       <section className="card" aria-labelledby="user-details">
         <h2 id="user-details">Role and details</h2>
         <form className="admin-form" onSubmit={submit} noValidate aria-label={`Details of ${user.username}`}>
-          <SelectField
-            label="Role"
+          <RoleField
             value={form.role}
-            onChange={(e) => set({ role: e.target.value as Role })}
-            options={ROLES.map((r) => ({ value: r, label: r }))}
+            onChange={(role) => set({ role })}
             error={errs.role}
             hint={self ? 'This is you: lowering your own role takes effect at your next sign-in.' : undefined}
           />
@@ -117,16 +117,7 @@ function UserEditor({ user }: { user: User }) {
           <TextField label="Display name" value={form.display_name} onChange={(e) => set({ display_name: e.target.value })} error={errs.display_name} />
           <TextField label="Email" type="email" value={form.email} onChange={(e) => set({ email: e.target.value })} error={errs.email} />
           <TextField label="Time zone" value={form.timezone} onChange={(e) => set({ timezone: e.target.value })} error={errs.timezone} />
-          <ProblemAlert error={save.error} title="The user was not changed" />
-          {save.isSuccess && !dirty && <p role="status">Saved.</p>}
-          <div className="form-actions">
-            <Button type="submit" variant="primary" busy={save.isPending} disabled={!dirty}>
-              Save changes
-            </Button>
-            <Button disabled={!dirty || save.isPending} onClick={() => setForm(initial)}>
-              Undo changes
-            </Button>
-          </div>
+          <SaveOrUndo save={save} dirty={dirty} label="Save changes" errorTitle="The user was not changed" onUndo={() => setForm(initial)} />
         </form>
       </section>
 
@@ -178,24 +169,21 @@ function UserEditor({ user }: { user: User }) {
           </Button>
         </section>
       )}
-      <Dialog
+      <ConfirmDialog
         open={confirmDelete}
         title={`Delete ${user.username}?`}
         onClose={() => setConfirmDelete(false)}
-        footer={
-          <>
-            <Button onClick={() => setConfirmDelete(false)}>Keep the user</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>
-              Delete {user.username}
-            </Button>
-          </>
-        }
+        onConfirm={() => del.mutate()}
+        busy={del.isPending}
+        error={del.error}
+        errorTitle="The user was not deleted"
+        confirmLabel={`Delete ${user.username}`}
+        keepLabel="Keep the user"
       >
         <p>
           {user.username} will no longer be able to sign in. This cannot be undone.
         </p>
-        <ProblemAlert error={del.error} title="The user was not deleted" />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

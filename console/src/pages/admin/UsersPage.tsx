@@ -2,13 +2,13 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { useTitle } from '../../lib/title';
-import { Button } from '../../ui/Button';
 import { DataTable } from '../../ui/DataTable';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { Time } from '../../ui/Time';
 import { pageOf } from './audit';
+import { Pager } from './Pager';
 import { USERS_PAGE, fetchUsers, keys } from './queries';
 
 export function UsersPage() {
@@ -63,17 +63,11 @@ export function UsersPage() {
             ]}
           />
           {p && p.total > USERS_PAGE && (
-            <div className="admin-pager" role="group" aria-label="Pages of users">
+            <Pager label="Pages of users" page={p} onGo={go}>
               <span>
                 {p.from}–{p.to} of {p.total}
               </span>
-              <Button disabled={p.prev === null} onClick={() => go(p.prev)}>
-                Previous page
-              </Button>
-              <Button disabled={p.next === null} onClick={() => go(p.next)}>
-                Next page
-              </Button>
-            </div>
+            </Pager>
           )}
         </>
       )}

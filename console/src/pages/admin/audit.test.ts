@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exportQuery, filtersOf, fromLocalInput, pageOf, searchOf, summaryText, toLocalInput } from './audit';
+import { exportQuery, filtersOf, pageOf, searchOf, summaryText } from './audit';
 
 describe('audit filters', () => {
   it('reads the URL, dropping blanks, bad times and bad offsets', () => {
@@ -18,21 +18,6 @@ describe('audit filters', () => {
   it('exports without paging, in the asked format', () => {
     expect(exportQuery({ action: 'user.create', offset: 50 }, 'csv')).toEqual({ action: 'user.create', format: 'csv' });
     expect(exportQuery({}, 'json')).toEqual({ format: 'json' });
-  });
-});
-
-describe('datetime-local conversion', () => {
-  it('round-trips a local minute', () => {
-    const iso = fromLocalInput('2031-05-06T07:08');
-    expect(iso).toMatch(/Z$/);
-    expect(toLocalInput(iso)).toBe('2031-05-06T07:08');
-  });
-
-  it('treats blank and nonsense as no bound', () => {
-    expect(fromLocalInput('')).toBeUndefined();
-    expect(fromLocalInput('tomorrow')).toBeUndefined();
-    expect(toLocalInput(undefined)).toBe('');
-    expect(toLocalInput('garbage')).toBe('');
   });
 });
 

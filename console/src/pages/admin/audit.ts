@@ -1,5 +1,5 @@
 // The audit log's filters as they live in the URL and go to the API, and
-// the conversions between a `datetime-local` field and RFC 3339.
+// where a page of it sits.
 
 /** The text filters of `GET /api/v1/audit`, in the order the form shows them. */
 export const TEXT_FILTERS = ['actor', 'action', 'entity_type', 'entity_id', 'outcome'] as const;
@@ -45,23 +45,6 @@ export function exportQuery(f: AuditFilters, format: 'csv' | 'json'): Record<str
   for (const [k, v] of searchOf({ ...f, offset: undefined })) q[k] = v;
   q.format = format;
   return q;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** An instant as a `datetime-local` value in the browser's zone (`''` when none). */
-export function toLocalInput(iso: string | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** A `datetime-local` value (local time) as RFC 3339 UTC; `undefined` when blank or invalid. */
-export function fromLocalInput(value: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return undefined;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 /** Where a page sits in the whole: "51–100 of 240", and the offsets either side. */

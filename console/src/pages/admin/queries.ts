@@ -46,19 +46,3 @@ export const fetchAudit = (f: AuditFilters) =>
 
 /** Ends every session of a user (admins; the API refuses others). */
 export const revokeSessions = (userId: string) => api.post<void>('/api/v1/auth/revoke-all', { user_id: userId });
-
-/** Saves a download of `res` as `name` (the name the API's Content-Disposition gives, else `fallback`). */
-export async function download(res: Response, fallback: string): Promise<string> {
-  const cd = res.headers.get('Content-Disposition') ?? '';
-  const name = /filename="?([^";]+)"?/i.exec(cd)?.[1] ?? fallback;
-  const blob = await res.blob();
-  const href = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 1000);
-  return name;
-}

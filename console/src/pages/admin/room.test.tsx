@@ -6,21 +6,12 @@ import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ReactNode } from 'react';
 import { SessionProvider, useSession, type Role } from '../../auth/session';
+import { polyfillDialog } from '../../ui/dialogPolyfill';
 import AdminRoom from './index';
 
 const SECRET = 'opsc_abcdefghijklmnopqrstuvwxyz0123456789';
 
-beforeAll(() => {
-  // jsdom has <dialog> without its modal methods.
-  const proto = HTMLDialogElement.prototype as HTMLDialogElement & { showModal: () => void; close: () => void };
-  proto.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute('open', '');
-  };
-  proto.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute('open');
-    this.dispatchEvent(new Event('close'));
-  };
-});
+beforeAll(polyfillDialog);
 
 afterEach(() => {
   cleanup();

@@ -4,8 +4,8 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { useTitle } from '../../lib/title';
-import { Button } from '../../ui/Button';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { EditAndDelete } from '../../ui/EditAndDelete';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -47,10 +47,7 @@ export function CredentialPage() {
         subtitle={`${typeLabel(c.type)}${c.description ? ` — ${c.description}` : ''}`}
         actions={
           can('admin') && (
-            <>
-              <Link className="btn btn-secondary" to="edit">Edit</Link>
-              <Button variant="danger" onClick={() => setConfirm(true)}>Delete</Button>
-            </>
+            <EditAndDelete onDelete={() => setConfirm(true)} />
           )
         }
       />
@@ -114,20 +111,16 @@ export function CredentialPage() {
           )}
         </section>
       </div>
-      <Dialog
+      <ConfirmDialog
         open={confirm}
         title={`Delete ${c.name}?`}
         onClose={() => setConfirm(false)}
-        footer={
-          <>
-            <Button onClick={() => setConfirm(false)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>Delete</Button>
-          </>
-        }
+        onConfirm={() => del.mutate()}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>Its sealed secrets are destroyed. Targets still naming it are refused.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

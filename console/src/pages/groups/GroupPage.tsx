@@ -6,8 +6,9 @@ import type { Schemas } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { EditAndDelete } from '../../ui/EditAndDelete';
 import { DataTable } from '../../ui/DataTable';
-import { Dialog } from '../../ui/Dialog';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -55,13 +56,11 @@ export function GroupPage() {
         subtitle={g.description || undefined}
         actions={
           can('operator') && (
-            <>
+            <EditAndDelete onDelete={() => setConfirm(true)}>
               <Button variant="primary" busy={test.isPending} onClick={() => test.mutate()}>
                 {test.isPending ? 'Testing…' : 'Test all'}
               </Button>
-              <Link className="btn btn-secondary" to="edit">Edit</Link>
-              <Button variant="danger" onClick={() => setConfirm(true)}>Delete</Button>
-            </>
+            </EditAndDelete>
           )
         }
       />
@@ -114,20 +113,16 @@ export function GroupPage() {
           />
         )}
       </section>
-      <Dialog
+      <ConfirmDialog
         open={confirm}
         title={`Delete ${g.name}?`}
         onClose={() => setConfirm(false)}
-        footer={
-          <>
-            <Button onClick={() => setConfirm(false)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>Delete</Button>
-          </>
-        }
+        onConfirm={() => del.mutate()}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>The targets stay; only the group goes.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

@@ -4,8 +4,10 @@ import { lazy, Suspense, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../../auth/session';
+import { saveFile } from '../../lib/download';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { Dialog } from '../../ui/Dialog';
 import { TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
@@ -27,18 +29,6 @@ const TABS = [
   { id: 'rules', label: 'Notification rules' },
   { id: 'dependencies', label: 'Dependencies' },
 ];
-
-/** Saves `text` as a file through an object URL (no inline script). */
-function download(name: string, text: string, type: string) {
-  const href = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 1000);
-}
 
 export function JobPage() {
   const { id = '' } = useParams();
@@ -94,7 +84,7 @@ function JobBody({ job }: { job: JobView }) {
     },
   });
   const exporter = useMutation({
-    mutationFn: async (format: 'yaml' | 'json') => download(`${job.name}.${format}`, await exportText(job.id, format), format === 'yaml' ? 'application/yaml' : 'application/json'),
+    mutationFn: async (format: 'yaml' | 'json') => saveFile(new Blob([await exportText(job.id, format)], { type: format === 'yaml' ? 'application/yaml' : 'application/json' }), `${job.name}.${format}`),
   });
 
   return (
@@ -181,22 +171,17 @@ function JobBody({ job }: { job: JobView }) {
         </Dialog>
       )}
       {operator && allowed.delete && (
-        <Dialog
+        <ConfirmDialog
           open={dialog === 'delete'}
           title={`Delete ${job.name}?`}
           onClose={() => setDialog(null)}
-          footer={
-            <>
-              <Button onClick={() => setDialog(null)}>Keep it</Button>
-              <Button variant="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
-                Delete
-              </Button>
-            </>
-          }
+          onConfirm={() => remove.mutate()}
+          busy={remove.isPending}
+          error={remove.error}
+          errorTitle="The job was not deleted"
         >
           <p>The job and its versions are removed. Past runs stay in the history.</p>
-          <ProblemAlert error={remove.error} title="The job was not deleted" />
-        </Dialog>
+        </ConfirmDialog>
       )}
     </>
   );

@@ -8,6 +8,7 @@ import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
 import { DataTable, type Column } from '../../ui/DataTable';
 import { SelectField, TextField } from '../../ui/Field';
+import { FilterActions } from '../../ui/FilterActions';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading, StatusBadge } from '../../ui/Status';
@@ -168,19 +169,13 @@ export function JobsList() {
             { value: 'false', label: 'Inactive' },
           ]}
         />
-        <div className="jobs-filter-actions">
-          <Button type="submit" variant="primary">
-            Apply filters
-          </Button>
-          <Button
-            onClick={() => {
-              setDraft({});
-              setSp(new URLSearchParams());
-            }}
-          >
-            Clear
-          </Button>
-        </div>
+        <FilterActions
+          className="jobs-filter-actions"
+          onClear={() => {
+            setDraft({});
+            setSp(new URLSearchParams());
+          }}
+        />
       </form>
       {operator && selected.size > 0 && (
         <div className="row jobs-bulk" role="group" aria-label="Selected jobs">

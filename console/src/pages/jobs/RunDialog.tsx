@@ -7,76 +7,23 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../../api/errors';
 import { useIdempotencyKey } from '../../lib/idempotency';
 import { Button } from '../../ui/Button';
-import { CheckboxField, SelectField, TextField } from '../../ui/Field';
+import { SelectField } from '../../ui/Field';
 import { Dialog } from '../../ui/Dialog';
+import { PickList, type PickListLook } from '../../ui/PickList';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { fetchGroups, fetchTargets, keys, previewRun, startRun, type JobView, type Preview, type RunRequest, type TargetSelection } from './api';
 import { initialValues, parameterErrors, toParameters, type FormValues, type ParamSpec } from './params';
+import { ParamField, type ParamLook } from './ParamField';
 
-function ParamField({ name, spec, value, error, onChange }: { name: string; spec: ParamSpec; value: FormValues[string]; error?: string; onChange: (v: FormValues[string]) => void }) {
-  const label = spec.required ? `${name} (required)` : name;
-  const hint = spec.description || undefined;
-  switch (spec.type) {
-    case 'bool':
-      return (
-        <div className={error ? 'field field-error' : 'field'}>
-          <CheckboxField label={name} checked={value === true} onChange={(e) => onChange(e.target.checked)} />
-          {hint && <div className="field-hint">{hint}</div>}
-          {error && <div className="field-message" role="alert">{error}</div>}
-        </div>
-      );
-    case 'enum':
-      return (
-        <SelectField
-          label={label}
-          hint={hint}
-          error={error}
-          value={typeof value === 'string' ? value : ''}
-          onChange={(e) => onChange(e.target.value)}
-          options={[{ value: '', label: spec.default !== null && spec.default !== undefined ? `Default (${String(spec.default)})` : 'Choose…' }, ...(spec.choices ?? []).map((c) => ({ value: c, label: c }))]}
-        />
-      );
-    case 'multi_select': {
-      const list = Array.isArray(value) ? value : [];
-      return (
-        <fieldset className={error ? 'field field-error jobs-choices' : 'field jobs-choices'}>
-          <legend>{label}</legend>
-          {hint && <div className="field-hint">{hint}</div>}
-          {(spec.choices ?? []).map((c) => (
-            <CheckboxField key={c} label={c} checked={list.includes(c)} onChange={(e) => onChange(e.target.checked ? [...list, c] : list.filter((x) => x !== c))} />
-          ))}
-          {error && <div className="field-message" role="alert">{error}</div>}
-        </fieldset>
-      );
-    }
-    default:
-      return (
-        <TextField
-          label={label}
-          hint={spec.type === 'secret' ? 'Secret: sent once, never shown again.' : hint}
-          error={error}
-          type={spec.type === 'secret' ? 'password' : 'text'}
-          inputMode={spec.type === 'int' ? 'numeric' : undefined}
-          autoComplete={spec.type === 'secret' ? 'new-password' : 'off'}
-          value={typeof value === 'string' ? value : ''}
-          onChange={(e) => onChange(e.target.value)}
-        />
-      );
-  }
-}
+/** The run dialog's parameter fields: a secret goes with the request only. */
+const RUN_LOOK: ParamLook = {
+  secretHint: 'Secret: sent once, never shown again.',
+  choices: { className: 'jobs-choices', noneClassName: 'muted' },
+  choicesHint: true,
+};
 
-function PickList({ legend, items, chosen, onChange }: { legend: string; items: { id: string; name: string }[]; chosen: string[]; onChange: (ids: string[]) => void }) {
-  return (
-    <fieldset className="field jobs-picklist">
-      <legend>{legend}</legend>
-      {items.length === 0 && <p className="muted">None.</p>}
-      {items.map((t) => (
-        <CheckboxField key={t.id} label={t.name} checked={chosen.includes(t.id)} onChange={(e) => onChange(e.target.checked ? [...chosen, t.id] : chosen.filter((x) => x !== t.id))} />
-      ))}
-    </fieldset>
-  );
-}
+const PICK_LOOK: PickListLook = { className: 'jobs-picklist', noneClassName: 'muted' };
 
 function PreviewView({ p }: { p: Preview }) {
   return (
@@ -169,7 +116,7 @@ function RunForm({ job, onClose }: { job: JobView; onClose: () => void }) {
         <fieldset className="jobs-fieldset">
           <legend>Parameters</legend>
           {names.map((n) => (
-            <ParamField key={n} name={n} spec={specs[n] as ParamSpec} value={values[n] ?? ''} error={local[n] ?? fromServer[n]} onChange={(v) => change({ [n]: v })} />
+            <ParamField key={n} name={n} spec={specs[n] as ParamSpec} value={values[n] ?? ''} error={local[n] ?? fromServer[n]} onChange={(v) => change({ [n]: v })} look={RUN_LOOK} />
           ))}
         </fieldset>
       )}
@@ -194,8 +141,8 @@ function RunForm({ job, onClose }: { job: JobView; onClose: () => void }) {
               <Loading what="targets" />
             ) : (
               <div className="jobs-pick">
-                <PickList legend="Targets" items={targets.data?.items ?? []} chosen={sel.targets} onChange={(ids) => (idem.next(), setSel({ ...sel, targets: ids }))} />
-                <PickList legend="Groups" items={groups.data?.items ?? []} chosen={sel.groups} onChange={(ids) => (idem.next(), setSel({ ...sel, groups: ids }))} />
+                <PickList legend="Targets" items={targets.data?.items ?? []} chosen={sel.targets} onChange={(ids) => (idem.next(), setSel({ ...sel, targets: ids }))} look={PICK_LOOK} />
+                <PickList legend="Groups" items={groups.data?.items ?? []} chosen={sel.groups} onChange={(ids) => (idem.next(), setSel({ ...sel, groups: ids }))} look={PICK_LOOK} />
               </div>
             )}
           </>

@@ -5,16 +5,41 @@ import { Button } from '../../ui/Button';
 import { TextField } from '../../ui/Field';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
+type Factor = 'totp' | 'recovery';
+
+/** The second factor's field, and the way to the other kind of code. */
+const SECOND: Record<Factor, { label: string; name: string; inputMode?: 'numeric'; autoComplete: string; hint: string; other: Factor; switchLabel: string }> = {
+  totp: {
+    label: 'Authentication code',
+    name: 'totp',
+    inputMode: 'numeric',
+    autoComplete: 'one-time-code',
+    hint: 'The six digits your authenticator app shows.',
+    other: 'recovery',
+    switchLabel: 'Use a recovery code',
+  },
+  recovery: {
+    label: 'Recovery code',
+    name: 'recovery',
+    autoComplete: 'off',
+    hint: 'One of the codes you saved when you turned on MFA; each works once.',
+    other: 'totp',
+    switchLabel: 'Use an authentication code',
+  },
+};
+
 /** User name and password, then (when the account has MFA) a TOTP code or
  * a recovery code. */
 export function SignInForm({ username: fixed, onDone }: { username?: string; onDone: () => void }) {
   const session = useSession();
   const [username, setUsername] = useState(fixed ?? '');
   const [password, setPassword] = useState('');
-  const [factor, setFactor] = useState<'none' | 'totp' | 'recovery'>('none');
+  const [factor, setFactor] = useState<'none' | Factor>('none');
   const [code, setCode] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+
+  const second = factor === 'none' ? null : SECOND[factor];
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -57,24 +82,14 @@ export function SignInForm({ username: fixed, onDone }: { username?: string; onD
         required
         onChange={(e) => setPassword(e.target.value)}
       />
-      {factor === 'totp' && (
+      {second && (
         <TextField
-          label="Authentication code"
-          name="totp"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          hint="The six digits your authenticator app shows."
-          value={code}
-          autoFocus
-          onChange={(e) => setCode(e.target.value)}
-        />
-      )}
-      {factor === 'recovery' && (
-        <TextField
-          label="Recovery code"
-          name="recovery"
-          autoComplete="off"
-          hint="One of the codes you saved when you turned on MFA; each works once."
+          key={factor}
+          label={second.label}
+          name={second.name}
+          inputMode={second.inputMode}
+          autoComplete={second.autoComplete}
+          hint={second.hint}
           value={code}
           autoFocus
           onChange={(e) => setCode(e.target.value)}
@@ -84,14 +99,9 @@ export function SignInForm({ username: fixed, onDone }: { username?: string; onD
         <Button type="submit" variant="primary" busy={busy}>
           Sign in
         </Button>
-        {factor === 'totp' && (
-          <Button variant="ghost" onClick={() => { setFactor('recovery'); setCode(''); }}>
-            Use a recovery code
-          </Button>
-        )}
-        {factor === 'recovery' && (
-          <Button variant="ghost" onClick={() => { setFactor('totp'); setCode(''); }}>
-            Use an authentication code
+        {second && (
+          <Button key={factor} variant="ghost" onClick={() => { setFactor(second.other); setCode(''); }}>
+            {second.switchLabel}
           </Button>
         )}
       </div>

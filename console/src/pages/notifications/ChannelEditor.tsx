@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client';
 import { ApiError } from '../../api/errors';
 import { useSession } from '../../auth/session';
+import { useEditorForm } from '../../lib/editor';
 import { useTitle } from '../../lib/title';
-import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
 import { CheckboxField, SelectField, TextArea, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
@@ -14,7 +14,6 @@ import { Loading } from '../../ui/Status';
 import { channelBodyOf, channelFormOf, channelProblems, KINDS, SECRET_LABELS, secretsOf, type ChannelForm, type Kind, type SecretName } from './channelForm';
 import { channelPath, fetchChannel, keys, type Channel } from './queries';
 import { TestDialog } from './TestDialog';
-import { useLeaveAfterSave, useSubmitGuard } from '../schedules/guard';
 
 /** `/notifications/channels/new` and `/notifications/channels/:id/edit` (admins). */
 export function ChannelEditor() {
@@ -56,11 +55,7 @@ function Editor({ original }: { original?: Channel }) {
   const { can } = useSession();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const guard = useSubmitGuard();
-  const { leaving, leave } = useLeaveAfterSave();
-  const [initial] = useState(() => channelFormOf(original));
-  const [form, setForm] = useState(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { form, set, errors, submitWith, leave } = useEditorForm(() => channelFormOf(original));
   const [testing, setTesting] = useState(false);
   const save = useMutation({
     mutationFn: (body: unknown) => (original ? api.put<Channel>(channelPath(original.id), body) : api.post<Channel>('/api/v1/notifications/channels', body)),
@@ -70,19 +65,10 @@ function Editor({ original }: { original?: Channel }) {
       else leave(`/notifications/channels/${c.id}/edit`);
     },
   });
-  useUnsavedChanges(JSON.stringify(form) !== JSON.stringify(initial) && !leaving);
-  const set = (patch: Partial<ChannelForm>) => setForm((f) => ({ ...f, ...patch }));
   const api422 = save.error instanceof ApiError ? channelProblems(save.error.fieldErrors) : {};
   const err = (k: string) => errors[k] ?? api422[k];
   const stored = original && original.kind === form.kind ? original.secrets_set : [];
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (save.isPending) return;
-    const built = channelBodyOf(form, original);
-    if (!built.ok) return setErrors(built.errors);
-    setErrors({});
-    guard((done) => save.mutate(built.body, { onSettled: done }));
-  };
+  const submit = submitWith(save, () => channelBodyOf(form, original));
   if (!can('admin')) return <ProblemAlert error={new Error('Only admins change channels.')} title="Not allowed" />;
   const secret = (name: SecretName) => (
     <SecretField

@@ -5,8 +5,8 @@ import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
-import { DataTable } from '../../ui/DataTable';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { actionsColumn, DataTable } from '../../ui/DataTable';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -67,42 +67,32 @@ export function ChannelList() {
             { key: 'state', header: 'State', cell: (c) => (c.enabled ? <span className="badge status-succeeded">enabled</span> : <span className="badge">disabled</span>) },
             ...(admin
               ? [
-                  {
-                    key: 'actions',
-                    header: <span className="sr-only">Actions</span>,
-                    cell: (c: Channel) => (
-                      <div className="row">
-                        <Button onClick={() => setTesting(c)} aria-label={`Test ${c.name}`}>
-                          Test
-                        </Button>
-                        <Button variant="danger" onClick={() => setDoomed(c)} aria-label={`Delete ${c.name}`}>
-                          Delete
-                        </Button>
-                      </div>
-                    ),
-                  },
+                  actionsColumn((c: Channel) => (
+                    <div className="row">
+                      <Button onClick={() => setTesting(c)} aria-label={`Test ${c.name}`}>
+                        Test
+                      </Button>
+                      <Button variant="danger" onClick={() => setDoomed(c)} aria-label={`Delete ${c.name}`}>
+                        Delete
+                      </Button>
+                    </div>
+                  )),
                 ]
               : []),
           ]}
         />
       )}
       {testing && <TestDialog channel={testing} onClose={() => setTesting(null)} />}
-      <Dialog
+      <ConfirmDialog
         open={doomed !== null}
         title={`Delete ${doomed?.name ?? 'channel'}?`}
         onClose={() => setDoomed(null)}
-        footer={
-          <>
-            <Button onClick={() => setDoomed(null)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => doomed && del.mutate(doomed)}>
-              Delete
-            </Button>
-          </>
-        }
+        onConfirm={() => doomed && del.mutate(doomed)}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>Its secrets go with it. A channel that rules still send through cannot be deleted.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

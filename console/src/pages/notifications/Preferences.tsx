@@ -2,6 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/errors';
 import { useSession } from '../../auth/session';
+import { useSubmitGuard } from '../../lib/editor';
+import { toggled } from '../../lib/lists';
 import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
@@ -10,11 +12,11 @@ import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { allZones } from '../schedules/calendar';
-import { PickList } from '../schedules/fields';
+import { PickList } from '../../ui/PickList';
+import { PICK_LOOK } from '../schedules/fields';
 import { DAYS, prefsBodyOf, prefsFormOf, quietText, type Level, type PrefsForm } from './prefsForm';
 import { fetchChannels, fetchDefaults, fetchJobs, fetchPrefs, keys, savePrefs, type Prefs } from './queries';
 import { RoomNav } from './RoomNav';
-import { useSubmitGuard } from '../schedules/guard';
 
 const LEVELS: { value: Level; label: string }[] = [
   { value: 'all', label: 'everything' },
@@ -110,7 +112,7 @@ function Form({ prefs }: { prefs: Prefs }) {
                   <legend>On (none: every day)</legend>
                   <div className="row">
                     {DAYS.map((d) => (
-                      <CheckboxField key={d} label={d} checked={form.quiet_days.includes(d)} onChange={(e) => set({ quiet_days: e.target.checked ? [...form.quiet_days, d] : form.quiet_days.filter((x) => x !== d) })} />
+                      <CheckboxField key={d} label={d} checked={form.quiet_days.includes(d)} onChange={(e) => set({ quiet_days: toggled(form.quiet_days, d, e.target.checked) })} />
                     ))}
                   </div>
                 </fieldset>
@@ -133,11 +135,11 @@ function Form({ prefs }: { prefs: Prefs }) {
         <legend>Subscriptions</legend>
         <CheckboxField label="Runs I start" checked={form.own_runs} onChange={(e) => set({ own_runs: e.target.checked })} />
         <div className="ntf-pick">
-          <PickList legend="Jobs" items={jobs.data?.items ?? []} chosen={form.job_ids} onChange={(ids) => set({ job_ids: ids })} error={err('subscriptions')} />
+          <PickList legend="Jobs" items={jobs.data?.items ?? []} chosen={form.job_ids} onChange={(ids) => set({ job_ids: ids })} error={err('subscriptions')} look={PICK_LOOK} />
         </div>
         <TextField label="Jobs tagged any of" hint="Comma-separated." value={form.tags} onChange={(e) => set({ tags: e.target.value })} />
         {can('operator') && (
-          <PickList legend="Deliver my subscriptions through (none: the defaults)" items={personal} chosen={form.sub_channels} onChange={(ids) => set({ sub_channels: ids })} />
+          <PickList legend="Deliver my subscriptions through (none: the defaults)" items={personal} chosen={form.sub_channels} onChange={(ids) => set({ sub_channels: ids })} look={PICK_LOOK} />
         )}
       </fieldset>
       {known.length > 0 && (

@@ -1,7 +1,7 @@
-import { NavLink } from 'react-router';
 import { useSession, type Role } from '../../auth/session';
+import { RoomNav as Nav, type RoomLink } from '../../ui/RoomNav';
 
-const LINKS: { to: string; label: string; role: Role; end?: boolean }[] = [
+const LINKS: (RoomLink & { role: Role })[] = [
   { to: '/notifications', label: 'History', role: 'viewer', end: true },
   { to: '/notifications/channels', label: 'Channels', role: 'operator' },
   { to: '/notifications/rules', label: 'Rules', role: 'operator' },
@@ -14,17 +14,5 @@ const LINKS: { to: string; label: string; role: Role; end?: boolean }[] = [
 /** The room's own navigation: what the role may see. */
 export function RoomNav() {
   const { can } = useSession();
-  return (
-    <nav className="ntf-nav" aria-label="Notifications">
-      <ul>
-        {LINKS.filter((l) => can(l.role)).map((l) => (
-          <li key={l.to}>
-            <NavLink to={l.to} end={l.end} className={({ isActive }) => (isActive ? 'active' : undefined)}>
-              {l.label}
-            </NavLink>
-          </li>
-        ))}
-      </ul>
-    </nav>
-  );
+  return <Nav label="Notifications" links={LINKS.filter((l) => can(l.role))} />;
 }

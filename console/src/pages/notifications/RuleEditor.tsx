@@ -1,22 +1,22 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
 import { ApiError } from '../../api/errors';
 import { useSession } from '../../auth/session';
+import { useEditorForm } from '../../lib/editor';
+import { toggled } from '../../lib/lists';
 import { useTitle } from '../../lib/title';
-import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
 import { CheckboxField, SelectField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
-import { PickList } from '../schedules/fields';
+import { PickList } from '../../ui/PickList';
+import { PICK_LOOK } from '../schedules/fields';
 import type { Kind } from './channelForm';
 import { PreviewResult } from './PreviewResult';
 import { fetchChannels, fetchGroups, fetchJobs, fetchRule, keys, previewRule, rulePath, TRIGGERS, words, type Channel, type Rule, type RuleBody } from './queries';
 import { ruleBodyOf, ruleFormOf, ruleProblems, type RuleForm, type SendTo } from './ruleForm';
-import { useLeaveAfterSave, useSubmitGuard } from '../schedules/guard';
 
 const RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out', 'worker_lost', 'skipped'];
 
@@ -76,17 +76,13 @@ function Editor({ original }: { original?: Rule }) {
   const { can } = useSession();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const guard = useSubmitGuard();
-  const { leaving, leave } = useLeaveAfterSave();
   const [search] = useSearchParams();
-  const [initial] = useState<RuleForm>(() => {
+  const { form, set, errors, check, submitWith, leave } = useEditorForm<RuleForm>(() => {
     const f = ruleFormOf(original);
     const job = search.get('job');
     if (!original && job) f.job_ids = [job];
     return f;
   });
-  const [form, setForm] = useState(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const channels = useQuery({ queryKey: keys.channels, queryFn: fetchChannels });
   const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs });
   const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups });
@@ -99,28 +95,13 @@ function Editor({ original }: { original?: Rule }) {
     },
   });
   const preview = useMutation({ mutationFn: (body: RuleBody) => previewRule(body, 20) });
-  useUnsavedChanges(JSON.stringify(form) !== JSON.stringify(initial) && !leaving);
-  const set = (patch: Partial<RuleForm>) => setForm((f) => ({ ...f, ...patch }));
   const problem = save.error ?? preview.error;
   const api422 = problem instanceof ApiError ? ruleProblems(problem.fieldErrors) : {};
   const err = (k: string) => errors[k] ?? api422[k];
-  const build = () => {
-    const built = ruleBodyOf(form, kinds, original);
-    if (!built.ok) {
-      setErrors(built.errors);
-      return null;
-    }
-    setErrors({});
-    return built.body;
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (save.isPending) return;
-    const body = build();
-    if (body) guard((done) => save.mutate(body, { onSettled: done }));
-  };
+  const build = () => ruleBodyOf(form, kinds, original);
+  const submit = submitWith(save, build);
   const runPreview = () => {
-    const body = build();
+    const body = check(build());
     if (body && !preview.isPending) preview.mutate(body);
   };
   if (!can('admin')) return <ProblemAlert error={new Error('Only admins write rules.')} title="Not allowed" />;
@@ -137,7 +118,7 @@ function Editor({ original }: { original?: Rule }) {
             <legend>When</legend>
             <div className="ntf-checks">
               {TRIGGERS.map((t) => (
-                <CheckboxField key={t} label={words(t)} checked={form.triggers.includes(t)} onChange={(e) => set({ triggers: e.target.checked ? [...form.triggers, t] : form.triggers.filter((x) => x !== t) })} />
+                <CheckboxField key={t} label={words(t)} checked={form.triggers.includes(t)} onChange={(e) => set({ triggers: toggled(form.triggers, t, e.target.checked) })} />
               ))}
             </div>
             {err('triggers') && (
@@ -149,17 +130,17 @@ function Editor({ original }: { original?: Rule }) {
           <fieldset>
             <legend>Only for</legend>
             <div className="ntf-pick">
-              <PickList legend="Jobs (none: any)" items={jobs.data?.items ?? []} chosen={form.job_ids} onChange={(ids) => set({ job_ids: ids })} error={err('job_ids')} />
+              <PickList legend="Jobs (none: any)" items={jobs.data?.items ?? []} chosen={form.job_ids} onChange={(ids) => set({ job_ids: ids })} error={err('job_ids')} look={PICK_LOOK} />
             </div>
             <TextField label="Jobs tagged any of" hint="Comma-separated." value={form.job_tags} onChange={(e) => set({ job_tags: e.target.value })} error={err('job_tags')} />
             <div className="ntf-pick">
-              <PickList legend="Runs on targets in these groups" items={groups.data?.items ?? []} chosen={form.target_group_ids} onChange={(ids) => set({ target_group_ids: ids })} error={err('target_group_ids')} />
+              <PickList legend="Runs on targets in these groups" items={groups.data?.items ?? []} chosen={form.target_group_ids} onChange={(ids) => set({ target_group_ids: ids })} error={err('target_group_ids')} look={PICK_LOOK} />
             </div>
             <fieldset>
               <legend>Runs ending as</legend>
               <div className="ntf-checks">
                 {RUN_STATUSES.map((s) => (
-                  <CheckboxField key={s} label={words(s)} checked={form.statuses.includes(s)} onChange={(e) => set({ statuses: e.target.checked ? [...form.statuses, s] : form.statuses.filter((x) => x !== s) })} />
+                  <CheckboxField key={s} label={words(s)} checked={form.statuses.includes(s)} onChange={(e) => set({ statuses: toggled(form.statuses, s, e.target.checked) })} />
                 ))}
               </div>
             </fieldset>

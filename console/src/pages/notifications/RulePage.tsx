@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { useTitle } from '../../lib/title';
-import { Button } from '../../ui/Button';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { EditAndDelete } from '../../ui/EditAndDelete';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -46,14 +46,7 @@ export function RulePage() {
         subtitle={r.enabled ? 'Enabled' : 'Disabled'}
         actions={
           can('admin') && (
-            <>
-              <Link className="btn btn-secondary" to="edit">
-                Edit
-              </Link>
-              <Button variant="danger" onClick={() => setConfirm(true)}>
-                Delete
-              </Button>
-            </>
+            <EditAndDelete onDelete={() => setConfirm(true)} />
           )
         }
       />
@@ -119,22 +112,16 @@ export function RulePage() {
       {preview.isPending && <Loading what="the preview" />}
       {preview.data && <PreviewResult preview={preview.data} label={`Recent notices ${r.name} matches`} />}
       <p className="muted small">Throttles, streaks and escalation depend on the notifier&apos;s state and are not simulated.</p>
-      <Dialog
+      <ConfirmDialog
         open={confirm}
         title={`Delete ${r.name}?`}
         onClose={() => setConfirm(false)}
-        footer={
-          <>
-            <Button onClick={() => setConfirm(false)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>
-              Delete
-            </Button>
-          </>
-        }
+        onConfirm={() => del.mutate()}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>Nobody hears of these facts through it any more.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

@@ -5,14 +5,14 @@ import { ApiError } from '../../api/errors';
 import type { Schemas } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { useTitle } from '../../lib/title';
+import { useSubmitGuard } from '../../lib/editor';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
-import { DataTable } from '../../ui/DataTable';
+import { actionsColumn, DataTable } from '../../ui/DataTable';
 import { SelectField, TextArea, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
-import { useSubmitGuard } from '../schedules/guard';
 import { KINDS, type Kind } from './channelForm';
 import { fetchChannels, TRIGGERS, words } from './queries';
 import { RoomNav } from './RoomNav';
@@ -160,20 +160,16 @@ export function Templates() {
             { key: 'channel', header: 'Channel', cell: (t) => (t.channel_id ? (names.get(t.channel_id) ?? t.channel_id.slice(0, 8)) : 'every') },
             { key: 'trigger', header: 'Trigger', cell: (t) => (t.trigger ? words(t.trigger) : 'every') },
             { key: 'subject', header: 'Subject', cell: (t) => <code>{t.subject}</code> },
-            {
-              key: 'actions',
-              header: <span className="sr-only">Actions</span>,
-              cell: (t) => (
-                <div className="row">
-                  <Button onClick={() => setEditing(t)} aria-label={`Edit the ${t.kind} template ${t.id.slice(0, 8)}`}>
-                    Edit
-                  </Button>
-                  <Button variant="danger" busy={del.isPending} onClick={() => del.mutate(t)} aria-label={`Delete the ${t.kind} template ${t.id.slice(0, 8)}`}>
-                    Delete
-                  </Button>
-                </div>
-              ),
-            },
+            actionsColumn((t: Template) => (
+              <div className="row">
+                <Button onClick={() => setEditing(t)} aria-label={`Edit the ${t.kind} template ${t.id.slice(0, 8)}`}>
+                  Edit
+                </Button>
+                <Button variant="danger" busy={del.isPending} onClick={() => del.mutate(t)} aria-label={`Delete the ${t.kind} template ${t.id.slice(0, 8)}`}>
+                  Delete
+                </Button>
+              </div>
+            )),
           ]}
         />
       )}

@@ -8,14 +8,16 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useSession } from '../../auth/session';
 import { duration, shortId } from '../../lib/format';
+import { fromLocalInput, toLocalInput } from '../../lib/localInput';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
 import { SelectField, TextField } from '../../ui/Field';
+import { FilterActions } from '../../ui/FilterActions';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Empty, StatusBadge } from '../../ui/Status';
 import { Time } from '../../ui/Time';
-import { STATUSES, TRIGGERS, filtersOf, fromLocalInput, pagesFor, paramsOf, runsQuery, toLocalInput, type RunFilters } from './lib/filters';
+import { STATUSES, TRIGGERS, filtersOf, pagesFor, paramsOf, runsQuery, type RunFilters } from './lib/filters';
 import { CancelDialog, RerunDialog } from './RunActions';
 import { done, fetchJobOptions, fetchRuns, fetchTargetOptions, keys, triggerOf, type RunView } from './queries';
 
@@ -53,19 +55,13 @@ function Filters({ filters, onApply }: { filters: RunFilters; onApply: (f: RunFi
       />
       <TextField label="Accepted from" type="datetime-local" value={toLocalInput(draft.since)} onChange={(e) => setDraft({ ...draft, since: fromLocalInput(e.target.value) })} />
       <TextField label="Accepted before" type="datetime-local" value={toLocalInput(draft.until)} onChange={(e) => setDraft({ ...draft, until: fromLocalInput(e.target.value) })} />
-      <div className="runs-filter-actions">
-        <Button type="submit" variant="primary">
-          Apply filters
-        </Button>
-        <Button
-          onClick={() => {
-            setDraft({});
-            onApply({});
-          }}
-        >
-          Clear
-        </Button>
-      </div>
+      <FilterActions
+        className="runs-filter-actions"
+        onClear={() => {
+          setDraft({});
+          onApply({});
+        }}
+      />
       <ProblemAlert error={jobs.error ?? targets.error} title="Filter choices could not be loaded" />
     </form>
   );

@@ -54,6 +54,17 @@ interface Ctx {
   paused: Set<string>;
 }
 
+/** A view's keydown handler: the keys `moveFocus` knows move the focused
+ * day (and do nothing else); other keys pass. */
+function focusKeys(view: View, anchor: Day, onFocusDay: (d: Day) => void) {
+  return (e: KeyboardEvent) => {
+    const next = moveFocus(view, anchor, e.key);
+    if (!next) return;
+    e.preventDefault();
+    onFocusDay(next);
+  };
+}
+
 /** A fire's mark: skipped, deferred, or maybe affected by a window. */
 function FateMark({ fire, ctx }: { fire: Fire; ctx: Ctx }) {
   const fate = fateOf(fire, ctx.openings, ctx.windows, ctx.paused);
@@ -103,21 +114,19 @@ function Group({ g, ctx, times = 4, linkable = true }: { g: FireGroup; ctx: Ctx;
   );
 }
 
-function MonthView({ anchor, today, byDay, ctx, onOpen, onFocusDay }: {
+/** What the month and week views show and how they answer. */
+interface ViewProps {
   anchor: Day;
   today: Day;
   byDay: Map<string, Fire[]>;
   ctx: Ctx;
   onOpen: (d: Day) => void;
   onFocusDay: (d: Day) => void;
-}) {
+}
+
+function MonthView({ anchor, today, byDay, ctx, onOpen, onFocusDay }: ViewProps) {
   const weeks = monthGrid(anchor.y, anchor.m);
-  const key = (e: KeyboardEvent) => {
-    const next = moveFocus('month', anchor, e.key);
-    if (!next) return;
-    e.preventDefault();
-    onFocusDay(next);
-  };
+  const key = focusKeys('month', anchor, onFocusDay);
   return (
     <table className="cal-month" onKeyDown={key}>
       <caption className="sr-only">Fires in {viewTitle('month', anchor)}; arrow keys move between days, Enter opens a day.</caption>
@@ -194,21 +203,8 @@ function WindowNotes({ day, ctx }: { day: Day; ctx: Ctx }) {
   );
 }
 
-function WeekView({ days, anchor, today, byDay, ctx, onOpen, onFocusDay }: {
-  days: Day[];
-  anchor: Day;
-  today: Day;
-  byDay: Map<string, Fire[]>;
-  ctx: Ctx;
-  onOpen: (d: Day) => void;
-  onFocusDay: (d: Day) => void;
-}) {
-  const key = (e: KeyboardEvent) => {
-    const next = moveFocus('week', anchor, e.key);
-    if (!next) return;
-    e.preventDefault();
-    onFocusDay(next);
-  };
+function WeekView({ days, anchor, today, byDay, ctx, onOpen, onFocusDay }: ViewProps & { days: Day[] }) {
+  const key = focusKeys('week', anchor, onFocusDay);
   return (
     <div className="cal-week" role="group" aria-label={`Week of ${viewTitle('week', anchor)}; arrow keys move between days`} onKeyDown={key}>
       {days.map((d) => {

@@ -1,25 +1,13 @@
-import { NavLink } from 'react-router';
+import { RoomNav as Nav, type RoomLink } from '../../ui/RoomNav';
 
-const LINKS = [
+const LINKS: RoomLink[] = [
   { to: '/schedules', label: 'Schedules', end: true },
-  { to: '/schedules/calendar', label: 'Calendar', end: false },
-  { to: '/schedules/windows', label: 'Maintenance windows', end: false },
-  { to: '/schedules/scheduler', label: 'Scheduler', end: false },
+  { to: '/schedules/calendar', label: 'Calendar' },
+  { to: '/schedules/windows', label: 'Maintenance windows' },
+  { to: '/schedules/scheduler', label: 'Scheduler' },
 ];
 
 /** The room's own navigation, under each page's title. */
 export function RoomNav() {
-  return (
-    <nav className="sched-nav" aria-label="Schedules">
-      <ul>
-        {LINKS.map((l) => (
-          <li key={l.to}>
-            <NavLink to={l.to} end={l.end} className={({ isActive }) => (isActive ? 'active' : undefined)}>
-              {l.label}
-            </NavLink>
-          </li>
-        ))}
-      </ul>
-    </nav>
-  );
+  return <Nav label="Schedules" links={LINKS} />;
 }

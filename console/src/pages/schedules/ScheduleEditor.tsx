@@ -1,13 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
 import { ApiError } from '../../api/errors';
 import type { Schemas } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { dateTime } from '../../lib/format';
+import { useEditorForm } from '../../lib/editor';
 import { useTitle } from '../../lib/title';
-import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
 import { CheckboxField, SelectField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
@@ -16,10 +16,11 @@ import { Loading } from '../../ui/Status';
 import { initialValues, type ParamSpec } from '../jobs/params';
 import { allZones, browserZone } from './calendar';
 import { readCron } from './cron';
-import { ParamField, PickList } from './fields';
+import { ParamField } from '../jobs/ParamField';
+import { PickList } from '../../ui/PickList';
+import { PARAM_LOOK, PICK_LOOK } from './fields';
 import { fetchGroups, fetchJob, fetchJobs, fetchNext, fetchSchedule, fetchTargets, keys, kindText, schedulePath, type Schedule } from './queries';
 import { bodyOf, formOf, patchOf, problemsByField, type ScheduleForm } from './scheduleForm';
-import { useLeaveAfterSave, useSubmitGuard } from './guard';
 
 const specsOf = (job: Schemas['JobView'] | undefined): Record<string, ParamSpec> => (job?.definition.parameters ?? {}) as Record<string, ParamSpec>;
 
@@ -39,17 +40,13 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
   const { can } = useSession();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const guard = useSubmitGuard();
-  const { leaving, leave } = useLeaveAfterSave();
   const [search] = useSearchParams();
-  const zones = useMemo(() => allZones(), []);
-  const [initial] = useState<ScheduleForm>(() => {
+  const { initial, form, setForm, set, errors, submitWith, leave } = useEditorForm<ScheduleForm>(() => {
     const f = formOf(original, specsOf(originalJob), browserZone());
     if (!original && search.get('job')) f.job_id = search.get('job') ?? '';
     return f;
   });
-  const [form, setForm] = useState(initial);
-  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const zones = useMemo(() => allZones(), []);
   const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs });
   const job = useQuery({ queryKey: ['jobs', 'one', form.job_id], queryFn: () => fetchJob(form.job_id), enabled: Boolean(form.job_id) });
   const specs = form.job_id === original?.job_id && originalJob ? specsOf(originalJob) : specsOf(job.data);
@@ -64,7 +61,7 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
     if (!loadedJob || loadedJob.id !== form.job_id || paramsOf === form.job_id) return;
     setParamsOf(form.job_id);
     if (form.job_id !== original?.job_id) setForm((f) => ({ ...f, params: initialValues(specsOf(loadedJob)) }));
-  }, [loadedJob, form.job_id, paramsOf, original?.job_id]);
+  }, [loadedJob, form.job_id, paramsOf, original?.job_id, setForm]);
 
   const save = useMutation({
     mutationFn: (body: Schemas['ScheduleBody'] | Record<string, unknown>) =>
@@ -75,23 +72,10 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
       leave(`/schedules/${s.id}`);
     },
   });
-  useUnsavedChanges(JSON.stringify(form) !== JSON.stringify(initial) && !leaving);
-  const set = (patch: Partial<ScheduleForm>) => setForm((f) => ({ ...f, ...patch }));
-
   const apiProblems = save.error instanceof ApiError ? problemsByField(save.error.fieldErrors) : { byField: {}, rest: [] };
-  const err = (field: string): string | undefined => localErrors[field] ?? (apiProblems.byField as Record<string, string>)[field];
+  const err = (field: string): string | undefined => errors[field] ?? (apiProblems.byField as Record<string, string>)[field];
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (save.isPending) return;
-    const built = original ? patchOf(initial, form, specs, original) : bodyOf(form, specs);
-    if (!built.ok) {
-      setLocalErrors(built.errors);
-      return;
-    }
-    setLocalErrors({});
-    guard((done) => save.mutate(built.body, { onSettled: done }));
-  };
+  const submit = submitWith(save, () => (original ? patchOf(initial, form, specs, original) : bodyOf(form, specs)));
 
   if (!can('operator')) return <ProblemAlert error={new Error('Viewers cannot change schedules.')} title="Not allowed" />;
   const reading = readCron(form.cron);
@@ -149,7 +133,7 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
           {form.job_id && job.isPending && <Loading what="the job's parameters" />}
           {Object.keys(specs).length === 0 && <p className="muted">{form.job_id ? 'The job takes no parameters.' : 'Choose a job first.'}</p>}
           {Object.entries(specs).map(([name, spec]) => (
-            <ParamField key={name} name={name} spec={spec} value={form.params[name] ?? ''} error={err(`parameters.${name}`)} onChange={(v) => set({ params: { ...form.params, [name]: v } })} />
+            <ParamField key={name} name={name} spec={spec} value={form.params[name] ?? ''} error={err(`parameters.${name}`)} onChange={(v) => set({ params: { ...form.params, [name]: v } })} look={PARAM_LOOK} />
           ))}
         </fieldset>
 
@@ -159,8 +143,8 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
           {form.own_targets && (
             <>
               <TextField label="Targets with all of these tags" hint="Comma-separated." value={form.tags} onChange={(e) => set({ tags: e.target.value })} error={err('targets')} />
-              <PickList legend="Target groups" items={groups.data?.items ?? []} chosen={form.groups} onChange={(ids) => set({ groups: ids })} />
-              <PickList legend="Targets" items={targets.data?.items ?? []} chosen={form.targets} onChange={(ids) => set({ targets: ids })} />
+              <PickList legend="Target groups" items={groups.data?.items ?? []} chosen={form.groups} onChange={(ids) => set({ groups: ids })} look={PICK_LOOK} />
+              <PickList legend="Targets" items={targets.data?.items ?? []} chosen={form.targets} onChange={(ids) => set({ targets: ids })} look={PICK_LOOK} />
             </>
           )}
         </fieldset>

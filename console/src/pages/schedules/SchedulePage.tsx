@@ -6,8 +6,9 @@ import { useSession } from '../../auth/session';
 import { dateTime, duration, shortId } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { EditAndDelete } from '../../ui/EditAndDelete';
 import { DataTable } from '../../ui/DataTable';
-import { Dialog } from '../../ui/Dialog';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading, StatusBadge } from '../../ui/Status';
@@ -139,7 +140,7 @@ export function SchedulePage() {
         }
         actions={
           can('operator') && (
-            <>
+            <EditAndDelete onDelete={() => setConfirm(true)}>
               {s.paused ? (
                 <Button variant="primary" busy={pause.isPending} onClick={() => pause.mutate(false)}>
                   Resume
@@ -149,13 +150,7 @@ export function SchedulePage() {
                   Pause
                 </Button>
               )}
-              <Link className="btn btn-secondary" to="edit">
-                Edit
-              </Link>
-              <Button variant="danger" onClick={() => setConfirm(true)}>
-                Delete
-              </Button>
-            </>
+            </EditAndDelete>
           )
         }
       />
@@ -235,22 +230,16 @@ export function SchedulePage() {
           />
         )}
       </section>
-      <Dialog
+      <ConfirmDialog
         open={confirm}
         title={`Delete ${s.name}?`}
         onClose={() => setConfirm(false)}
-        footer={
-          <>
-            <Button onClick={() => setConfirm(false)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>
-              Delete
-            </Button>
-          </>
-        }
+        onConfirm={() => del.mutate()}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>It will not fire again. Runs it started stay.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

@@ -1,21 +1,22 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client';
 import { ApiError } from '../../api/errors';
 import { useSession } from '../../auth/session';
+import { useEditorForm } from '../../lib/editor';
+import { toggled } from '../../lib/lists';
 import { useTitle } from '../../lib/title';
-import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
 import { CheckboxField, SelectField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { allZones, browserZone } from './calendar';
-import { PickList } from './fields';
+import { PickList } from '../../ui/PickList';
+import { PICK_LOOK } from './fields';
 import { fetchGroups, fetchJobs, fetchTargets, fetchWindow, keys, windowPath, type Window } from './queries';
 import { ISO_DAYS, windowBodyOf, windowFormOf, type WindowForm } from './windowForm';
-import { useLeaveAfterSave, useSubmitGuard } from './guard';
 
 /** `/schedules/windows/new` and `/schedules/windows/:id/edit` (admins). */
 export function WindowEditor() {
@@ -31,12 +32,8 @@ function Editor({ original }: { original?: Window }) {
   const { can } = useSession();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const guard = useSubmitGuard();
-  const { leaving, leave } = useLeaveAfterSave();
+  const { form, set, errors, submitWith, leave } = useEditorForm(() => windowFormOf(original, browserZone()));
   const zones = useMemo(() => allZones(), []);
-  const [initial] = useState(() => windowFormOf(original, browserZone()));
-  const [form, setForm] = useState(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs, enabled: !form.global });
   const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups, enabled: !form.global });
   const targets = useQuery({ queryKey: ['targets', 'list', { all: true }], queryFn: fetchTargets, enabled: !form.global });
@@ -47,8 +44,6 @@ function Editor({ original }: { original?: Window }) {
       leave('/schedules/windows');
     },
   });
-  useUnsavedChanges(JSON.stringify(form) !== JSON.stringify(initial) && !leaving);
-  const set = (patch: Partial<WindowForm>) => setForm((f) => ({ ...f, ...patch }));
   const apiErr: Record<string, string> = {};
   if (save.error instanceof ApiError) {
     for (const e of save.error.fieldErrors) {
@@ -58,14 +53,7 @@ function Editor({ original }: { original?: Window }) {
     }
   }
   const err = (k: string) => errors[k] ?? apiErr[k];
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (save.isPending) return;
-    const built = windowBodyOf(form);
-    if (!built.ok) return setErrors(built.errors);
-    setErrors({});
-    guard((done) => save.mutate(built.body, { onSettled: done }));
-  };
+  const submit = submitWith(save, () => windowBodyOf(form));
   if (!can('admin')) return <ProblemAlert error={new Error('Only admins manage maintenance windows.')} title="Not allowed" />;
   return (
     <>
@@ -101,7 +89,7 @@ function Editor({ original }: { original?: Window }) {
               <legend>Days</legend>
               <div className="row">
                 {ISO_DAYS.map((d, i) => (
-                  <CheckboxField key={d} label={d} checked={form.days.includes(i + 1)} onChange={(e) => set({ days: e.target.checked ? [...form.days, i + 1] : form.days.filter((x) => x !== i + 1) })} />
+                  <CheckboxField key={d} label={d} checked={form.days.includes(i + 1)} onChange={(e) => set({ days: toggled(form.days, i + 1, e.target.checked) })} />
                 ))}
               </div>
               {err('days') && (
@@ -119,9 +107,9 @@ function Editor({ original }: { original?: Window }) {
           <CheckboxField label="Everything (global)" checked={form.global} onChange={(e) => set({ global: e.target.checked })} />
           {!form.global && (
             <>
-              <PickList legend="Jobs" items={jobs.data?.items ?? []} chosen={form.jobs} onChange={(ids) => set({ jobs: ids })} />
-              <PickList legend="Target groups" items={groups.data?.items ?? []} chosen={form.groups} onChange={(ids) => set({ groups: ids })} />
-              <PickList legend="Targets" items={targets.data?.items ?? []} chosen={form.targets} onChange={(ids) => set({ targets: ids })} />
+              <PickList legend="Jobs" items={jobs.data?.items ?? []} chosen={form.jobs} onChange={(ids) => set({ jobs: ids })} look={PICK_LOOK} />
+              <PickList legend="Target groups" items={groups.data?.items ?? []} chosen={form.groups} onChange={(ids) => set({ groups: ids })} look={PICK_LOOK} />
+              <PickList legend="Targets" items={targets.data?.items ?? []} chosen={form.targets} onChange={(ids) => set({ targets: ids })} look={PICK_LOOK} />
             </>
           )}
           {err('scope') && (

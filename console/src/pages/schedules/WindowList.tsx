@@ -6,8 +6,8 @@ import { useSession } from '../../auth/session';
 import { dateTime } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
-import { DataTable } from '../../ui/DataTable';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { actionsColumn, DataTable } from '../../ui/DataTable';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -75,36 +75,26 @@ export function WindowList() {
             },
             ...(admin
               ? [
-                  {
-                    key: 'actions',
-                    header: <span className="sr-only">Actions</span>,
-                    cell: (w: Window) => (
-                      <Button variant="danger" onClick={() => setDoomed(w)} aria-label={`Delete ${w.name}`}>
-                        Delete
-                      </Button>
-                    ),
-                  },
+                  actionsColumn((w: Window) => (
+                    <Button variant="danger" onClick={() => setDoomed(w)} aria-label={`Delete ${w.name}`}>
+                      Delete
+                    </Button>
+                  )),
                 ]
               : []),
           ]}
         />
       )}
-      <Dialog
+      <ConfirmDialog
         open={doomed !== null}
         title={`Delete ${doomed?.name ?? 'window'}?`}
         onClose={() => setDoomed(null)}
-        footer={
-          <>
-            <Button onClick={() => setDoomed(null)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => doomed && del.mutate(doomed)}>
-              Delete
-            </Button>
-          </>
-        }
+        onConfirm={() => doomed && del.mutate(doomed)}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>Fires inside it will run again as scheduled.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

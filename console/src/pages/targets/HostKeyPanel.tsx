@@ -4,7 +4,7 @@ import { api } from '../../api/client';
 import type { Schemas } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { Button } from '../../ui/Button';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Time } from '../../ui/Time';
 import { keys, type Target } from './queries';
@@ -81,20 +81,17 @@ export function HostKeyPanel({ target }: { target: Target }) {
           )}
         </div>
       )}
-      <Dialog
+      <ConfirmDialog
         open={forget}
         title="Forget the host key?"
         onClose={() => setForget(false)}
-        footer={
-          <>
-            <Button onClick={() => setForget(false)}>Keep it</Button>
-            <Button variant="danger" busy={drop.isPending} onClick={() => drop.mutate()}>Forget</Button>
-          </>
-        }
+        onConfirm={() => drop.mutate()}
+        busy={drop.isPending}
+        error={drop.error}
+        confirmLabel="Forget"
       >
         <p>The next connection is treated as first contact under the target's host key policy.</p>
-        <ProblemAlert error={drop.error} />
-      </Dialog>
+      </ConfirmDialog>
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
+import { saveFile } from '../../lib/download';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
 import { DataTable } from '../../ui/DataTable';
@@ -11,7 +12,7 @@ import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { asOutcome } from './TestResult';
-import { download, fetchGroups, fetchTargets, FILTERS, keys, type Filters } from './queries';
+import { fetchGroups, fetchTargets, FILTERS, keys, type Filters } from './queries';
 import { OS_TYPES } from './targetForm';
 
 function filtersOf(params: URLSearchParams): Filters {
@@ -33,8 +34,10 @@ export function TargetList() {
   const q = useQuery({ queryKey: keys.list(filters), queryFn: () => fetchTargets(filters) });
   const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups });
   const exporter = useMutation({
-    mutationFn: async (format: 'json' | 'csv') =>
-      download(await api.raw('GET', '/api/v1/targets/export', undefined, { query: { ...filters, format } }), `targets.${format}`),
+    mutationFn: async (format: 'json' | 'csv') => {
+      const res = await api.raw('GET', '/api/v1/targets/export', undefined, { query: { ...filters, format } });
+      saveFile(await res.blob(), `targets.${format}`);
+    },
   });
   const apply = (e: FormEvent) => {
     e.preventDefault();

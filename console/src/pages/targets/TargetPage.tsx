@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client';
 import type { Schemas } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { EditAndDelete } from '../../ui/EditAndDelete';
 import { SelectField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
@@ -76,10 +77,7 @@ export function TargetPage() {
         subtitle={t.hostname}
         actions={
           can('operator') && (
-            <>
-              <Link className="btn btn-secondary" to="edit">Edit</Link>
-              <Button variant="danger" onClick={() => setConfirm(true)}>Delete</Button>
-            </>
+            <EditAndDelete onDelete={() => setConfirm(true)} />
           )
         }
       />
@@ -116,20 +114,16 @@ export function TargetPage() {
         </section>
       </div>
       {t.ssh && <HostKeyPanel target={t} />}
-      <Dialog
+      <ConfirmDialog
         open={confirm}
         title={`Delete ${t.name}?`}
         onClose={() => setConfirm(false)}
-        footer={
-          <>
-            <Button onClick={() => setConfirm(false)}>Keep it</Button>
-            <Button variant="danger" busy={del.isPending} onClick={() => del.mutate()}>Delete</Button>
-          </>
-        }
+        onConfirm={() => del.mutate()}
+        busy={del.isPending}
+        error={del.error}
       >
         <p>It also leaves every group that lists it.</p>
-        <ProblemAlert error={del.error} />
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

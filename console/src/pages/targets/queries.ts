@@ -19,16 +19,3 @@ export const fetchTargets = (f: Filters) => api.get<Schemas['Page4']>('/api/v1/t
 export const fetchTarget = (id: string) => api.get<Target>(`/api/v1/targets/${encodeURIComponent(id)}`);
 export const fetchCredentials = () => api.get<Schemas['Page3']>('/api/v1/credentials', { query: { limit: 500 } });
 export const fetchGroups = () => api.get<Schemas['Page5']>('/api/v1/target-groups', { query: { limit: 500 } });
-
-/** Saves a download of `res` as `name`. */
-export async function download(res: Response, name: string): Promise<void> {
-  const blob = await res.blob();
-  const href = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 1000);
-}

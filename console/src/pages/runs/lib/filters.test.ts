@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filtersOf, fromLocalInput, pagesFor, paramsOf, runsQuery, toLocalInput } from './filters';
+import { filtersOf, pagesFor, paramsOf, runsQuery } from './filters';
 
 const JOB = '0191c7a2-aaaa-4bbb-8ccc-123456789abc';
 
@@ -25,16 +25,6 @@ describe('the API query', () => {
   it('keeps an earlier `until` of the user', () => {
     expect(runsQuery({ until: '2025-01-01T00:00:00.000Z' }, '2026-01-02T00:00:00.000Z', 0, 50).until).toBe('2025-01-01T00:00:00.000Z');
     expect(runsQuery({ until: '2027-01-01T00:00:00.000Z' }, '2026-01-02T00:00:00.000Z', 0, 50).until).toBe('2026-01-02T00:00:00.000Z');
-  });
-});
-
-describe('datetime-local values', () => {
-  it('convert both ways in local time', () => {
-    const iso = fromLocalInput('2026-03-04T05:06');
-    expect(iso).toBeDefined();
-    expect(toLocalInput(iso)).toBe('2026-03-04T05:06');
-    expect(fromLocalInput('')).toBeUndefined();
-    expect(toLocalInput(undefined)).toBe('');
   });
 });
 

@@ -63,23 +63,6 @@ export function runsQuery(f: RunFilters, snapshot: string, offset: number, limit
   return q;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** An instant as a `datetime-local` input shows it (local time, minutes). */
-export function toLocalInput(iso: string | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** A `datetime-local` input's value (local time) as RFC 3339, or undefined. */
-export function fromLocalInput(value: string): string | undefined {
-  if (!value) return undefined;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
 /** Page indexes that hold rows `first..last` (inclusive). */
 export function pagesFor(first: number, last: number, size: number): number[] {
   if (last < first || first < 0) return [];

@@ -1,9 +1,29 @@
-// Form fields of the room: a job parameter by its type, and a pick list.
+// One field of a job's typed parameters, as its type asks: the run dialog
+// and the schedule editor ask for the same parameters the same way.
 import { CheckboxField, SelectField, TextField } from '../../ui/Field';
-import type { FormValue, ParamSpec } from '../jobs/params';
+import { PickList, type PickListLook } from '../../ui/PickList';
+import type { FormValue, ParamSpec } from './params';
+
+/** What differs between the forms that ask for parameters. */
+export interface ParamLook {
+  /** The hint under a secret field: what becomes of the value typed. */
+  secretHint: string;
+  /** How a multi_select parameter's choices are dressed. */
+  choices: PickListLook;
+  /** Whether a multi_select shows the parameter's description (the
+   * schedule editor has not so far). */
+  choicesHint: boolean;
+}
 
 /** One parameter of the job, as its type asks (secrets masked). */
-export function ParamField({ name, spec, value, error, onChange }: { name: string; spec: ParamSpec; value: FormValue; error?: string; onChange: (v: FormValue) => void }) {
+export function ParamField({ name, spec, value, error, onChange, look }: {
+  name: string;
+  spec: ParamSpec;
+  value: FormValue;
+  error?: string;
+  onChange: (v: FormValue) => void;
+  look: ParamLook;
+}) {
   const label = spec.required ? `${name} (required)` : name;
   const hint = spec.description || undefined;
   switch (spec.type) {
@@ -30,15 +50,23 @@ export function ParamField({ name, spec, value, error, onChange }: { name: strin
           options={[{ value: '', label: spec.default !== null && spec.default !== undefined ? `Default (${String(spec.default)})` : 'Choose…' }, ...(spec.choices ?? []).map((c) => ({ value: c, label: c }))]}
         />
       );
-    case 'multi_select': {
-      const list = Array.isArray(value) ? value : [];
-      return <PickList legend={label} items={(spec.choices ?? []).map((c) => ({ id: c, name: c }))} chosen={list} onChange={onChange} error={error} />;
-    }
+    case 'multi_select':
+      return (
+        <PickList
+          legend={label}
+          hint={look.choicesHint ? hint : undefined}
+          items={(spec.choices ?? []).map((c) => ({ id: c, name: c }))}
+          chosen={Array.isArray(value) ? value : []}
+          onChange={onChange}
+          error={error}
+          look={look.choices}
+        />
+      );
     default:
       return (
         <TextField
           label={label}
-          hint={spec.type === 'secret' ? 'Secret: stored encrypted, never shown again.' : hint}
+          hint={spec.type === 'secret' ? look.secretHint : hint}
           error={error}
           type={spec.type === 'secret' ? 'password' : 'text'}
           inputMode={spec.type === 'int' ? 'numeric' : undefined}
@@ -48,22 +76,4 @@ export function ParamField({ name, spec, value, error, onChange }: { name: strin
         />
       );
   }
-}
-
-/** Checkboxes for choosing several of `items`. */
-export function PickList({ legend, items, chosen, onChange, error }: { legend: string; items: { id: string; name: string }[]; chosen: string[]; onChange: (ids: string[]) => void; error?: string }) {
-  return (
-    <fieldset className={error ? 'field field-error sched-picklist' : 'field sched-picklist'}>
-      <legend>{legend}</legend>
-      {items.length === 0 && <p className="muted small">None.</p>}
-      {items.map((t) => (
-        <CheckboxField key={t.id} label={t.name} checked={chosen.includes(t.id)} onChange={(e) => onChange(e.target.checked ? [...chosen, t.id] : chosen.filter((x) => x !== t.id))} />
-      ))}
-      {error && (
-        <div className="field-message" role="alert">
-          {error}
-        </div>
-      )}
-    </fieldset>
-  );
 }
