@@ -102,13 +102,16 @@ async fn search_finds_jobs_targets_and_runs_but_never_the_hidden_job() {
     let (_, b) = get(&api, &p.viewer, "/api/v1/search?q=web1.example").await;
     assert_eq!(b["targets"][0]["name"], "web-1", "{b}");
     assert_eq!(b["targets"][0]["address"], "web1.example.com", "{b}");
-    let (_, b) = get(&api, &p.viewer, &format!("/api/v1/search?q={}", &run[..8])).await;
-    let runs = b["runs"].as_array().unwrap();
-    assert!(
-        runs.iter()
-            .any(|r| r["id"] == run.as_str() && r["job_name"] == "deploy-web"),
-        "{b}"
-    );
+    // By the id's first digits, and by the short id the console shows (its last 8).
+    for q in [&run[..8], &run[run.len() - 8..]] {
+        let (_, b) = get(&api, &p.viewer, &format!("/api/v1/search?q={q}")).await;
+        let runs = b["runs"].as_array().unwrap();
+        assert!(
+            runs.iter()
+                .any(|r| r["id"] == run.as_str() && r["job_name"] == "deploy-web"),
+            "{q}: {b}"
+        );
+    }
     for q in ["ad-hoc", "hoc", "00000000-adc0"] {
         let (s, b) = get(&api, &p.viewer, &format!("/api/v1/search?q={q}")).await;
         assert_eq!(s, 200, "{b}");

@@ -1,5 +1,6 @@
 //! `/api/v1/search`: the console's global search. Jobs by name, targets by
-//! name or address, runs by id or id prefix; at most 10 of each, and only
+//! name or address, runs by id, id prefix or short id (the id's last 8 to
+//! 12 hex digits, as the console shows it); at most 10 of each, and only
 //! what the list endpoints show a viewer (never the hidden ad-hoc job).
 
 use axum::extract::State;
@@ -81,7 +82,7 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/api/v1/search",
             VIEWER,
-            "Search jobs by name, targets by name or address, runs by id or id prefix (10 of each at most)",
+            "Search jobs by name, targets by name or address, runs by id, id prefix or short id (its last 8 to 12 hex digits; 10 of each at most)",
             routing::get(search),
         )
         .query::<SearchQuery>()
@@ -115,6 +116,18 @@ fn id_range(text: &str) -> Option<(Uuid, Uuid)> {
         u128::from_str_radix(&full, 16).ok().map(Uuid::from_u128)
     };
     Some((pad('0')?, pad('f')?))
+}
+
+/// The console shows a run by the last 8 hex digits of its id (the first
+/// ones of a UUIDv7 are its time, shared by runs started together): 8 to 12
+/// hex digits also match the end of an id (`%<digits>`), else `""`.
+fn short_id_pattern(text: &str) -> String {
+    let hex = text.to_ascii_lowercase();
+    if (8..=12).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        format!("%{hex}")
+    } else {
+        String::new()
+    }
 }
 
 async fn rows(
@@ -174,9 +187,15 @@ async fn find(db: &impl ConnectionTrait, text: &str) -> Result<SearchResults, Db
         None => Vec::new(),
         Some((lo, hi)) => rows(
             db,
-            "SELECT id, job_name, status FROM runs WHERE id BETWEEN $1 AND $2 \
+            "SELECT id, job_name, status FROM runs \
+             WHERE id BETWEEN $1 AND $2 OR ($4 <> '' AND id::text LIKE $4) \
              ORDER BY created_at DESC LIMIT $3",
-            vec![lo.into(), hi.into(), PER_KIND.into()],
+            vec![
+                lo.into(),
+                hi.into(),
+                PER_KIND.into(),
+                short_id_pattern(text).into(),
+            ],
         )
         .await?
         .iter()
@@ -229,6 +248,15 @@ mod tests {
         assert!(id_range("web-1").is_none());
         let id = Uuid::now_v7();
         assert_eq!(id_range(&id.to_string()), Some((id, id)));
+    }
+
+    #[test]
+    fn short_ids_match_the_end_of_an_id() {
+        assert_eq!(short_id_pattern("9F3A1B2C"), "%9f3a1b2c");
+        assert_eq!(short_id_pattern("9f3a1b2c4d5e"), "%9f3a1b2c4d5e");
+        assert_eq!(short_id_pattern("9f3a1b2"), "");
+        assert_eq!(short_id_pattern("9f3a-1b2c"), "");
+        assert_eq!(short_id_pattern("%%%%%%%%"), "");
     }
 
     #[test]

@@ -19,6 +19,6 @@ describe('relative and between', () => {
     expect(relative('2026-01-01T14:00:00Z', now)).toBe('in 2 hours');
     expect(relative(undefined, now)).toBe('—');
     expect(between('2026-01-01T11:57:00Z', '2026-01-01T12:00:00Z')).toBe(180_000);
-    expect(shortId('0191c7a2-aaaa-bbbb')).toBe('0191c7a2');
+    expect(shortId('0191c7a2-0c1d-7e2f-8a3b-4c5d6e7f8a9b')).toBe('6e7f8a9b');
   });
 });

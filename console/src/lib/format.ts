@@ -41,7 +41,9 @@ export function dateTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
-/** The first 8 characters of an id. */
+/** The last 8 characters of an id. */
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  // The last digits: a UUIDv7 begins with its time, which runs started
+  // together share. The global search finds a run by these too.
+  return id.slice(-8);
 }
