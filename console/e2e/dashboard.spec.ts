@@ -44,3 +44,36 @@ test('the dashboard shows recent runs in the chart table and in live activity', 
   await expect(page).toHaveURL(/period=7d/);
   await expect(page.locator('.page-subtitle')).toContainText('Last 7 days');
 });
+
+test('live activity shows a run start and end while the dashboard is open, over the event stream', async ({ page, api, stack }) => {
+  const name = unique('dash-live');
+  const job = await api.post<{ id: string }>('/api/v1/jobs', {
+    name,
+    pool: stack.pool,
+    tags: ['console-e2e', 'dashboard'],
+    steps: [{ id: 'pause', type: 'wait', with: { seconds: 2 } }],
+  });
+  await signIn(page, 'viewer');
+  const streamed = page.waitForResponse((r) => r.url().endsWith('/api/v1/runs/activity') && r.status() === 200);
+  await page.goto('/');
+  await streamed;
+  const activity = page.getByRole('list', { name: 'Runs starting and ending' }).or(page.getByText('Nothing has run yet'));
+  await expect(activity.first()).toBeVisible();
+  await expect(page.getByText('Live: runs appear as they start and end.')).toBeVisible();
+  // The list is not polled any more: whatever shows now came through the stream.
+  let listed = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/runs') listed += 1;
+  });
+
+  const { run_id } = await api.post<{ run_id: string }>(`/api/v1/jobs/${job.id}/run`, { parameters: {} });
+  const feed = page.getByRole('list', { name: 'Runs starting and ending' });
+  const ours = feed.getByRole('listitem').filter({ hasText: name });
+  await expect(ours.filter({ hasText: 'started' })).toHaveCount(1, { timeout: 15_000 });
+  await expect(ours.filter({ hasText: 'ended' })).toHaveCount(1, { timeout: 15_000 });
+  await expect(ours.filter({ hasText: 'ended' }).getByRole('link', { name })).toHaveAttribute('href', `/runs/${run_id}`);
+  await expect(ours.filter({ hasText: 'ended' })).toContainText('succeeded');
+  expect(listed, 'no list request: the run came over the event stream').toBe(0);
+  await feed.scrollIntoViewIfNeeded();
+  await shot(page, 'dashboard-live');
+});

@@ -280,7 +280,9 @@ test('the login page and the dashboard have no serious accessibility violation',
 
   await signIn(page, 'admin');
   await expect(dashboard(page)).toBeVisible();
-  await page.waitForLoadState('networkidle');
+  // Not 'networkidle': the live activity's event stream stays open.
+  await expect(page.getByText('Live: runs appear as they start and end.')).toBeVisible();
+  await expect(page.locator('.loading')).toHaveCount(0);
   await shot(page, 'shell-dashboard');
   await expectAccessible(page, 'the dashboard');
 });

@@ -18,6 +18,7 @@
 mod harness;
 
 mod access_matrix;
+mod activity;
 mod adhoc;
 mod api_fuzz;
 mod audit_trail;

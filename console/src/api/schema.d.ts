@@ -1105,6 +1105,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every run's accepted, started and finished events as Server-Sent Events, from now on (`lagged` when a slow client missed some) */
+        get: operations["get_runs_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{id}": {
         parameters: {
             query?: never;
@@ -1391,7 +1408,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search jobs by name, targets by name or address, runs by id or id prefix (10 of each at most) */
+        /** Search jobs by name, targets by name or address, runs by id, id prefix or short id (its last 8 to 12 hex digits; 10 of each at most) */
         get: operations["get_search"];
         put?: never;
         post?: never;
@@ -14436,6 +14453,42 @@ export interface operations {
             };
             /** @description Rejected input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_runs_activity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired, invalid or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role too low, or the action is an admin's (a job version that reaches into the worker host) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

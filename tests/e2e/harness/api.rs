@@ -98,7 +98,8 @@ impl ApiServer {
         }
     }
 
-    /// Sends and returns status and JSON body (Null when none).
+    /// Sends and returns status and JSON body (Null when none, and for an
+    /// event stream, which is left unread: it may never end).
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -112,6 +113,13 @@ impl ApiServer {
         }
         let res = r.send().await.expect("request");
         let status = res.status().as_u16();
+        let streaming = res
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        if streaming {
+            return (status, Value::Null);
+        }
         let text = res.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }

@@ -7,6 +7,10 @@
 //! ([`crate::runs::live`]): every output line (`output`) and run event
 //! (`run`) from the start of the run, then live, ending with `end` (the
 //! final status) when the run ends. A late subscriber misses nothing.
+//!
+//! `GET /api/v1/runs/activity` is every run's lifecycle (`accepted`,
+//! `started`, `finished`) as Server-Sent Events from the moment it is
+//! opened ([`crate::runs::live::activity`]), for live views of all runs.
 
 pub mod sse;
 pub mod ws;
@@ -45,6 +49,13 @@ pub fn routes() -> Vec<Route> {
             VIEWER,
             "Live run output and status as Server-Sent Events (replays from the start)",
             get(sse::handler),
+        ),
+        Route::new(
+            Method::GET,
+            "/api/v1/runs/activity",
+            VIEWER,
+            "Every run's accepted, started and finished events as Server-Sent Events, from now on (`lagged` when a slow client missed some)",
+            get(sse::activity),
         ),
         Route::new(
             Method::GET,

@@ -16,7 +16,8 @@ use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::json::ApiPath;
 use crate::http::problem::Problem;
-use crate::runs::live::{self as source, Frame};
+use crate::runs::live::{self as source, Frame, Frames};
+use crate::slots::Slot;
 
 /// Idle time after which a keep-alive comment is sent.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -36,11 +37,26 @@ pub async fn handler(
     let run = source::load(&state, id).await?;
     let slot = super::stream_slot(&state, &me)?;
     let frames = source::open(&state, &run).await?;
-    // The slot goes with the stream: given back when the client leaves.
-    Ok(Sse::new(frames.map(move |f| {
+    Ok(respond(frames, slot))
+}
+
+/// `GET /api/v1/runs/activity`: every run's `accepted`, `started` and
+/// `finished` events from now on, and `lagged` when some were dropped.
+pub async fn activity(
+    State(state): State<AppState>,
+    Extension(me): Extension<Principal>,
+) -> Result<Response, Problem> {
+    let slot = super::stream_slot(&state, &me)?;
+    let frames = source::activity::open(&state).await?;
+    Ok(respond(frames, slot))
+}
+
+/// The frames as an event stream, holding `slot` until the client leaves.
+fn respond(frames: Frames, slot: Slot<Uuid>) -> Response {
+    Sse::new(frames.map(move |f| {
         let _held = &slot;
         event(&f)
     }))
     .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-    .into_response())
+    .into_response()
 }

@@ -1,7 +1,9 @@
 //! A run's frames for live followers: a finished run replayed from
 //! PostgreSQL, a live one read from the event and output streams
-//! ([`source`]). Encoded as SSE or WebSocket frames by the handlers.
+//! ([`source`]). Encoded as SSE or WebSocket frames by the handlers. Every
+//! run's lifecycle, for views of all runs, is [`activity`].
 
+pub mod activity;
 mod source;
 
 use std::pin::Pin;
@@ -21,6 +23,9 @@ pub enum FrameKind {
     Run,
     /// The last frame: `{run_id, status}`.
     End,
+    /// Only on the activity stream: `{missed}` frames were dropped for a
+    /// follower that did not keep up.
+    Lagged,
 }
 
 impl FrameKind {
@@ -30,6 +35,7 @@ impl FrameKind {
             Self::Output => "output",
             Self::Run => "run",
             Self::End => "end",
+            Self::Lagged => "lagged",
         }
     }
 }

@@ -1,7 +1,7 @@
 // `/`: how the runs went over a period (from GET /api/v1/insights, whose
 // aggregates PostgreSQL computes), the workers and their load, the fires of
-// the next 24 hours, and live activity (GET /api/v1/runs polled every 5 s
-// while the tab is visible: the api has no event stream of all runs).
+// the next 24 hours, and live activity (the latest runs, kept current by
+// the api's event stream of every run: ./useActivity).
 import { Suspense, lazy, useState, type ReactNode } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
@@ -15,8 +15,9 @@ import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Empty, Loading, StatusBadge } from '../../ui/Status';
 import { Time } from '../../ui/Time';
 import { feed } from './lib/activity';
+import { useActivity } from './useActivity';
 import { PERIODS, fillSeries, percent, periodOf, statusesIn, type ChartRow, type Period } from './lib/period';
-import { fetchActivity, fetchInsights, fetchJobNames, fetchUpcoming, fetchWorkers, keys, type Insights, type JobStats } from './queries';
+import { fetchInsights, fetchJobNames, fetchUpcoming, fetchWorkers, keys, type Insights, type JobStats } from './queries';
 
 const RunsChart = lazy(() => import('./RunsChart'));
 
@@ -196,13 +197,15 @@ function Upcoming() {
 }
 
 function Activity() {
-  // react-query stops the interval while the tab is hidden.
-  const q = useQuery({ queryKey: keys.activity, queryFn: fetchActivity, refetchInterval: 5000 });
-  const happenings = feed(q.data?.items ?? [], 15);
+  const a = useActivity();
+  const happenings = feed(a.runs, 15);
   return (
     <Panel id="dash-activity" title="Live activity">
-      <ProblemAlert error={q.error} />
-      {q.isPending ? (
+      <ProblemAlert error={a.error} />
+      <p className="muted small" aria-live="polite">
+        {a.live ? 'Live: runs appear as they start and end.' : 'Connecting to the event stream…'}
+      </p>
+      {a.pending ? (
         <Loading what="activity" />
       ) : happenings.length === 0 ? (
         <Empty>Nothing has run yet. Runs appear here as they start and end.</Empty>

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api } from '../../../api/client';
 import { ApiError } from '../../../api/errors';
 import { LineStore, type OutputFrame } from './lines';
-import { SseParser } from './sse';
+import { readEvents } from '../../../lib/eventStream';
 import { LiveSteps, type RunFrame } from './steps';
 
 /** Whether a failed stream is worth opening again. */
@@ -74,12 +74,9 @@ export function useRunStream(runId: string): Live {
         });
         setState('live');
         setError(null);
-        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-        const parser = new SseParser();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          for (const ev of parser.push(value)) {
+        await readEvents(
+          res,
+          (ev) => {
             if (ev.event === 'output') {
               store.add(JSON.parse(ev.data) as OutputFrame);
             } else if (ev.event === 'run') {
@@ -95,9 +92,9 @@ export function useRunStream(runId: string): Live {
               ended = true;
               setEndStatus((JSON.parse(ev.data) as { status?: string }).status ?? null);
             }
-          }
-          schedule();
-        }
+          },
+          schedule,
+        );
         if (abort === ctl) abort = null;
         if (ended) {
           setState('ended');
