@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing;
-use opsc_proto::commands::{TargetSelection, Trigger, TriggerKind};
+use opsc_proto::commands::TargetSelection;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -22,9 +22,8 @@ use crate::http::AppState;
 use crate::http::json::{ApiPath, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route};
-use crate::jobs::access::{Action, Actor};
+use crate::jobs::access::Action;
 use crate::runs::preview::Preview;
-use crate::runs::{Admission, JobName};
 
 /// `POST /api/v1/jobs/{id}/preview` (the body of a run request, optional).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -62,29 +61,10 @@ pub async fn preview(
     ApiPath(job_id): ApiPath<Uuid>,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    let body: PreviewBody = if body.iter().all(u8::is_ascii_whitespace) {
-        PreviewBody::default()
-    } else {
-        crate::http::json::read_json(&body).map_err(|p| p.for_request(&headers))?
-    };
+    let body: PreviewBody = super::runs::optional_body(&headers, &body)?;
     let shown = crate::runs::preview::preview(
         &state,
-        &Admission {
-            job: JobName::Id(job_id),
-            version: None,
-            parameters: body.parameters,
-            targets: body.targets,
-            trigger: Trigger::new(TriggerKind::Manual, me.user_id.to_string()),
-            intent_id: None,
-            may_repeat: false,
-            public_intent_id: None,
-            idempotency_key: None,
-            sealed: None,
-            created_by: Some(me.user_id),
-            caller: Some(Actor::from(&me)),
-            retry: None,
-            rerun_of: None,
-        },
+        &super::runs::admission_of(&me, job_id, body.parameters, body.targets),
     )
     .await
     .map_err(|e| crate::http::errors::admission(&state, e))?;

@@ -121,7 +121,7 @@ pub struct RerunBody {
 }
 
 /// A JSON body that may be empty (then `T::default()`).
-fn optional_body<T: Default + serde::de::DeserializeOwned>(
+pub(super) fn optional_body<T: Default + serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, Problem> {
@@ -139,6 +139,32 @@ pub struct Accepted {
     pub run_id: Uuid,
     /// Where to follow it.
     pub stream_url: String,
+}
+
+/// The admission of a run of `job_id` that `me` asks for over HTTP, with
+/// no intent or idempotency key (a run request adds its own).
+pub(super) fn admission_of(
+    me: &Principal,
+    job_id: Uuid,
+    parameters: BTreeMap<String, Value>,
+    targets: Option<TargetSelection>,
+) -> Admission {
+    Admission {
+        job: JobName::Id(job_id),
+        version: None,
+        parameters,
+        targets,
+        trigger: trigger_of(me),
+        intent_id: None,
+        may_repeat: false,
+        public_intent_id: None,
+        idempotency_key: None,
+        sealed: None,
+        created_by: Some(me.user_id),
+        caller: Some(Actor::from(me)),
+        retry: None,
+        rerun_of: None,
+    }
 }
 
 fn trigger_of(me: &Principal) -> Trigger {
@@ -195,20 +221,10 @@ pub async fn run_job(
     let done = crate::runs::admit_with(
         &state,
         Admission {
-            job: JobName::Id(job_id),
-            version: None,
-            parameters: body.parameters,
-            targets: body.targets,
-            trigger: trigger_of(&me),
             intent_id,
             may_repeat: key.is_some(),
-            public_intent_id: None,
             idempotency_key: key,
-            sealed: None,
-            created_by: Some(me.user_id),
-            caller: Some(Actor::from(&me)),
-            retry: None,
-            rerun_of: None,
+            ..admission_of(&me, job_id, body.parameters, body.targets)
         },
         override_window,
     )

@@ -27,16 +27,26 @@ pub struct Checked {
     pub definition: Arc<JobDefinition>,
 }
 
-/// Checks `a` as [`admit::admit`] would, and starts nothing.
-pub async fn preflight(core: &Core, a: &Admission) -> Result<Checked, AdmitError> {
+/// What a dry run of admission resolved and built.
+pub(super) struct DryRun {
+    /// The job, its version and definition.
+    pub resolved: admit::Resolved,
+    /// The parameters as the run would have them.
+    pub params: admit::Parameters,
+    /// The messages it would publish, built (credentials opened and
+    /// checked against their scope, host grants decided per shard) and
+    /// never sent.
+    pub prepared: dispatch::Prepared,
+}
+
+/// Admission's checks on `a`, and the messages it would publish.
+pub(super) async fn dry_run(core: &Core, a: &Admission) -> Result<DryRun, AdmitError> {
     let resolved = admit::resolve_job(core, a).await?;
     let params = admit::parameters(&resolved.definition, &a.parameters, a.sealed.as_ref())?;
     admit::known_targets(core, a.targets.as_ref()).await?;
     let host = admit::host_author(core, &resolved).await?;
     let now = Utc::now();
-    // The messages are built (credentials opened and checked against their
-    // scope, host grants decided per shard) and dropped.
-    dispatch::prepare(
+    let prepared = dispatch::prepare(
         core,
         dispatch::Order {
             run_id: Uuid::now_v7(),
@@ -55,6 +65,16 @@ pub async fn preflight(core: &Core, a: &Admission) -> Result<Checked, AdmitError
         },
     )
     .await?;
+    Ok(DryRun {
+        resolved,
+        params,
+        prepared,
+    })
+}
+
+/// Checks `a` as [`admit::admit`] would, and starts nothing.
+pub async fn preflight(core: &Core, a: &Admission) -> Result<Checked, AdmitError> {
+    let DryRun { resolved, .. } = dry_run(core, a).await?;
     Ok(Checked {
         job: resolved.job,
         definition: resolved.definition,

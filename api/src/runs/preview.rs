@@ -8,14 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::admit::{self, Admission, AdmitError};
-use super::dispatch;
+use super::admit::{Admission, AdmitError};
 use crate::core::Core;
 
 /// One step as it would run on a target.
@@ -74,30 +72,11 @@ pub const MASK: &str = "••••";
 
 /// What `a` would run, checked as [`admit::admit`] checks it.
 pub async fn preview(core: &Core, a: &Admission) -> Result<Preview, AdmitError> {
-    let resolved = admit::resolve_job(core, a).await?;
-    let params = admit::parameters(&resolved.definition, &a.parameters, a.sealed.as_ref())?;
-    admit::known_targets(core, a.targets.as_ref()).await?;
-    let host = admit::host_author(core, &resolved).await?;
-    let now = Utc::now();
-    let prepared = dispatch::prepare(
-        core,
-        dispatch::Order {
-            run_id: Uuid::now_v7(),
-            host,
-            job: &resolved.job,
-            version: resolved.version,
-            definition: &resolved.definition,
-            public: &params.public,
-            secret: &params.secret,
-            targets: a.targets.as_ref(),
-            skip: &std::collections::BTreeSet::new(),
-            trigger: &a.trigger,
-            intent_id: None,
-            accepted_at: now,
-            deadline: now,
-        },
-    )
-    .await?;
+    let super::preflight::DryRun {
+        resolved,
+        params,
+        prepared,
+    } = super::preflight::dry_run(core, a).await?;
     let def = &resolved.definition;
     let step = |id: &str| {
         def.steps.iter().find(|s| s.id == id).map(|s| PreviewStep {
