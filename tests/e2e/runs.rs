@@ -195,6 +195,42 @@ async fn a_job_with_local_and_ssh_steps_runs_on_several_targets() {
     assert_eq!(end2["status"], "succeeded", "{end2}");
     assert_eq!(end2["trigger"]["kind"], "rerun");
     assert_eq!(end2["rerun_of"], run.as_str());
+
+    // A re-run with an Idempotency-Key, sent twice (a double click): one run.
+    let rerun_with_key = || {
+        api.req(
+            Method::POST,
+            &format!("/api/v1/runs/{run}/rerun"),
+            Some(&admin),
+        )
+        .header("Idempotency-Key", "rerun-twice-1")
+        .send()
+    };
+    let first = rerun_with_key().await.unwrap();
+    assert_eq!(first.status().as_u16(), 202);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let second = rerun_with_key().await.unwrap();
+    assert_eq!(second.status().as_u16(), 202);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first["run_id"], second["run_id"]);
+    let (_, reruns) = api
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/runs?job_id={}&trigger=rerun",
+                end2["job_id"].as_str().unwrap()
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        reruns["items"].as_array().map(Vec::len),
+        Some(2),
+        "one re-run without a key, one for the two requests with one: {reruns}"
+    );
     api.stop().await;
 }
 

@@ -80,7 +80,7 @@ pub fn routes() -> Vec<Route> {
             M::POST,
             "/api/v1/runs/{id}/rerun",
             OPERATOR,
-            "Run the version a run ran again, with its parameters and targets (secret parameters are replayed only to who started it)",
+            "Run the version a run ran again, with its parameters and targets (secret parameters are replayed only to who started it; Idempotency-Key supported)",
             routing::post(rerun),
         )
         .body::<RerunBody>()
@@ -294,6 +294,7 @@ pub async fn rerun(
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let body: RerunBody = optional_body(&headers, &body)?;
+    let key = idempotency_key(&headers)?;
     let r = queries::get(&state, id).await?;
     let done = crate::runs::rerun::rerun(
         &state,
@@ -302,12 +303,16 @@ pub async fn rerun(
             actor: Actor::from(&me),
             parameters: body.parameters,
             override_window: body.override_window,
+            idempotency_key: key,
         },
     )
     .await
     .map_err(|e| crate::http::errors::admission(&state, e))?;
     let run_id = done.admitted.run_id;
-    let mut res = accepted(run_id, false);
+    let mut res = accepted(run_id, done.admitted.replayed);
+    if done.admitted.replayed {
+        return Ok(res);
+    }
     res.extensions_mut()
         .insert(AuditDetail::new("run.rerun", "run", run_id).summary(json!({
             "rerun_of": id,

@@ -36,6 +36,9 @@ pub struct Rerun<'a> {
     /// Start it even inside an open maintenance window (admins and
     /// operators; audited, see [`super::windows`]).
     pub override_window: bool,
+    /// The client's `Idempotency-Key`: the same key again answers the
+    /// re-run it started (a double click starts one re-run).
+    pub idempotency_key: Option<String>,
 }
 
 /// What a re-run did.
@@ -149,10 +152,13 @@ pub async fn rerun(core: &Core, req: Rerun<'_>) -> Result<Rerunning, AdmitError>
                 .clone()
                 .and_then(|t| serde_json::from_value(t).ok()),
             trigger,
-            intent_id: None,
-            may_repeat: false,
+            intent_id: req
+                .idempotency_key
+                .as_ref()
+                .map(|k| format!("http:{}:{k}", req.actor.id)),
+            may_repeat: req.idempotency_key.is_some(),
             public_intent_id: None,
-            idempotency_key: None,
+            idempotency_key: req.idempotency_key,
             sealed: None,
             created_by: Some(req.actor.id),
             caller: Some(req.actor),
