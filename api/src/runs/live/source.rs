@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use futures::{FutureExt as _, StreamExt as _};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::{Value, json};
@@ -57,11 +57,48 @@ pub async fn load(state: &Core, id: Uuid) -> Result<run::Model, LiveError> {
 
 /// Every frame of `run` from its start; live until it ends when it has not.
 pub async fn open(state: &Core, run: &run::Model) -> Result<Frames, LiveError> {
-    if terminal(&run.status) {
-        Ok(Box::pin(replay(state, run.id, &run.status).await?))
-    } else {
-        live(state, run.id).await
+    if !terminal(&run.status) {
+        return live(state, run.id).await;
     }
+    let frames = replay(state, run.id, &run.status).await?;
+    // The output recorder writes lines apart from the run's status: a run
+    // that has just ended may not have all its lines in PostgreSQL yet.
+    // Its messages are still on the bus, read from there instead.
+    let recent = run
+        .finished_at
+        .is_none_or(|at| Utc::now().signed_duration_since(at) < RECORDING_LAG);
+    if recent
+        && lines_missing(&frames)
+        && let Ok(from_bus) = live(state, run.id).await
+    {
+        return Ok(from_bus);
+    }
+    Ok(Box::pin(futures::stream::iter(frames)))
+}
+
+/// How long after a run's end its output may still be on its way into
+/// PostgreSQL.
+const RECORDING_LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// Whether the steps of a replay announced more output lines than it has.
+fn lines_missing(frames: &[Frame]) -> bool {
+    let mut announced: u64 = 0;
+    let mut recorded: u64 = 0;
+    for f in frames {
+        match f.event {
+            FrameKind::Output => recorded += 1,
+            FrameKind::Run
+                if f.data.get("type").and_then(Value::as_str) == Some("step_finished") =>
+            {
+                announced += f.data["data"]
+                    .get("output_lines")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    recorded < announced
 }
 
 /// How long a step's end waits, live, for the output lines it announced.
@@ -156,11 +193,7 @@ fn end(id: Uuid, status: &Value) -> Frame {
     Frame::new(FrameKind::End, json!({"run_id": id, "status": status}))
 }
 
-async fn replay(
-    state: &Core,
-    id: Uuid,
-    status: &str,
-) -> Result<impl futures::Stream<Item = Frame> + use<>, LiveError> {
+async fn replay(state: &Core, id: Uuid, status: &str) -> Result<Vec<Frame>, LiveError> {
     let db = state.db();
     let events = db
         .query_all(Statement::from_sql_and_values(
@@ -211,7 +244,7 @@ async fn replay(
         .collect();
     let mut out = merge(events, lines);
     out.push(end(id, &Value::String(status.to_owned())));
-    Ok(futures::stream::iter(out))
+    Ok(out)
 }
 
 fn unavailable(e: &dyn std::fmt::Display) -> LiveError {
@@ -389,6 +422,21 @@ async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replay_short_of_the_lines_its_steps_announced_is_incomplete() {
+        let step_end = |n: u64| {
+            Frame::new(
+                FrameKind::Run,
+                json!({"type": "step_finished", "data": {"step_id": "s", "output_lines": n}}),
+            )
+        };
+        let line = || Frame::new(FrameKind::Output, json!({"step_id": "s", "text": "x"}));
+        assert!(lines_missing(&[line(), step_end(2)]));
+        assert!(!lines_missing(&[line(), line(), step_end(2)]));
+        assert!(!lines_missing(&[step_end(0)]));
+        assert!(!lines_missing(&[]));
+    }
 
     fn at(secs: i64, kind: FrameKind, label: &str) -> Timed {
         Timed {
