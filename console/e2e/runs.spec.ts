@@ -134,6 +134,21 @@ test('a long run is cancelled from its page and ends as cancelled', async ({ pag
   expect(await status(api, runId)).toBe('cancelled');
   await expectAccessible(page, 'a cancelled run');
   await shot(page, 'run-cancelled');
+
+  // Re-run it: a double click on the dialog's button starts one re-run.
+  await page.getByRole('button', { name: 'Re-run' }).click();
+  const again = page.getByRole('dialog', { name: `Re-run ${j.name}` });
+  await expect(again).toContainText('runs again with the same parameters and targets');
+  await expectAccessible(page, 'the re-run dialog');
+  await again.getByRole('button', { name: 'Re-run' }).dblclick();
+  await expect(page).not.toHaveURL(new RegExp(runId));
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
+  const rerunId = page.url().split('/').pop() ?? '';
+  expect(rerunId).not.toBe(runId);
+  const reruns = await api.get<{ items: { id: string; rerun_of?: string | null }[] }>(`/api/v1/runs?job_id=${j.id}&trigger=rerun`);
+  expect(reruns.items.map((r) => [r.id, r.rerun_of])).toEqual([[rerunId, runId]]);
+  await expect(page.getByRole('region', { name: 'Related runs' }).getByRole('link', { name: runId.slice(-8) })).toBeVisible();
+  await operator.post(`/api/v1/runs/${rerunId}/cancel`);
 });
 
 test('ANSI colours show as styled spans; a viewer is offered no cancel or re-run', async ({ page, api, stack }) => {
