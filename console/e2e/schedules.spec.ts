@@ -40,8 +40,16 @@ test('schedule a job, see it on the calendar, see it run on time, pause it', asy
   await expect(cronField.getByRole('alert')).toContainText(/minute/i);
   // Nothing typed was lost.
   await expect(page.getByLabel('Name')).toHaveValue(name);
+  // Before anything is saved, the api's engine lists the next fires as typed.
+  const nextFires = page.getByRole('region', { name: 'Next fires' });
+  await page.getByLabel('Cron expression').fill('0 3 * * *');
+  await expect(nextFires.getByRole('listitem')).toHaveCount(5);
+  await expect(nextFires.getByRole('listitem').first()).toContainText(/ 03:00:00\+00:00/);
+  await page.getByLabel('Cron expression').fill('61 * * * *');
+  await expect(nextFires).toContainText('None while the expression');
   await page.getByLabel('Cron expression').fill('* * * * *');
   await expect(page.getByText('Reads: Every minute.')).toBeVisible();
+  await expect(nextFires.getByRole('listitem')).toHaveCount(5);
   await page.getByRole('button', { name: 'Create schedule' }).dblclick();
 
   // The schedule's page: next fires in its zone.

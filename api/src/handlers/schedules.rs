@@ -21,8 +21,8 @@ use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::jobs::access::Actor;
 use crate::schedules::history::{self, FiresQuery, FiresView};
 use crate::schedules::{
-    CalendarQuery, CalendarView, NextQuery, NextView, ScheduleBody, SchedulePatch, ScheduleQuery,
-    ScheduleView, crud, preview,
+    CalendarQuery, CalendarView, NextPreviewBody, NextQuery, NextView, ScheduleBody, SchedulePatch,
+    ScheduleQuery, ScheduleView, crud, preview,
 };
 use crate::store::paging::Page;
 
@@ -39,6 +39,9 @@ pub fn routes() -> Vec<Route> {
         Route::new(M::GET, "/api/v1/schedules/calendar", VIEWER, "Every occurrence of every enabled schedule in [from, to), 31 days at most, 10,000 items at most", routing::get(calendar))
             .query::<CalendarQuery>()
             .ok::<CalendarView>(200),
+        Route::new(M::POST, "/api/v1/schedules/next", VIEWER, "The next occurrences of an expression not saved yet (a schedule form being filled in), daylight-saving skips included and marked; a wrong expression, zone or bound: 422 naming the field", routing::post(next_of))
+            .body::<NextPreviewBody>()
+            .ok::<NextView>(200),
         Route::new(M::GET, "/api/v1/schedules/{id}", VIEWER, "Get a schedule", routing::get(get))
             .ok::<ScheduleView>(200),
         Route::new(M::PUT, "/api/v1/schedules/{id}", OPERATOR, "Replace a schedule (its owner or an admin, who may run its job)", routing::put(replace))
@@ -178,6 +181,11 @@ pub async fn next(
         StatusCode::OK,
         &preview::next(&state, id, q.count).await?,
     ))
+}
+
+/// `POST /api/v1/schedules/next`.
+pub async fn next_of(ApiJson(body): ApiJson<NextPreviewBody>) -> Result<Response, Problem> {
+    Ok(reply(StatusCode::OK, &preview::next_of(&body)?))
 }
 
 /// `GET /api/v1/schedules/calendar`.

@@ -40,8 +40,8 @@ use opsc_proto::job_check::PathError;
 use tokio_util::sync::CancellationToken;
 
 pub use model::{
-    CalendarItem, CalendarQuery, CalendarView, NextQuery, NextView, OccurrenceView, ScheduleBody,
-    SchedulePatch, ScheduleQuery, ScheduleView,
+    CalendarItem, CalendarQuery, CalendarView, NextPreviewBody, NextQuery, NextView,
+    OccurrenceView, ScheduleBody, SchedulePatch, ScheduleQuery, ScheduleView,
 };
 
 use crate::core::Core;

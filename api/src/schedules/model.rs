@@ -201,6 +201,30 @@ pub struct NextView {
     pub items: Vec<OccurrenceView>,
 }
 
+/// `POST /api/v1/schedules/next`: an expression not saved yet (a form
+/// being filled in), read as a schedule with it would be.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextPreviewBody {
+    /// Cron expression (5 or 6 fields, or a nickname such as `@daily`).
+    pub cron: String,
+    /// IANA time zone (default `UTC`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Daylight-saving policy.
+    #[serde(default)]
+    pub dst: Option<DstPolicy>,
+    /// No occurrence before this.
+    #[serde(default)]
+    pub start_at: Option<DateTime<Utc>>,
+    /// No occurrence after this.
+    #[serde(default)]
+    pub end_at: Option<DateTime<Utc>>,
+    /// How many occurrences (1 to 100, default 10).
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
 /// `GET /api/v1/schedules/calendar`: the range `[from, to)`, 31 days at most.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,9 @@ use opsc_calendar::{Calendar, CalendarError, Occurrence};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::model::{CalendarItem, CalendarQuery, CalendarView, NextView, OccurrenceView};
+use super::model::{
+    CalendarItem, CalendarQuery, CalendarView, NextPreviewBody, NextView, OccurrenceView,
+};
 use super::{ScheduleError, crud};
 use crate::core::Core;
 use crate::store::schedule;
@@ -54,15 +56,48 @@ fn unreadable(row: &schedule::Model, e: &CalendarError) -> ScheduleError {
 /// The next `count` occurrences of a schedule (1 to 100, default 10),
 /// skipped ones included.
 pub async fn next(core: &Core, id: Uuid, count: Option<u32>) -> Result<NextView, ScheduleError> {
-    let count = count.unwrap_or(DEFAULT_NEXT);
-    if !(1..=MAX_NEXT).contains(&count) {
-        return Err(ScheduleError::invalid(
-            "/count",
-            format!("must be between 1 and {MAX_NEXT}"),
-        ));
-    }
+    let count = checked_count(count)?;
     let row = crud::find(core.db(), id).await?;
     let calendar = calendar_of(&row).map_err(|e| unreadable(&row, &e))?;
+    Ok(occurrences(&calendar, count))
+}
+
+/// The next occurrences of an expression not saved yet, as a schedule
+/// with it would have them; a wrong expression, zone or bound is a 422
+/// naming its field, as when the schedule is saved.
+pub fn next_of(body: &NextPreviewBody) -> Result<NextView, ScheduleError> {
+    let count = checked_count(body.count)?;
+    for (path, at) in [("/start_at", body.start_at), ("/end_at", body.end_at)] {
+        if at.is_some_and(|t| !opsc_calendar::in_supported_range(t)) {
+            return Err(ScheduleError::invalid(
+                path,
+                "must be between the years 1970 and 9999",
+            ));
+        }
+    }
+    let zone = body
+        .time_zone
+        .as_deref()
+        .unwrap_or(super::validate::DEFAULT_ZONE);
+    let calendar = Calendar::new(&body.cron, zone, body.dst.unwrap_or_default())
+        .map_err(|e| ScheduleError::invalid(&format!("/{}", e.field()), e.to_string()))?
+        .with_bounds(body.start_at, body.end_at);
+    Ok(occurrences(&calendar, count))
+}
+
+fn checked_count(count: Option<u32>) -> Result<u32, ScheduleError> {
+    let count = count.unwrap_or(DEFAULT_NEXT);
+    if (1..=MAX_NEXT).contains(&count) {
+        Ok(count)
+    } else {
+        Err(ScheduleError::invalid(
+            "/count",
+            format!("must be between 1 and {MAX_NEXT}"),
+        ))
+    }
+}
+
+fn occurrences(calendar: &Calendar, count: u32) -> NextView {
     let items = calendar
         .occurrences_after(Utc::now())
         .take(count as usize)
@@ -72,7 +107,7 @@ pub async fn next(core: &Core, id: Uuid, count: Option<u32>) -> Result<NextView,
             kind: o.kind,
         })
         .collect();
-    Ok(NextView { items })
+    NextView { items }
 }
 
 /// Every occurrence of every enabled schedule in `[from, to)` (31 days at

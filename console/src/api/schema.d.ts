@@ -1165,7 +1165,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run the version a run ran again, with its parameters and targets (secret parameters are replayed only to who started it) */
+        /** Run the version a run ran again, with its parameters and targets (secret parameters are replayed only to who started it; Idempotency-Key supported) */
         post: operations["post_runs__id__rerun"];
         delete?: never;
         options?: never;
@@ -1307,6 +1307,23 @@ export interface paths {
         get: operations["get_schedules_calendar"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The next occurrences of an expression not saved yet (a schedule form being filled in), daylight-saving skips included and marked; a wrong expression, zone or bound: 422 naming the field */
+        post: operations["post_schedules_next"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3845,6 +3862,42 @@ export interface components {
             timezone: string | null;
             /** @description 3–64 of `a-z 0-9 . _ -`; stored lowercase. */
             username: string;
+        };
+        /**
+         * @description `POST /api/v1/schedules/next`: an expression not saved yet (a form
+         *     being filled in), read as a schedule with it would be.
+         */
+        NextPreviewBody: {
+            /**
+             * Format: uint32
+             * @description How many occurrences (1 to 100, default 10).
+             * @default null
+             */
+            count: number | null;
+            /** @description Cron expression (5 or 6 fields, or a nickname such as `@daily`). */
+            cron: string;
+            /**
+             * @description Daylight-saving policy.
+             * @default null
+             */
+            dst: components["schemas"]["DstPolicy"] | null;
+            /**
+             * Format: date-time
+             * @description No occurrence after this.
+             * @default null
+             */
+            end_at: string | null;
+            /**
+             * Format: date-time
+             * @description No occurrence before this.
+             * @default null
+             */
+            start_at: string | null;
+            /**
+             * @description IANA time zone (default `UTC`).
+             * @default null
+             */
+            time_zone: string | null;
         };
         /** @description `GET /api/v1/schedules/{id}/next`. */
         NextQuery: {
@@ -15347,6 +15400,102 @@ export interface operations {
             };
             /** @description Rejected input */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rejected input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_schedules_next: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NextPreviewBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextView"];
+                };
+            };
+            /** @description Rejected input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, expired, invalid or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role too low, or the action is an admin's (a job version that reaches into the worker host) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rejected input */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rejected input */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than http.max_body_bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -165,3 +165,90 @@ async fn previews_show_daylight_saving_changes_and_the_calendar() {
     assert!(!c.to_string().contains("ny-skip"));
     api.stop().await;
 }
+
+#[tokio::test]
+async fn an_expression_not_saved_yet_is_previewed_like_a_schedule_and_refused_by_field() {
+    let api = ApiServer::start(&[]).await;
+    let admin = api.admin().await;
+    api.user(&admin, "prev-viewer", "viewer", "preview-viewer-pass-8t")
+        .await;
+    let (viewer, _) = api.login("prev-viewer", "preview-viewer-pass-8t").await;
+    let before = call(&api, Method::GET, "/api/v1/schedules", &admin, None).await;
+    // The same expression, zone and policy as a saved schedule: the same
+    // occurrences, the daylight-saving shift marked — for a viewer too.
+    let (s, next) = call(
+        &api,
+        Method::POST,
+        "/api/v1/schedules/next",
+        &viewer,
+        Some(
+            json!({"cron": "30 2 * * *", "time_zone": "America/New_York",
+            "start_at": "2027-03-13T00:00:00Z", "dst": {"gap": "shift"}, "count": 2}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{next}");
+    assert_eq!(
+        next["items"],
+        json!([
+            {"at": "2027-03-13T07:30:00Z", "local": "2027-03-13T02:30:00-05:00", "kind": "regular"},
+            {"at": "2027-03-14T07:00:00Z", "local": "2027-03-14T03:00:00-04:00", "kind": "shifted_from_gap"}
+        ]),
+        "{next}"
+    );
+    // Wrong parts are refused naming their field, as when saving.
+    for (body, path) in [
+        (json!({"cron": "61 * * * *"}), "/cron"),
+        (
+            json!({"cron": "@daily", "time_zone": "Mars/Olympus"}),
+            "/time_zone",
+        ),
+        (json!({"cron": "@daily", "count": 0}), "/count"),
+        (
+            json!({"cron": "@daily", "end_at": "10000-01-01T00:00:00Z"}),
+            "/end_at",
+        ),
+        (json!({"cron": "@daily", "cronn": "x"}), "/cronn"),
+    ] {
+        let (s, p) = call(
+            &api,
+            Method::POST,
+            "/api/v1/schedules/next",
+            &viewer,
+            Some(body.clone()),
+        )
+        .await;
+        assert!(s == 422 || s == 400, "{body}: {s} {p}");
+        assert!(
+            p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["path"] == path),
+            "{body}: {p}"
+        );
+    }
+    // Past its end: nothing.
+    let (_, none) = call(
+        &api,
+        Method::POST,
+        "/api/v1/schedules/next",
+        &viewer,
+        Some(json!({"cron": "@daily", "end_at": "2001-01-01T00:00:00Z"})),
+    )
+    .await;
+    assert_eq!(none["items"], json!([]), "{none}");
+    // No token: refused; and nothing was saved by any of it.
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/schedules/next",
+            None,
+            Some(json!({"cron": "@daily"})),
+        )
+        .await;
+    assert_eq!(s, 401);
+    let after = call(&api, Method::GET, "/api/v1/schedules", &admin, None).await;
+    assert_eq!(before.1["items"], after.1["items"]);
+    api.stop().await;
+}

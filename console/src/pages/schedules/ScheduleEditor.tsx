@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
-import { ApiError } from '../../api/errors';
+import { ApiError, messageOf } from '../../api/errors';
 import type { Schemas } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { dateTime } from '../../lib/format';
@@ -19,8 +19,8 @@ import { readCron } from './cron';
 import { ParamField } from '../jobs/ParamField';
 import { PickList } from '../../ui/PickList';
 import { PARAM_LOOK, PICK_LOOK } from './fields';
-import { fetchGroups, fetchJob, fetchJobs, fetchNext, fetchSchedule, fetchTargets, keys, kindText, schedulePath, type Schedule } from './queries';
-import { bodyOf, formOf, patchOf, problemsByField, type ScheduleForm } from './scheduleForm';
+import { fetchGroups, fetchJob, fetchJobs, fetchNextOf, fetchSchedule, fetchTargets, keys, kindText, schedulePath, type Schedule } from './queries';
+import { bodyOf, formOf, patchOf, previewOf, problemsByField, type ScheduleForm } from './scheduleForm';
 
 const specsOf = (job: Schemas['JobView'] | undefined): Record<string, ParamSpec> => (job?.definition.parameters ?? {}) as Record<string, ParamSpec>;
 
@@ -52,7 +52,21 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
   const specs = form.job_id === original?.job_id && originalJob ? specsOf(originalJob) : specsOf(job.data);
   const targets = useQuery({ queryKey: ['targets', 'list', { all: true }], queryFn: fetchTargets, enabled: form.own_targets });
   const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups, enabled: form.own_targets });
-  const next = useQuery({ queryKey: [...keys.next(original?.id ?? ''), original?.revision], queryFn: () => fetchNext(original?.id ?? '', 5), enabled: Boolean(original) });
+  // The next fires of the form as typed, from the api's cron engine (the
+  // one that fires), asked for once typing pauses.
+  const typed = useMemo(() => previewOf(form), [form]);
+  const [asked, setAsked] = useState(typed);
+  useEffect(() => {
+    const t = window.setTimeout(() => setAsked(typed), 400);
+    return () => window.clearTimeout(t);
+  }, [typed]);
+  const next = useQuery({
+    queryKey: keys.nextOf(asked),
+    queryFn: () => fetchNextOf(asked as NonNullable<typeof asked>),
+    enabled: asked !== null,
+    placeholderData: (previous) => previous,
+    retry: false,
+  });
 
   // A new job brings its own parameters: start them from its defaults.
   const [paramsOf, setParamsOf] = useState(initial.job_id);
@@ -186,11 +200,14 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
           <TextField label={`No fire after (${form.time_zone})`} type="datetime-local" value={form.end_at} onChange={(e) => set({ end_at: e.target.value })} error={err('end_at')} />
         </details>
 
-        {original && (
-          <section className="sched-preview" aria-labelledby="e-next">
-            <h2 id="e-next">Next fires as saved</h2>
-            <ProblemAlert error={next.error} />
-            {next.data && (
+        <section className="sched-preview" aria-labelledby="e-next" aria-live="polite">
+          <h2 id="e-next">Next fires</h2>
+          {asked === null ? (
+            <p className="muted">They show here once there is an expression.</p>
+          ) : next.error ? (
+            <p className="muted">None while the expression, zone or bounds are wrong: {messageOf(next.error)}.</p>
+          ) : (
+            next.data && (
               <ol className="sched-next">
                 {next.data.items.map((o) => (
                   <li key={o.at}>
@@ -200,11 +217,10 @@ function Editor({ original, originalJob }: { original?: Schedule; originalJob?: 
                 ))}
                 {next.data.items.length === 0 && <li className="muted">None.</li>}
               </ol>
-            )}
-            <p className="field-hint">Saving computes them again with the api&apos;s cron engine, the one that fires.</p>
-          </section>
-        )}
-        {!original && <p className="field-hint">The api checks the expression and computes the next fires in the schedule&apos;s zone when you create it; they show on its page.</p>}
+            )
+          )}
+          <p className="field-hint">In the schedule&apos;s zone, as typed, computed by the api&apos;s cron engine (the one that fires); nothing is saved until you {original ? 'save' : 'create it'}.</p>
+        </section>
 
         <ProblemAlert error={save.error} />
         <div className="form-actions">

@@ -18,6 +18,7 @@ export const keys = {
   list: (jobId?: string) => ['schedules', 'list', jobId ?? ''] as const,
   one: (id: string) => ['schedules', 'one', id] as const,
   next: (id: string) => ['schedules', 'next', id] as const,
+  nextOf: (body: unknown) => ['schedules', 'next-of', JSON.stringify(body)] as const,
   fires: (id: string) => ['schedules', 'fires', id] as const,
   runs: (id: string) => ['schedules', 'runs', id] as const,
   calendar: (from: number, to: number) => ['schedules', 'calendar', from, to] as const,
@@ -34,6 +35,8 @@ export const windowPath = (id: string) => `/api/v1/maintenance-windows/${encodeU
 export const fetchSchedules = (jobId?: string) => api.get<Page<Schedule>>('/api/v1/schedules', { query: { limit: 500, job_id: jobId } });
 export const fetchSchedule = (id: string) => api.get<Schedule>(schedulePath(id));
 export const fetchNext = (id: string, count = 10) => api.get<Schemas['NextView']>(`${schedulePath(id)}/next`, { query: { count } });
+/** The next fires of an expression not saved yet (the form as typed). */
+export const fetchNextOf = (body: Schemas['NextPreviewBody']) => api.post<Schemas['NextView']>('/api/v1/schedules/next', body);
 export const fetchFires = (id: string, limit = 50) => api.get<Schemas['FiresView']>(`${schedulePath(id)}/fires`, { query: { limit } });
 /** The runs a schedule started (runs of its job with trigger `schedule` and the schedule as actor). */
 export async function fetchScheduleRuns(s: Pick<Schedule, 'id' | 'job_id'>): Promise<RunView[]> {

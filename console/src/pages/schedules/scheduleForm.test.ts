@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../../api/types';
-import { bodyOf, formOf, fromLocalInput, patchOf, problemsByField, toLocalInput } from './scheduleForm';
+import { bodyOf, formOf, fromLocalInput, patchOf, previewOf, problemsByField, toLocalInput } from './scheduleForm';
 
 const specs = { env: { type: 'string' as const, required: true }, token: { type: 'secret' as const }, count: { type: 'int' as const, default: 2 } };
 
@@ -88,5 +88,16 @@ describe('the schedule body', () => {
       job_id: 'no such job',
     });
     expect(rest).toEqual([{ path: '', message: 'something else' }]);
+  });
+});
+
+describe('the preview of the form as typed', () => {
+  it('sends the expression, zone, policy and bounds as instants; nothing while the expression is empty or a bound does not read', () => {
+    const f = formOf(stored, specs, 'UTC');
+    const body = previewOf({ ...f, cron: ' 0 3 * * * ', start_at: '2027-01-02T03:04' }, 3);
+    expect(body).toMatchObject({ cron: '0 3 * * *', time_zone: f.time_zone, dst: { gap: f.gap, overlap: f.overlap }, count: 3 });
+    expect(body?.start_at).toBe(fromLocalInput('2027-01-02T03:04', f.time_zone));
+    expect(previewOf({ ...f, cron: '  ' })).toBeNull();
+    expect(previewOf({ ...f, end_at: 'not a time' })).toBeNull();
   });
 });

@@ -162,3 +162,14 @@ export function problemsByField(errors: FieldError[]): { byField: Record<string,
   }
   return { byField, rest: left };
 }
+
+/** What `POST /api/v1/schedules/next` needs to preview the form's fires as
+ * typed; `null` while there is no expression or a bound does not read. */
+export function previewOf(f: ScheduleForm, count = 5): Schemas['NextPreviewBody'] | null {
+  const cron = f.cron.trim();
+  if (!cron) return null;
+  const start = f.start_at ? fromLocalInput(f.start_at, f.time_zone) : null;
+  const end = f.end_at ? fromLocalInput(f.end_at, f.time_zone) : null;
+  if ((f.start_at && !start) || (f.end_at && !end)) return null;
+  return { cron, time_zone: f.time_zone, dst: { gap: f.gap, overlap: f.overlap }, start_at: start, end_at: end, count };
+}
