@@ -79,9 +79,13 @@ pub fn next_of(body: &NextPreviewBody) -> Result<NextView, ScheduleError> {
         .time_zone
         .as_deref()
         .unwrap_or(super::validate::DEFAULT_ZONE);
+    let refused =
+        |e: CalendarError| ScheduleError::invalid(&format!("/{}", e.field()), e.to_string());
     let calendar = Calendar::new(&body.cron, zone, body.dst.unwrap_or_default())
-        .map_err(|e| ScheduleError::invalid(&format!("/{}", e.field()), e.to_string()))?
+        .map_err(refused)?
         .with_bounds(body.start_at, body.end_at);
+    // What a save refuses as never firing is refused here too, saying why.
+    calendar.check_fires(Utc::now()).map_err(refused)?;
     Ok(occurrences(&calendar, count))
 }
 

@@ -228,16 +228,30 @@ async fn an_expression_not_saved_yet_is_previewed_like_a_schedule_and_refused_by
             "{body}: {p}"
         );
     }
-    // Past its end: nothing.
-    let (_, none) = call(
-        &api,
-        Method::POST,
-        "/api/v1/schedules/next",
-        &viewer,
-        Some(json!({"cron": "@daily", "end_at": "2001-01-01T00:00:00Z"})),
-    )
-    .await;
-    assert_eq!(none["items"], json!([]), "{none}");
+    // What never fires (no 30 February; an end already past) is refused as
+    // a save refuses it, saying why.
+    for body in [
+        json!({"cron": "0 0 30 2 *"}),
+        json!({"cron": "@daily", "end_at": "2001-01-01T00:00:00Z"}),
+    ] {
+        let (s, p) = call(
+            &api,
+            Method::POST,
+            "/api/v1/schedules/next",
+            &viewer,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, 422, "{body}: {p}");
+        assert_eq!(p["errors"][0]["path"], "/cron", "{body}: {p}");
+        assert!(
+            p["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("never fires"),
+            "{body}: {p}"
+        );
+    }
     // No token: refused; and nothing was saved by any of it.
     let (s, _) = api
         .call(
