@@ -410,3 +410,37 @@ async fn failures_continue_on_error_retries_timeouts_cancel_and_idempotency() {
     assert_eq!(page["total"], 2, "{page}");
     api.stop().await;
 }
+
+#[tokio::test]
+async fn a_step_printing_more_lines_than_the_clients_in_flight_acks_finishes() {
+    // async-nats lets 5,000 publishes await their acknowledgement; a step's
+    // lines once held theirs to the step's end and stopped at line 5,000.
+    let api = ApiServer::start(&[]).await;
+    let _worker = api.start_worker("default").await;
+    let admin = api.admin().await;
+    let job = create_job(
+        &api,
+        &admin,
+        json!({"name": "many-lines", "steps": [
+            {"id": "print", "type": "local.exec", "timeout_secs": 60, "with": {"command": "seq 1 12000"}}
+        ]}),
+    )
+    .await;
+    let run = run_job(&api, &admin, &job, json!({})).await;
+    let end = wait_end(&api, &admin, &run).await;
+    assert_eq!(end["status"], "succeeded", "{end}");
+    let (_, steps) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/steps"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let stdout = steps["items"][0]["stdout"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no stdout: {steps}"));
+    assert_eq!(stdout.len(), 12_000);
+    assert_eq!(stdout.last().and_then(Value::as_str), Some("12000"));
+    api.stop().await;
+}

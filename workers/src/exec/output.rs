@@ -5,6 +5,12 @@
 //! A line longer than [`MAX_LINE`] is published in pieces, but kept whole in
 //! the captured text, so a long JSON document printed on one line still
 //! parses for `steps.<id>.json`.
+//!
+//! Each line's JetStream acknowledgement is awaited as it comes, by a task
+//! of the sink ([`Acker`]): an acknowledgement not awaited holds one of the
+//! client's 5,000 in-flight permits, so holding them all to the step's end
+//! stopped a step at its 5,000th line (and every step of the worker with
+//! it). [`OutputSink::finish`] still waits until every line is stored.
 
 use std::sync::Mutex;
 
@@ -27,8 +33,28 @@ struct State {
     truncated: bool,
     stdout: String,
     stderr: String,
-    acks: Vec<Pending>,
+    acker: Option<Acker>,
     publish_failed: bool,
+}
+
+/// Awaits the acknowledgements of a sink's lines in order, as they come.
+struct Acker {
+    pending: tokio::sync::mpsc::UnboundedSender<Pending>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Acker {
+    fn start() -> Self {
+        let (pending, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pending>();
+        let done = tokio::spawn(async move {
+            while let Some(ack) = rx.recv().await {
+                if let Err(e) = ack.ack().await {
+                    tracing::warn!(error = %e, "Output line not acknowledged.");
+                }
+            }
+        });
+        Self { pending, done }
+    }
 }
 
 /// The output sink of one step execution.
@@ -246,7 +272,9 @@ impl OutputSink {
         match bus.send(&event).await {
             Ok(ack) => {
                 if let Ok(mut s) = self.state.lock() {
-                    s.acks.push(ack);
+                    let acker = s.acker.get_or_insert_with(Acker::start);
+                    // The acker ends only once `finish` took it.
+                    let _ = acker.pending.send(ack);
                 }
             }
             Err(e) => {
@@ -271,14 +299,11 @@ impl OutputSink {
                 self.line(stream, &String::from_utf8_lossy(&rest)).await;
             }
         }
-        let acks = self
-            .state
-            .lock()
-            .map(|mut s| std::mem::take(&mut s.acks))
-            .unwrap_or_default();
-        for ack in acks {
-            if let Err(e) = ack.ack().await {
-                tracing::warn!(error = %e, "Output line not acknowledged.");
+        let acker = self.state.lock().ok().and_then(|mut s| s.acker.take());
+        if let Some(Acker { pending, done }) = acker {
+            drop(pending);
+            if let Err(e) = done.await {
+                tracing::warn!(error = %e, "The output acknowledgements were not all awaited.");
             }
         }
         self.state
