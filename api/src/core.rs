@@ -43,6 +43,9 @@ pub struct Core {
     pub verifier: Arc<crate::password::Verifier>,
     /// Live streams each user holds open.
     pub streams: Arc<crate::slots::Slots<uuid::Uuid>>,
+    /// Previews of unsaved cron expressions computed at once (each may
+    /// search ten years of dates: tens of milliseconds of CPU).
+    pub cron_previews: Arc<tokio::sync::Semaphore>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Live workers, from their heartbeats.
@@ -99,6 +102,7 @@ impl Core {
             )),
             trusted_proxies: Arc::new(config.http.trusted_networks()),
             streams: Arc::new(crate::slots::Slots::new(config.http.streams_per_user)),
+            cron_previews: Arc::new(tokio::sync::Semaphore::new(2)),
             vault: Arc::new(vault),
             sealer: Arc::new(PoolSealer::new(master)),
             workers: crate::workers::Registry::new(Duration::from_secs(

@@ -22,6 +22,7 @@ mod m20261201_000014_run_concurrency;
 mod m20261201_000015_notification_config;
 mod m20261201_000016_notifications;
 mod m20261202_000017_console_indexes;
+mod m20261203_000018_run_short_ids;
 
 /// All migrations, in order.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_notification_config::Migration),
             Box::new(m20261201_000016_notifications::Migration),
             Box::new(m20261202_000017_console_indexes::Migration),
+            Box::new(m20261203_000018_run_short_ids::Migration),
         ]
     }
 }

@@ -184,8 +184,34 @@ pub async fn next(
 }
 
 /// `POST /api/v1/schedules/next`.
-pub async fn next_of(ApiJson(body): ApiJson<NextPreviewBody>) -> Result<Response, Problem> {
-    Ok(reply(StatusCode::OK, &preview::next_of(&body)?))
+///
+/// Off the async workers, two at a time per api process; a third at once
+/// answers 429 (each may search ten years of dates for one that fires).
+pub async fn next_of(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NextPreviewBody>,
+) -> Result<Response, Problem> {
+    let busy = || {
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "previews-busy",
+            "Too Many Requests",
+        )
+        .detail("other cron previews are being computed; try again in a moment")
+        .retry_after(1)
+    };
+    let permit = state
+        .cron_previews
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| busy())?;
+    let view = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        preview::next_of(&body)
+    })
+    .await
+    .map_err(|_| busy())??;
+    Ok(reply(StatusCode::OK, &view))
 }
 
 /// `GET /api/v1/schedules/calendar`.

@@ -1,6 +1,6 @@
 //! `/api/v1/search`: the console's global search. Jobs by name, targets by
-//! name or address, runs by id, id prefix or short id (the id's last 8 to
-//! 12 hex digits, as the console shows it); at most 10 of each, and only
+//! name or address, runs by id, id prefix or short id (the id's last 8
+//! hex digits, as the console shows it); at most 10 of each, and only
 //! what the list endpoints show a viewer (never the hidden ad-hoc job).
 
 use axum::extract::State;
@@ -82,7 +82,7 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/api/v1/search",
             VIEWER,
-            "Search jobs by name, targets by name or address, runs by id, id prefix or short id (its last 8 to 12 hex digits; 10 of each at most)",
+            "Search jobs by name, targets by name or address, runs by id, id prefix or short id (its last 8 hex digits; 10 of each at most)",
             routing::get(search),
         )
         .query::<SearchQuery>()
@@ -119,15 +119,11 @@ fn id_range(text: &str) -> Option<(Uuid, Uuid)> {
 }
 
 /// The console shows a run by the last 8 hex digits of its id (the first
-/// ones of a UUIDv7 are its time, shared by runs started together): 8 to 12
-/// hex digits also match the end of an id (`%<digits>`), else `""`.
-fn short_id_pattern(text: &str) -> String {
-    let hex = text.to_ascii_lowercase();
-    if (8..=12).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        format!("%{hex}")
-    } else {
-        String::new()
-    }
+/// ones of a UUIDv7 are its time, shared by runs started together): exactly
+/// 8 hex digits are also a short id, lower-cased.
+fn short_id(text: &str) -> Option<String> {
+    (text.len() == 8 && text.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase())
 }
 
 async fn rows(
@@ -183,31 +179,40 @@ async fn find(db: &impl ConnectionTrait, text: &str) -> Result<SearchResults, Db
         })
     })
     .collect::<Result<_, DbErr>>()?;
-    let runs = match id_range(text) {
-        None => Vec::new(),
-        Some((lo, hi)) => rows(
-            db,
-            "SELECT id, job_name, status FROM runs \
-             WHERE id BETWEEN $1 AND $2 OR ($4 <> '' AND id::text LIKE $4) \
-             ORDER BY created_at DESC LIMIT $3",
-            vec![
-                lo.into(),
-                hi.into(),
-                PER_KIND.into(),
-                short_id_pattern(text).into(),
-            ],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(RunHit {
-                id: r.try_get("", "id")?,
-                job_name: r.try_get("", "job_name")?,
-                status: r.try_get("", "status")?,
-            })
+    // By id or id prefix (the primary key's range), or by the short id the
+    // console shows (its last 8 digits: idx_runs_short_id).
+    let short = short_id(text);
+    let runs = match (id_range(text), short.as_deref()) {
+        (None, _) => Vec::new(),
+        (Some((lo, hi)), None) => {
+            rows(
+                db,
+                "SELECT id, job_name, status FROM runs WHERE id BETWEEN $1 AND $2 \
+                 ORDER BY created_at DESC LIMIT $3",
+                vec![lo.into(), hi.into(), PER_KIND.into()],
+            )
+            .await?
+        }
+        (Some((lo, hi)), Some(short)) => {
+            rows(
+                db,
+                "SELECT id, job_name, status, created_at FROM runs WHERE id BETWEEN $1 AND $2 \
+                 UNION SELECT id, job_name, status, created_at FROM runs WHERE right(id::text, 8) = $4 \
+                 ORDER BY created_at DESC LIMIT $3",
+                vec![lo.into(), hi.into(), PER_KIND.into(), short.into()],
+            )
+            .await?
+        }
+    }
+    .iter()
+    .map(|r| {
+        Ok(RunHit {
+            id: r.try_get("", "id")?,
+            job_name: r.try_get("", "job_name")?,
+            status: r.try_get("", "status")?,
         })
-        .collect::<Result<_, DbErr>>()?,
-    };
+    })
+    .collect::<Result<_, DbErr>>()?;
     Ok(SearchResults {
         jobs,
         targets,
@@ -251,12 +256,12 @@ mod tests {
     }
 
     #[test]
-    fn short_ids_match_the_end_of_an_id() {
-        assert_eq!(short_id_pattern("9F3A1B2C"), "%9f3a1b2c");
-        assert_eq!(short_id_pattern("9f3a1b2c4d5e"), "%9f3a1b2c4d5e");
-        assert_eq!(short_id_pattern("9f3a1b2"), "");
-        assert_eq!(short_id_pattern("9f3a-1b2c"), "");
-        assert_eq!(short_id_pattern("%%%%%%%%"), "");
+    fn short_ids_are_eight_hex_digits() {
+        assert_eq!(short_id("9F3A1B2C").as_deref(), Some("9f3a1b2c"));
+        assert_eq!(short_id("9f3a1b2c4d5e"), None);
+        assert_eq!(short_id("9f3a1b2"), None);
+        assert_eq!(short_id("9f3a-1b2"), None);
+        assert_eq!(short_id("%%%%%%%%"), None);
     }
 
     #[test]

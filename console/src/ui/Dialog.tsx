@@ -30,7 +30,12 @@ export function Dialog({
       ref={ref}
       className="dialog"
       aria-labelledby={id}
-      onClose={onClose}
+      onClose={() => {
+        // Browsers let a second Escape close even a dialog whose cancel was
+        // refused: one that must be answered opens again.
+        if (!dismissable && open) ref.current?.showModal();
+        else onClose();
+      }}
       onCancel={(e) => {
         if (dismissable) onClose();
         else e.preventDefault();

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::auth::{Credential, Principal};
 use crate::http::AppState;
 use crate::http::json::ApiPath;
 use crate::http::problem::Problem;
@@ -48,8 +48,24 @@ pub async fn activity(
 ) -> Result<Response, Problem> {
     let slot = super::stream_slot(&state, &me)?;
     let frames = source::activity::open(&state).await?;
+    // It would never end: it ends when the session's access token does, and
+    // after ACTIVITY_LIFETIME at most, so a user whose access went meanwhile
+    // (deactivated, demoted, sessions revoked) is checked again when the
+    // client reconnects.
+    let mut lifetime = ACTIVITY_LIFETIME;
+    if let Credential::Session { expires_at, .. } = me.credential {
+        let left = (expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        lifetime = lifetime.min(left);
+    }
+    let frames = Box::pin(frames.take_until(tokio::time::sleep(lifetime)));
     Ok(respond(frames, slot))
 }
+
+/// The longest an activity stream stays open before the client must
+/// reconnect (and be authenticated again).
+pub const ACTIVITY_LIFETIME: Duration = Duration::from_secs(300);
 
 /// The frames as an event stream, holding `slot` until the client leaves.
 fn respond(frames: Frames, slot: Slot<Uuid>) -> Response {

@@ -66,7 +66,7 @@ pub async fn open(state: &Core, run: &run::Model) -> Result<Frames, LiveError> {
     // Its messages are still on the bus, read from there instead.
     let recent = run
         .finished_at
-        .is_none_or(|at| Utc::now().signed_duration_since(at) < RECORDING_LAG);
+        .is_some_and(|at| Utc::now().signed_duration_since(at) < RECORDING_LAG);
     if recent
         && lines_missing(&frames)
         && let Ok(from_bus) = live(state, run.id).await
@@ -80,25 +80,33 @@ pub async fn open(state: &Core, run: &run::Model) -> Result<Frames, LiveError> {
 /// PostgreSQL.
 const RECORDING_LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
-/// Whether the steps of a replay announced more output lines than it has.
+/// Whether a step of a replay announced more output lines than the replay
+/// has of it. Per step and target, the most any attempt announced: each
+/// attempt numbers its lines from 1 again and PostgreSQL keeps one line
+/// per number.
 fn lines_missing(frames: &[Frame]) -> bool {
-    let mut announced: u64 = 0;
-    let mut recorded: u64 = 0;
+    let mut announced: std::collections::HashMap<LineKey, u64> = std::collections::HashMap::new();
+    let mut recorded: std::collections::HashMap<LineKey, u64> = std::collections::HashMap::new();
     for f in frames {
         match f.event {
-            FrameKind::Output => recorded += 1,
+            FrameKind::Output => *recorded.entry(line_key(&f.data)).or_default() += 1,
             FrameKind::Run
                 if f.data.get("type").and_then(Value::as_str) == Some("step_finished") =>
             {
-                announced += f.data["data"]
+                let data = &f.data["data"];
+                let n = data
                     .get("output_lines")
                     .and_then(Value::as_u64)
                     .unwrap_or(0);
+                let most = announced.entry(line_key(data)).or_default();
+                *most = (*most).max(n);
             }
             _ => {}
         }
     }
-    recorded < announced
+    announced
+        .iter()
+        .any(|(key, n)| recorded.get(key).copied().unwrap_or(0) < *n)
 }
 
 /// How long a step's end waits, live, for the output lines it announced.
@@ -436,6 +444,11 @@ mod tests {
         assert!(!lines_missing(&[line(), line(), step_end(2)]));
         assert!(!lines_missing(&[step_end(0)]));
         assert!(!lines_missing(&[]));
+        // Two attempts of 2 and 1 lines: PostgreSQL keeps lines 1 and 2.
+        assert!(!lines_missing(&[line(), line(), step_end(2), step_end(1)]));
+        // Another step's lines do not make up for this one's.
+        let other = Frame::new(FrameKind::Output, json!({"step_id": "t", "text": "x"}));
+        assert!(lines_missing(&[line(), other, step_end(2)]));
     }
 
     fn at(secs: i64, kind: FrameKind, label: &str) -> Timed {

@@ -36,6 +36,7 @@ export function useActivity(): Activity {
   useEffect(() => {
     let abort: AbortController | null = null;
     let retry = 0;
+    let failures = 0;
     let gone = false;
     const nameOf = (id: string) => jobNames.current?.get(id) ?? 'a job';
     const reload = () => void client.invalidateQueries({ queryKey: keys.activity });
@@ -58,12 +59,21 @@ export function useActivity(): Activity {
           const frame = JSON.parse(ev.data) as ActivityFrame;
           setRuns((rs) => applyFrame(rs, frame, nameOf));
         });
+        failures = 0;
       } catch {
         // Cut, refused or aborted: tried again below unless aborted.
+        failures += 1;
       }
+      const aborted = ctl.signal.aborted;
+      // Whatever ended the reading, the response is let go (and with it
+      // the server's stream slot).
+      ctl.abort();
       if (abort === ctl) abort = null;
       setLive(false);
-      if (!ctl.signal.aborted && !gone) retry = window.setTimeout(() => void open(), 3000);
+      // The server ends a stream after a few minutes (it checks the user
+      // again on reconnecting): reopened after a second; a failure waits longer
+      // each time, 30 s at most.
+      if (!aborted && !gone) retry = window.setTimeout(() => void open(), failures === 0 ? 1000 : Math.min(30_000, 1500 * 2 ** failures));
     };
     const onVisibility = () => {
       if (document.visibilityState === 'hidden') {
