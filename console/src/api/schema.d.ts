@@ -1425,7 +1425,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search jobs by name, targets by name or address, runs by id, id prefix or short id (its last 8 to 12 hex digits; 10 of each at most) */
+        /** Search jobs by name, targets by name or address, runs by id, id prefix or short id (its last 8 hex digits; 10 of each at most) */
         get: operations["get_search"];
         put?: never;
         post?: never;
