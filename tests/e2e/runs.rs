@@ -429,18 +429,31 @@ async fn a_step_printing_more_lines_than_the_clients_in_flight_acks_finishes() {
     let run = run_job(&api, &admin, &job, json!({})).await;
     let end = wait_end(&api, &admin, &run).await;
     assert_eq!(end["status"], "succeeded", "{end}");
-    let (_, steps) = api
-        .call(
-            Method::GET,
-            &format!("/api/v1/runs/{run}/steps"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    let stdout = steps["items"][0]["stdout"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no stdout: {steps}"));
-    assert_eq!(stdout.len(), 12_000);
-    assert_eq!(stdout.last().and_then(Value::as_str), Some("12000"));
+    // Every line reaches PostgreSQL (the output recorder writes apart from
+    // the run's status, so it may still be at it).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, steps) = api
+            .call(
+                Method::GET,
+                &format!("/api/v1/runs/{run}/steps"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let stdout = steps["items"][0]["stdout"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no stdout: {steps}"));
+        if stdout.len() == 12_000 {
+            assert_eq!(stdout.last().and_then(Value::as_str), Some("12000"));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of 12000 lines recorded after 60 s",
+            stdout.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     api.stop().await;
 }
