@@ -169,6 +169,46 @@ async fn a_job_with_local_and_ssh_steps_runs_on_several_targets() {
             && !text.contains(canary)
             && !end.to_string().contains(canary)
     );
+    // The same steps without their output (what the console reads after
+    // each step event): same statuses and timing, no lines; a bad value
+    // is a 400 problem.
+    let lines = |v: &Value| -> usize {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["stdout"].as_array().unwrap().len())
+            .sum()
+    };
+    let (s, bare) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/steps?output=false"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{bare}");
+    assert!(lines(&all_steps) > 0, "{all_steps}");
+    assert_eq!(lines(&bare), 0, "{bare}");
+    let statuses = |v: &Value| -> Vec<Value> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| json!([s["step_id"], s["status"], s["exit_code"], s["duration_ms"]]))
+            .collect()
+    };
+    assert_eq!(statuses(&bare), statuses(&all_steps));
+    let (s, bad) = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/steps?output=maybe"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, 400, "{bad}");
     let db = api.db.as_ref().unwrap();
     let dump = db.dump_text().await;
     assert!(

@@ -23,7 +23,7 @@ use crate::http::json::{ApiPath, ApiQuery, reply};
 use crate::http::problem::Problem;
 use crate::http::routes::{OPERATOR, Route, VIEWER};
 use crate::jobs::access::{Action, Actor};
-use crate::runs::queries::{self, RunQuery, RunView, StepsView};
+use crate::runs::queries::{self, RunQuery, RunView, StepsQuery, StepsView};
 use crate::runs::rerun::Rerun;
 use crate::runs::{Admission, JobName};
 use crate::store::paging::Page;
@@ -66,6 +66,7 @@ pub fn routes() -> Vec<Route> {
             "Steps of a run per target, with captured output",
             routing::get(steps),
         )
+        .query::<StepsQuery>()
         .ok::<StepsView>(200),
         Route::new(
             M::POST,
@@ -259,8 +260,13 @@ pub async fn get_run(
 pub async fn steps(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<StepsQuery>,
 ) -> Result<Response, Problem> {
-    Ok(reply(StatusCode::OK, &queries::steps(&state, id).await?))
+    let with_output = q.output.unwrap_or(true);
+    Ok(reply(
+        StatusCode::OK,
+        &queries::steps(&state, id, with_output).await?,
+    ))
 }
 
 /// `POST /api/v1/runs/{id}/cancel`.

@@ -9,7 +9,8 @@ use opsc_proto::events::RunStatus;
 use schemars::JsonSchema;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -169,10 +170,23 @@ pub struct StepView {
     pub duration_ms: Option<i64>,
     /// Output was cut at the cap.
     pub output_truncated: bool,
-    /// Standard output lines (latest attempt).
+    /// Standard output lines (latest attempt; empty with `output=false`).
     pub stdout: Vec<String>,
-    /// Standard error lines.
+    /// Standard error lines (empty with `output=false`).
     pub stderr: Vec<String>,
+}
+
+/// `GET /api/v1/runs/{id}/steps?output=…`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepsQuery {
+    /// Include each step's kept output (default `true`). `false` gives
+    /// the steps' status and timing alone, which a page following a run
+    /// reads after every step event while the output comes over the
+    /// stream: reading every line again each time is what made long runs
+    /// cost hundreds of MB in a browser.
+    #[serde(default)]
+    pub output: Option<bool>,
 }
 
 /// `GET /api/v1/runs/{id}/steps`.
@@ -236,8 +250,9 @@ pub async fn view(core: &Core, id: Uuid) -> Result<RunView, RunError> {
     Ok(view)
 }
 
-/// The steps of a run, in job order, then by target, with their output.
-pub async fn steps(core: &Core, id: Uuid) -> Result<StepsView, RunError> {
+/// The steps of a run, in job order, then by target, with their output
+/// when `with_output`.
+pub async fn steps(core: &Core, id: Uuid, with_output: bool) -> Result<StepsView, RunError> {
     let r = get(core, id).await?;
     let db = core.db();
     let order: Vec<String> = match core.definitions.get(r.job_id, r.job_version) {
@@ -260,30 +275,11 @@ pub async fn steps(core: &Core, id: Uuid) -> Result<StepsView, RunError> {
         .await?;
     let pos = |s: &str| order.iter().position(|o| o == s).unwrap_or(usize::MAX);
     rows.sort_by_key(|s| (pos(&s.step_id), s.target_id));
-    let lines = db
-        .query_all(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT step_id, target_key, stream, text FROM run_output WHERE run_id = $1 ORDER BY step_id, target_key, line_no",
-            vec![id.into()],
-        ))
-        .await?;
-    let mut out: BTreeMap<(String, Uuid), (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for l in lines {
-        let (Ok(step), Ok(key), Ok(stream), Ok(text)) = (
-            l.try_get::<String>("", "step_id"),
-            l.try_get::<Uuid>("", "target_key"),
-            l.try_get::<String>("", "stream"),
-            l.try_get::<String>("", "text"),
-        ) else {
-            continue;
-        };
-        let e = out.entry((step, key)).or_default();
-        if stream == "stderr" {
-            e.1.push(text);
-        } else {
-            e.0.push(text);
-        }
-    }
+    let mut out = if with_output {
+        output_of(db, id).await?
+    } else {
+        BTreeMap::new()
+    };
     let items = rows
         .into_iter()
         .map(|s| {
@@ -310,4 +306,36 @@ pub async fn steps(core: &Core, id: Uuid) -> Result<StepsView, RunError> {
         status: r.status,
         items,
     })
+}
+
+/// Kept output lines per (step, target key): standard output, standard error.
+type OutputByStep = BTreeMap<(String, Uuid), (Vec<String>, Vec<String>)>;
+
+/// The kept output of run `id`, in line order.
+async fn output_of(db: &DatabaseConnection, id: Uuid) -> Result<OutputByStep, DbErr> {
+    let lines = db
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT step_id, target_key, stream, text FROM run_output WHERE run_id = $1 ORDER BY step_id, target_key, line_no",
+            vec![id.into()],
+        ))
+        .await?;
+    let mut out = OutputByStep::new();
+    for l in lines {
+        let (Ok(step), Ok(key), Ok(stream), Ok(text)) = (
+            l.try_get::<String>("", "step_id"),
+            l.try_get::<Uuid>("", "target_key"),
+            l.try_get::<String>("", "stream"),
+            l.try_get::<String>("", "text"),
+        ) else {
+            continue;
+        };
+        let e = out.entry((step, key)).or_default();
+        if stream == "stderr" {
+            e.1.push(text);
+        } else {
+            e.0.push(text);
+        }
+    }
+    Ok(out)
 }

@@ -37,7 +37,8 @@ const path = (id: string) => `/api/v1/runs/${encodeURIComponent(id)}`;
 
 export const fetchRuns = (query: Record<string, string | number>, signal?: AbortSignal) => api.get<RunsPage>('/api/v1/runs', { query, signal });
 export const fetchRun = (id: string) => api.get<RunView>(path(id));
-export const fetchSteps = (id: string) => api.get<StepsView>(`${path(id)}/steps`);
+/** The steps' status and timing; their output comes over the stream (`output=false`: reading every kept line again after each step event is what cost hundreds of MB on long runs). */
+export const fetchSteps = (id: string) => api.get<StepsView>(`${path(id)}/steps`, { query: { output: 'false' } });
 export const cancelRun = (id: string) => api.post<RunView>(`${path(id)}/cancel`);
 export const rerun = (id: string, body: Schemas['RerunBody'], key: string) =>
   api.post<Schemas['Accepted']>(`${path(id)}/rerun`, body, { headers: { 'Idempotency-Key': key } });
