@@ -1,7 +1,7 @@
 //! A Server-Sent Events reader: bytes in, complete events out.
 //!
-//! Follows the WHATWG parsing rules the api's stream needs: `event:` and
-//! `data:` fields (several `data:` lines join with `\n`), comments (`:`)
+//! Follows the WHATWG parsing rules the api's stream needs: `event:`,
+//! `data:` and `id:` fields (several `data:` lines join with `\n`), comments (`:`)
 //! ignored, an empty line ends an event, `\n` or `\r\n` line ends. Bytes are
 //! buffered until a line is complete, so a chunk may end anywhere, even
 //! inside a UTF-8 sequence.
@@ -13,6 +13,8 @@ pub struct SseEvent {
     pub event: String,
     /// The `data:` lines, joined with `\n`.
     pub data: String,
+    /// The event's own `id:` field (the api's resume point), if it had one.
+    pub id: Option<String>,
 }
 
 /// Incremental parser state.
@@ -21,6 +23,7 @@ pub struct SseParser {
     pending: Vec<u8>,
     event: Option<String>,
     data: Option<String>,
+    id: Option<String>,
 }
 
 impl SseParser {
@@ -45,9 +48,11 @@ impl SseParser {
         if line.is_empty() {
             let data = self.data.take();
             let event = self.event.take();
+            let id = self.id.take();
             return data.map(|data| SseEvent {
                 event: event.unwrap_or_else(|| "message".to_owned()),
                 data,
+                id,
             });
         }
         if line.starts_with(':') {
@@ -64,6 +69,7 @@ impl SseParser {
                 }
                 None => self.data = Some(value.to_owned()),
             },
+            "id" if !value.contains('\0') => self.id = Some(value.to_owned()),
             _ => {}
         }
         None
@@ -83,7 +89,22 @@ mod tests {
         SseEvent {
             event: event.to_owned(),
             data: data.to_owned(),
+            id: None,
         }
+    }
+
+    #[test]
+    fn an_events_id_comes_with_it_and_only_with_it() {
+        let got = all(&[b"id: 3.7
+event: output
+data: {}
+
+event: end
+data: {}
+
+"]);
+        assert_eq!(got[0].id.as_deref(), Some("3.7"));
+        assert_eq!(got[1].id, None);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Reads the api's Server-Sent Events stream (`GET /api/v1/runs/{id}/stream`),
 //! which replays the run from its start and then follows it live, and
 //! prints each frame ([`render`]), or with `-o json` each frame as one JSON
-//! line. When the connection breaks before the run ends, it reconnects and
-//! skips what it has already shown (the stream replays in the same order).
+//! line. When the connection breaks before the run ends, it reconnects from
+//! the last frame's id (`Last-Event-ID`), or, when the stream replays the
+//! run instead, skips what it has already shown (same order).
 //! Stopping the command (Ctrl-C) stops following; the run goes on.
 //!
 //! The exit status tells how the run ended: see [`exit_code`].
@@ -47,11 +48,14 @@ fn terminal(status: &str) -> bool {
     !matches!(status, "waiting" | "queued" | "running" | "")
 }
 
-/// Frames already shown, by kind, so a reconnection skips them.
-#[derive(Debug, Default, Clone, Copy)]
+/// Frames already shown, by kind, so a reconnection that replays skips
+/// them; the last resume point the stream gave, so one that resumes
+/// needs not.
+#[derive(Debug, Default, Clone)]
 struct Seen {
     output: u64,
     run: u64,
+    last_id: Option<String>,
 }
 
 /// Follows run `run_id` until it ends; the exit status for its outcome.
@@ -160,12 +164,18 @@ async fn read(
     renderer: &mut Renderer,
     seen: &mut Seen,
 ) -> anyhow::Result<Option<String>> {
+    let resume: Vec<(String, String)> = seen
+        .last_id
+        .iter()
+        .map(|id| ("Last-Event-ID".to_owned(), id.clone()))
+        .collect();
     let mut response = api
-        .stream(&["api", "v1", "runs", run_id, "stream"])
+        .stream(&["api", "v1", "runs", run_id, "stream"], &resume)
         .await
         .context("opening the run's live stream")?;
     let mut parser = SseParser::default();
     let mut here = Seen::default();
+    let mut first = true;
     loop {
         let chunk = match response.chunk().await {
             Ok(Some(c)) => c,
@@ -173,6 +183,14 @@ async fn read(
             Err(e) => return Err(api.stream_error(&e).into()),
         };
         for event in parser.feed(&chunk) {
+            // Resumed after the last frame shown (not a replay from the
+            // start): every frame is new.
+            if std::mem::take(&mut first) && !resume.is_empty() && event.id.is_some() {
+                here = seen.clone();
+            }
+            if let Some(id) = &event.id {
+                seen.last_id = Some(id.clone());
+            }
             let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
             let fresh = match event.event.as_str() {
                 "output" => {

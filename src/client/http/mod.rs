@@ -184,14 +184,18 @@ impl ApiClient {
 
     /// `GET path` whose answer is a long-lived stream (Server-Sent Events):
     /// the response once its head arrived, to read with `chunk()`.
-    pub async fn stream(&mut self, path: &[&str]) -> Result<Response, ApiError> {
+    pub async fn stream(
+        &mut self,
+        path: &[&str],
+        headers: &[(String, String)],
+    ) -> Result<Response, ApiError> {
         let call = Call {
             method: Method::GET,
             path,
             query: &[],
             body: None,
             raw: None,
-            headers: &[],
+            headers,
             streaming: true,
         };
         self.call(&call).await

@@ -7,6 +7,9 @@
 //! ([`crate::runs::live`]): every output line (`output`) and run event
 //! (`run`) from the start of the run, then live, ending with `end` (the
 //! final status) when the run ends. A late subscriber misses nothing.
+//! Frames read live carry an `id` ([`Cursor`]); a follower that lost the
+//! stream of a run still going on resumes after it (`?after=`, or SSE's
+//! `Last-Event-ID`) instead of reading the run again from the start.
 //!
 //! `GET /api/v1/runs/activity` is every run's lifecycle (`accepted`,
 //! `started`, `finished`) as Server-Sent Events from the moment it is
@@ -15,14 +18,51 @@
 pub mod sse;
 pub mod ws;
 
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::get;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::problem::Problem;
 use crate::http::routes::{Route, VIEWER};
+use crate::runs::live::Cursor;
 use crate::slots::Slot;
+
+/// Where to pick a live run's stream up again.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeQuery {
+    /// The `id` of the last frame received (`<events>.<lines>`): a run
+    /// still going on resumes right after it; a run that has ended is
+    /// replayed whole (its frames carry no `id`). For Server-Sent Events
+    /// the `Last-Event-ID` header does the same.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub after: Option<Cursor>,
+}
+
+/// The resume point: `?after=`, else the `Last-Event-ID` header; a
+/// malformed header is a 400 problem like a malformed query.
+pub fn resume_point(q: &ResumeQuery, headers: &HeaderMap) -> Result<Option<Cursor>, Problem> {
+    if q.after.is_some() {
+        return Ok(q.after);
+    }
+    let Some(value) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|why: &str| {
+        Problem::new(StatusCode::BAD_REQUEST, "invalid-header", "Invalid Header")
+            .detail(format!("Last-Event-ID: {why}"))
+            .errors(serde_json::json!([{"path": "Last-Event-ID", "message": why}]))
+            .for_request(headers)
+    })
+}
 
 /// One of `me`'s live-stream slots (`http.streams_per_user`), or 429.
 pub fn stream_slot(state: &AppState, me: &Principal) -> Result<Slot<uuid::Uuid>, Problem> {
@@ -47,9 +87,10 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/api/v1/runs/{id}/stream",
             VIEWER,
-            "Live run output and status as Server-Sent Events (replays from the start)",
+            "Live run output and status as Server-Sent Events (replays from the start; a live run resumes after `Last-Event-ID` or `after`)",
             get(sse::handler),
-        ),
+        )
+        .query::<ResumeQuery>(),
         Route::new(
             Method::GET,
             "/api/v1/runs/activity",
@@ -61,9 +102,10 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/api/v1/runs/{id}/ws",
             VIEWER,
-            "Live run output and status over a WebSocket (the stream's frames as JSON text)",
+            "Live run output and status over a WebSocket (the stream's frames as JSON text; a live run resumes after `after`)",
             get(ws::handler),
         )
+        .query::<ResumeQuery>()
         .websocket(),
     ]
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::{Credential, Principal};
 use crate::http::AppState;
-use crate::http::json::ApiPath;
+use crate::http::json::{ApiPath, ApiQuery};
 use crate::http::problem::Problem;
 use crate::runs::live::{self as source, Frame, Frames};
 use crate::slots::Slot;
@@ -23,9 +24,13 @@ use crate::slots::Slot;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 fn event(frame: &Frame) -> Result<Event, Infallible> {
-    Ok(Event::default()
+    let e = Event::default()
         .event(frame.event.as_str())
-        .data(frame.data.to_string()))
+        .data(frame.data.to_string());
+    Ok(match frame.id {
+        Some(id) => e.id(id.to_string()),
+        None => e,
+    })
 }
 
 /// `GET /api/v1/runs/{id}/stream`.
@@ -33,10 +38,13 @@ pub async fn handler(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<super::ResumeQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let after = super::resume_point(&q, &headers)?;
     let run = source::load(&state, id).await?;
     let slot = super::stream_slot(&state, &me)?;
-    let frames = source::open(&state, &run).await?;
+    let frames = source::open(&state, &run, after).await?;
     Ok(respond(frames, slot))
 }
 

@@ -1,5 +1,6 @@
 //! `GET /api/v1/runs/{id}/ws`: the frames as WebSocket text frames
-//! `{"event": "output" | "run" | "end", "data": {…}}`, then a close frame
+//! `{"event": "output" | "run" | "end", "data": {…}, "id": "…"}` (`id`
+//! on frames read live: reconnect with `?after=<id>` to resume), then a close frame
 //! with code 1000 after `end`. A stream cut short (the bus went away) closes
 //! with 1011 instead.
 //!
@@ -22,7 +23,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::http::AppState;
-use crate::http::json::ApiPath;
+use crate::http::json::{ApiPath, ApiQuery};
 use crate::http::problem::Problem;
 use crate::runs::live::{self as source, FrameKind, Frames};
 
@@ -40,6 +41,7 @@ pub async fn handler(
     State(state): State<AppState>,
     Extension(me): Extension<Principal>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<super::ResumeQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Problem> {
     let run = source::load(&state, id).await?;
@@ -55,7 +57,7 @@ pub async fn handler(
         ))
     })?;
     let slot = super::stream_slot(&state, &me)?;
-    let frames = source::open(&state, &run).await?;
+    let frames = source::open(&state, &run, q.after).await?;
     Ok(upgrade
         .protocols([PROTOCOL])
         .on_upgrade(move |socket| async move {

@@ -47,11 +47,69 @@ pub struct Frame {
     pub event: FrameKind,
     /// Its JSON payload.
     pub data: Value,
+    /// Where a follower that lost the stream after this frame resumes
+    /// ([`Cursor`]); only frames read live from the bus have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Cursor>,
 }
 
 impl Frame {
     pub(crate) fn new(event: FrameKind, data: Value) -> Self {
-        Self { event, data }
+        Self {
+            event,
+            data,
+            id: None,
+        }
+    }
+}
+
+/// A place in a live run's frames: the bus sequence of the last run event
+/// and of the last output line sent, as `<events>.<lines>` (the SSE `id`
+/// and `Last-Event-ID`). Resuming there gives every later frame of both
+/// streams, and nothing already sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Sequence in the events stream of the last event sent.
+    pub events: u64,
+    /// Sequence in the logs stream of the last line sent.
+    pub lines: u64,
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.events, self.lines)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const WHAT: &str = "a stream position is two whole numbers joined by a dot, as the `id` of a frame (e.g. 12.340)";
+        let (e, l) = s.split_once('.').ok_or(WHAT)?;
+        let number = |t: &str| {
+            (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<u64>().ok())
+                .flatten()
+                .ok_or(WHAT)
+        };
+        Ok(Self {
+            events: number(e)?,
+            lines: number(l)?,
+        })
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

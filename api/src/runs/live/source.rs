@@ -18,7 +18,7 @@ use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Frame, FrameKind, Frames};
+use super::{Cursor, Frame, FrameKind, Frames};
 use crate::core::Core;
 use crate::store::run;
 
@@ -55,10 +55,17 @@ pub async fn load(state: &Core, id: Uuid) -> Result<run::Model, LiveError> {
         .ok_or(LiveError::NotFound)
 }
 
-/// Every frame of `run` from its start; live until it ends when it has not.
-pub async fn open(state: &Core, run: &run::Model) -> Result<Frames, LiveError> {
+/// Every frame of `run` from its start, or after `after` when the run is
+/// still live; live until it ends when it has not. A run that ended is
+/// replayed whole (its frames carry no cursor, which tells a resuming
+/// follower it is a replay).
+pub async fn open(
+    state: &Core,
+    run: &run::Model,
+    after: Option<Cursor>,
+) -> Result<Frames, LiveError> {
     if !terminal(&run.status) {
-        return live(state, run.id).await;
+        return live(state, run.id, after).await;
     }
     let frames = replay(state, run.id, &run.status).await?;
     // The output recorder writes lines apart from the run's status: a run
@@ -69,7 +76,7 @@ pub async fn open(state: &Core, run: &run::Model) -> Result<Frames, LiveError> {
         .is_some_and(|at| Utc::now().signed_duration_since(at) < RECORDING_LAG);
     if recent
         && lines_missing(&frames)
-        && let Ok(from_bus) = live(state, run.id).await
+        && let Ok(from_bus) = live(state, run.id, None).await
     {
         return Ok(from_bus);
     }
@@ -123,6 +130,8 @@ struct Timed {
     /// (every one is on the bus before the event); for a line: its step,
     /// target and number.
     lines: Option<(LineKey, u64)>,
+    /// Its sequence in its bus stream (0 when replayed from PostgreSQL).
+    seq: u64,
 }
 
 /// A step on a target, as live output and step events name it.
@@ -155,6 +164,13 @@ fn merge(events: Vec<Timed>, lines: Vec<Timed>) -> Vec<Frame> {
     out
 }
 
+/// A bus message as a frame, with its stream sequence.
+fn from_message(m: &async_nats::jetstream::Message, kind: FrameKind) -> Timed {
+    let mut t = from_bus(&m.payload, kind);
+    t.seq = m.info().map(|i| i.stream_sequence).unwrap_or_default();
+    t
+}
+
 /// An envelope from the bus as a frame: its type's short name, its time.
 fn from_bus(payload: &[u8], kind: FrameKind) -> Timed {
     let v: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
@@ -170,6 +186,7 @@ fn from_bus(payload: &[u8], kind: FrameKind) -> Timed {
             lines: Some((line_key(&data), line_no)),
             frame: Frame::new(kind, data),
             finished: None,
+            seq: 0,
         };
     }
     let short = v
@@ -194,6 +211,7 @@ fn from_bus(payload: &[u8], kind: FrameKind) -> Timed {
         frame: Frame::new(FrameKind::Run, json!({"type": short, "data": data})),
         finished,
         lines,
+        seq: 0,
     }
 }
 
@@ -234,6 +252,7 @@ async fn replay(state: &Core, id: Uuid, status: &str) -> Result<Vec<Frame>, Live
                 })),
                 finished: None,
                 lines: None,
+                seq: 0,
             }
         })
         .collect();
@@ -247,6 +266,7 @@ async fn replay(state: &Core, id: Uuid, status: &str) -> Result<Vec<Frame>, Live
                 frame: Frame::new(FrameKind::Run, json!({"type": kind, "data": data})),
                 finished: None,
                 lines: None,
+                seq: 0,
             }
         })
         .collect();
@@ -259,10 +279,23 @@ fn unavailable(e: &dyn std::fmt::Display) -> LiveError {
     LiveError::Unavailable(e.to_string())
 }
 
-async fn ordered(state: &Core, stream: &str, filter: String) -> Result<Ordered, LiveError> {
+/// An ordered consumer of `filter` in `stream`, from the start or after
+/// sequence `after`.
+async fn ordered(
+    state: &Core,
+    stream: &str,
+    filter: String,
+    after: Option<u64>,
+) -> Result<Ordered, LiveError> {
+    let deliver_policy = match after {
+        Some(seq) => DeliverPolicy::ByStartSequence {
+            start_sequence: seq.saturating_add(1),
+        },
+        None => DeliverPolicy::All,
+    };
     let config = OrderedConfig {
         filter_subject: filter,
-        deliver_policy: DeliverPolicy::All,
+        deliver_policy,
         ..Default::default()
     };
     state
@@ -295,7 +328,7 @@ impl Source {
         match self.messages.next().now_or_never() {
             None => true,
             Some(Some(Ok(m))) => {
-                self.ready = Some(from_bus(&m.payload, self.kind));
+                self.ready = Some(from_message(&m, self.kind));
                 true
             }
             Some(_) => false,
@@ -306,7 +339,7 @@ impl Source {
     async fn wait(&mut self) -> bool {
         match self.messages.next().await {
             Some(Ok(m)) => {
-                self.ready = Some(from_bus(&m.payload, self.kind));
+                self.ready = Some(from_message(&m, self.kind));
                 true
             }
             _ => false,
@@ -314,13 +347,23 @@ impl Source {
     }
 }
 
-async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
+/// Where the frames sent so far leave off, and the cursor of the next one.
+fn advance(cursor: &mut Cursor, t: &Timed) -> Cursor {
+    match t.frame.event {
+        FrameKind::Output => cursor.lines = cursor.lines.max(t.seq),
+        _ => cursor.events = cursor.events.max(t.seq),
+    }
+    *cursor
+}
+
+async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, LiveError> {
     let bus = &state.bus;
     let mut events = Source {
         messages: ordered(
             state,
             &bus.streams.events,
             bus.subjects.run_events(&id.to_string()),
+            after.map(|c| c.events),
         )
         .await?,
         kind: FrameKind::Run,
@@ -331,6 +374,7 @@ async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
             state,
             &bus.streams.logs,
             format!("{}.log.{id}.>", bus.prefix()),
+            after.map(|c| c.lines),
         )
         .await?,
         kind: FrameKind::Output,
@@ -342,6 +386,7 @@ async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
         // the event at the head has waited for lines it announced.
         let mut shown: std::collections::HashMap<LineKey, u64> = std::collections::HashMap::new();
         let mut holding: Option<tokio::time::Instant> = None;
+        let mut cursor = after.unwrap_or_default();
         let status = loop {
             if !(events.top_up() && logs.top_up()) {
                 return;
@@ -382,7 +427,8 @@ async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
                     continue;
                 }
             };
-            let Some(next) = next else { continue };
+            let Some(mut next) = next else { continue };
+            next.frame.id = Some(advance(&mut cursor, &next));
             if next.frame.event == FrameKind::Output
                 && let Some((key, n)) = &next.lines
             {
@@ -406,17 +452,19 @@ async fn live(state: &Core, id: Uuid) -> Result<Frames, LiveError> {
             }
         };
         // Output still arriving after the end (another stream): drain it.
-        if let Some(line) = logs.ready.take()
-            && tx.send(line.frame).await.is_err()
-        {
-            return;
-        }
-        while let Ok(Some(Ok(m))) = tokio::time::timeout(TAIL, logs.messages.next()).await {
-            if tx
-                .send(from_bus(&m.payload, FrameKind::Output).frame)
-                .await
-                .is_err()
-            {
+        let mut pending = logs.ready.take();
+        loop {
+            if pending.is_none() {
+                match tokio::time::timeout(TAIL, logs.messages.next()).await {
+                    Ok(Some(Ok(m))) => pending = Some(from_message(&m, FrameKind::Output)),
+                    _ => break,
+                }
+            }
+            let Some(mut line) = pending.take() else {
+                break;
+            };
+            line.frame.id = Some(advance(&mut cursor, &line));
+            if tx.send(line.frame).await.is_err() {
                 return;
             }
         }
@@ -457,6 +505,7 @@ mod tests {
             frame: Frame::new(kind, json!(label)),
             finished: None,
             lines: None,
+            seq: 0,
         }
     }
 

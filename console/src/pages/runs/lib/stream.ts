@@ -1,9 +1,11 @@
 // Follows GET /api/v1/runs/{id}/stream with fetch (EventSource cannot send
-// the Authorization header). The stream replays a run from its start and
-// has no resume point (no SSE ids, no Last-Event-ID: see
-// api/src/handlers/run_stream/), so a reconnect replays and the line store
-// skips what it already has: no gap, no duplicate. Closed while the tab is
-// hidden; a cut or refused stream (429, 5xx, network) is tried again.
+// the Authorization header). The stream replays a run from its start; the
+// frames it reads live carry an SSE id, and a reconnect sends the last one
+// as Last-Event-ID, so a run still going on resumes right after it. A run
+// that ended meanwhile is replayed whole (its frames carry no id) and the
+// line store skips what it already has: no gap, no duplicate either way.
+// Closed while the tab is hidden; a cut or refused stream (429, 5xx,
+// network) is tried again.
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../../../api/client';
 import { ApiError } from '../../../api/errors';
@@ -52,6 +54,8 @@ export function useRunStream(runId: string): Live {
     let ended = false;
     let frame = 0;
     let retry = 0;
+    /** The id of the last frame read: where a reconnect resumes. */
+    let lastId: string | undefined;
     const flush = () => {
       frame = 0;
       setVersion(store.version);
@@ -65,18 +69,24 @@ export function useRunStream(runId: string): Live {
       if (ended || abort || document.visibilityState === 'hidden') return;
       const ctl = new AbortController();
       abort = ctl;
-      store.reconnect();
       setState('connecting');
+      const resumeFrom = lastId;
+      let first = true;
       try {
         const res = await api.raw('GET', `/api/v1/runs/${runId}/stream`, undefined, {
           signal: ctl.signal,
-          headers: { Accept: 'text/event-stream' },
+          headers: { Accept: 'text/event-stream', ...(resumeFrom ? { 'Last-Event-ID': resumeFrom } : {}) },
         });
         setState('live');
         setError(null);
         await readEvents(
           res,
           (ev) => {
+            // A replay from the start (a first read, or the run ended while
+            // away): its attempts are announced again from the first.
+            if (first && (!resumeFrom || ev.id === undefined)) store.reconnect();
+            first = false;
+            if (ev.id) lastId = ev.id;
             if (ev.event === 'output') {
               store.add(JSON.parse(ev.data) as OutputFrame);
             } else if (ev.event === 'run') {
