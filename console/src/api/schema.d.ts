@@ -1197,7 +1197,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live run output and status as Server-Sent Events (replays from the start) */
+        /** Live run output and status as Server-Sent Events (replays from the start; a live run resumes after `Last-Event-ID` or `after`) */
         get: operations["get_runs__id__stream"];
         put?: never;
         post?: never;
@@ -1215,7 +1215,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Live run output and status over a WebSocket (the stream's frames as JSON text)
+         * Live run output and status over a WebSocket (the stream's frames as JSON text; a live run resumes after `after`)
          * @description A WebSocket: send GET with `Upgrade: websocket`. Authenticate with the Authorization header, or (browsers) offer the subprotocols `opsconductor.v1` and `opsconductor.bearer.<token>`; the server selects `opsconductor.v1` and never echoes the token. Text frames are JSON `{"event": "output" | "run" | "end", "data": {…}}`, the same as the Server-Sent Events of /stream; after `end` the server closes with code 1000.
          */
         get: operations["get_runs__id__ws"];
@@ -4892,6 +4892,17 @@ export interface components {
             /** @description Ids asked for that are not dead letters (unknown or not dead-lettered). */
             skipped: string[];
         };
+        /** @description Where to pick a live run's stream up again. */
+        ResumeQuery: {
+            /**
+             * @description The `id` of the last frame received (`<events>.<lines>`): a run
+             *     still going on resumes right after it; a run that has ended is
+             *     replayed whole (its frames carry no `id`). For Server-Sent Events
+             *     the `Last-Event-ID` header does the same.
+             * @default null
+             */
+            after: string | null;
+        };
         /** @description Retry policy of a step. */
         Retry: {
             /**
@@ -5975,9 +5986,9 @@ export interface components {
             started_at?: string | null;
             /** @description Status. */
             status: string;
-            /** @description Standard error lines. */
+            /** @description Standard error lines (empty with `output=false`). */
             stderr: string[];
-            /** @description Standard output lines (latest attempt). */
+            /** @description Standard output lines (latest attempt; empty with `output=false`). */
             stdout: string[];
             /** @description Step id. */
             step_id: string;
@@ -5986,6 +5997,18 @@ export interface components {
              * @description Target (absent for steps run on the worker).
              */
             target_id?: string | null;
+        };
+        /** @description `GET /api/v1/runs/{id}/steps?output=…`. */
+        StepsQuery: {
+            /**
+             * @description Include each step's kept output (default `true`). `false` gives
+             *     the steps' status and timing alone, which a page following a run
+             *     reads after every step event while the output comes over the
+             *     stream: reading every line again each time is what made long runs
+             *     cost hundreds of MB in a browser.
+             * @default null
+             */
+            output: boolean | null;
         };
         /** @description `GET /api/v1/runs/{id}/steps`. */
         StepsView: {
@@ -14803,7 +14826,9 @@ export interface operations {
     };
     get_runs__id__steps: {
         parameters: {
-            query?: never;
+            query?: {
+                output?: boolean | null;
+            };
             header?: never;
             path: {
                 id: string;
@@ -14879,7 +14904,9 @@ export interface operations {
     };
     get_runs__id__stream: {
         parameters: {
-            query?: never;
+            query?: {
+                after?: string | null;
+            };
             header?: never;
             path: {
                 id: string;
@@ -14962,7 +14989,9 @@ export interface operations {
     };
     get_runs__id__ws: {
         parameters: {
-            query?: never;
+            query?: {
+                after?: string | null;
+            };
             header?: never;
             path: {
                 id: string;
