@@ -1,9 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/errors';
 import { useSession } from '../../auth/session';
 import { useSubmitGuard } from '../../lib/editor';
-import { toggled } from '../../lib/lists';
 import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
@@ -11,12 +10,12 @@ import { CheckboxField, SelectField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
-import { allZones } from '../schedules/calendar';
 import { PickList } from '../../ui/PickList';
 import { PICK_LOOK } from '../schedules/fields';
-import { DAYS, prefsBodyOf, prefsFormOf, quietText, type Level, type PrefsForm } from './prefsForm';
+import { prefsBodyOf, prefsFormOf, quietText, type Level, type PrefsForm } from './prefsForm';
 import { fetchChannels, fetchDefaults, fetchJobs, fetchPrefs, keys, savePrefs, type Prefs } from './queries';
 import { RoomNav } from './RoomNav';
+import { DaysField, ZoneField } from './TimeFields';
 
 const LEVELS: { value: Level; label: string }[] = [
   { value: 'all', label: 'everything' },
@@ -44,7 +43,6 @@ function Form({ prefs }: { prefs: Prefs }) {
   const { can } = useSession();
   const qc = useQueryClient();
   const guard = useSubmitGuard();
-  const zones = useMemo(() => allZones(), []);
   const [initial, setInitial] = useState(() => prefsFormOf(prefs));
   const [form, setForm] = useState(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -93,7 +91,7 @@ function Form({ prefs }: { prefs: Prefs }) {
         Reached by email at {prefs.email ?? 'no address on your account'}
         {prefs.slack_user ? ` and on Slack as ${prefs.slack_user}` : ''}.
       </p>
-      <SelectField label="My time zone" value={form.time_zone} onChange={(e) => set({ time_zone: e.target.value })} error={err('time_zone')} options={(zones.includes(form.time_zone) ? zones : [form.time_zone, ...zones]).map((z) => ({ value: z, label: z }))} />
+      <ZoneField label="My time zone" value={form.time_zone} onChange={(z) => set({ time_zone: z })} error={err('time_zone')} />
       <TextField label="Slack member id" placeholder="U012AB3CD" hint="For direct messages." value={form.slack_user} onChange={(e) => set({ slack_user: e.target.value })} error={err('slack_user')} />
       <fieldset>
         <legend>Quiet hours</legend>
@@ -108,14 +106,7 @@ function Form({ prefs }: { prefs: Prefs }) {
                   <TextField label="From" type="time" value={form.quiet_from} onChange={(e) => set({ quiet_from: e.target.value })} error={err('quiet_from')} />
                   <TextField label="To" type="time" value={form.quiet_to} onChange={(e) => set({ quiet_to: e.target.value })} error={err('quiet_to')} />
                 </div>
-                <fieldset>
-                  <legend>On (none: every day)</legend>
-                  <div className="row">
-                    {DAYS.map((d) => (
-                      <CheckboxField key={d} label={d} checked={form.quiet_days.includes(d)} onChange={(e) => set({ quiet_days: toggled(form.quiet_days, d, e.target.checked) })} />
-                    ))}
-                  </div>
-                </fieldset>
+                <DaysField legend="On (none: every day)" days={form.quiet_days} onChange={(days) => set({ quiet_days: days })} />
                 <SelectField
                   label="Messages meanwhile"
                   value={form.quiet_mode}

@@ -11,14 +11,16 @@ import { CheckboxField, SelectField, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
-import { PickList } from '../../ui/PickList';
-import { PICK_LOOK } from '../schedules/fields';
+import { browserZone } from '../schedules/calendar';
+import { fetchSchedules, keys as scheduleKeys } from '../schedules/queries';
 import type { Kind } from './channelForm';
+import { ConditionFields } from './ConditionFields';
 import { PreviewResult } from './PreviewResult';
-import { fetchChannels, fetchGroups, fetchJobs, fetchRule, keys, previewRule, rulePath, TRIGGERS, words, type Channel, type Rule, type RuleBody } from './queries';
-import { ruleBodyOf, ruleFormOf, ruleProblems, type RuleForm, type SendTo } from './ruleForm';
-
-const RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out', 'worker_lost', 'skipped'];
+import { fetchChannels, fetchGroups, fetchJobs, fetchRule, fetchUsers, keys, previewRule, rulePath, TRIGGERS, words, type Rule, type RuleBody } from './queries';
+import { MAX_SLOW_MARGIN } from './ruleConditions';
+import { emptySend, extraEscalations, ruleBodyOf, ruleFormOf, ruleProblems, type RuleForm, type SendTo } from './ruleForm';
+import { SendLine } from './SendLine';
+import { userItems } from './UserPicker';
 
 /** `/notifications/rules/new` (optionally `?job=<id>`) and `/notifications/rules/:id/edit` (admins). */
 export function RuleEditor() {
@@ -29,48 +31,6 @@ export function RuleEditor() {
   return <Editor key={id ?? 'new'} original={id ? q.data : undefined} />;
 }
 
-function SendLine({ legend, line, channels, onChange, onRemove, error }: {
-  legend: string;
-  line: SendTo;
-  channels: Channel[];
-  onChange: (l: SendTo) => void;
-  onRemove?: () => void;
-  error?: string;
-}) {
-  const kind = channels.find((c) => c.id === line.channel_id)?.kind;
-  return (
-    <fieldset className="ntf-send">
-      <legend>{legend}</legend>
-      <SelectField
-        label="Channel"
-        value={line.channel_id}
-        error={error}
-        onChange={(e) => onChange({ ...line, channel_id: e.target.value })}
-        options={[{ value: '', label: 'Choose a channel…' }, ...channels.map((c) => ({ value: c.id, label: `${c.name} (${c.kind})` }))]}
-      />
-      {(kind === 'email' || kind === 'slack') && (
-        <TextField
-          label={kind === 'email' ? 'Addresses' : 'Slack channels or member ids'}
-          hint="Comma-separated; empty (and nobody below): the channel's defaults."
-          value={line.to}
-          onChange={(e) => onChange({ ...line, to: e.target.value })}
-        />
-      )}
-      {(kind === 'email' || kind === 'slack') && (
-        <div className="row">
-          <CheckboxField label="The job's owner" checked={line.job_owner} onChange={(e) => onChange({ ...line, job_owner: e.target.checked })} />
-          <CheckboxField label="Who started the run" checked={line.started_by} onChange={(e) => onChange({ ...line, started_by: e.target.checked })} />
-        </div>
-      )}
-      {onRemove && (
-        <Button variant="ghost" onClick={onRemove}>
-          Remove this channel
-        </Button>
-      )}
-    </fieldset>
-  );
-}
-
 function Editor({ original }: { original?: Rule }) {
   useTitle(original ? `Edit ${original.name}` : 'New rule');
   const { can } = useSession();
@@ -78,7 +38,7 @@ function Editor({ original }: { original?: Rule }) {
   const qc = useQueryClient();
   const [search] = useSearchParams();
   const { form, set, errors, check, submitWith, leave } = useEditorForm<RuleForm>(() => {
-    const f = ruleFormOf(original);
+    const f = ruleFormOf(original, browserZone());
     const job = search.get('job');
     if (!original && job) f.job_ids = [job];
     return f;
@@ -86,6 +46,9 @@ function Editor({ original }: { original?: Rule }) {
   const channels = useQuery({ queryKey: keys.channels, queryFn: fetchChannels });
   const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs });
   const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups });
+  const schedules = useQuery({ queryKey: scheduleKeys.list(), queryFn: () => fetchSchedules() });
+  const users = useQuery({ queryKey: keys.users, queryFn: fetchUsers, enabled: can('admin') });
+  const people = userItems(users.data?.items);
   const kinds = new Map<string, Kind>((channels.data ?? []).map((c) => [c.id, c.kind]));
   const save = useMutation({
     mutationFn: (body: RuleBody) => (original ? api.put<Rule>(rulePath(original.id), body) : api.post<Rule>('/api/v1/notifications/rules', body)),
@@ -126,25 +89,27 @@ function Editor({ original }: { original?: Rule }) {
                 {err('triggers')}
               </div>
             )}
+            {form.triggers.includes('run_slow') && (
+              <TextField
+                label="Slow means this many percent over the usual"
+                inputMode="numeric"
+                hint={`Over the p95 duration of the job's recent runs; 1 to ${MAX_SLOW_MARGIN}, empty: 50.`}
+                value={form.slow_margin_pct}
+                onChange={(e) => set({ slow_margin_pct: e.target.value })}
+                error={err('slow_margin_pct')}
+              />
+            )}
           </fieldset>
-          <fieldset>
-            <legend>Only for</legend>
-            <div className="ntf-pick">
-              <PickList legend="Jobs (none: any)" items={jobs.data?.items ?? []} chosen={form.job_ids} onChange={(ids) => set({ job_ids: ids })} error={err('job_ids')} look={PICK_LOOK} />
-            </div>
-            <TextField label="Jobs tagged any of" hint="Comma-separated." value={form.job_tags} onChange={(e) => set({ job_tags: e.target.value })} error={err('job_tags')} />
-            <div className="ntf-pick">
-              <PickList legend="Runs on targets in these groups" items={groups.data?.items ?? []} chosen={form.target_group_ids} onChange={(ids) => set({ target_group_ids: ids })} error={err('target_group_ids')} look={PICK_LOOK} />
-            </div>
-            <fieldset>
-              <legend>Runs ending as</legend>
-              <div className="ntf-checks">
-                {RUN_STATUSES.map((s) => (
-                  <CheckboxField key={s} label={words(s)} checked={form.statuses.includes(s)} onChange={(e) => set({ statuses: toggled(form.statuses, s, e.target.checked) })} />
-                ))}
-              </div>
-            </fieldset>
-          </fieldset>
+          <ConditionFields
+            form={form}
+            set={set}
+            err={err}
+            jobs={jobs.data?.items ?? []}
+            groups={groups.data?.items ?? []}
+            schedules={schedules.data?.items ?? []}
+            users={people}
+          />
+          <ProblemAlert error={users.error ?? schedules.error} />
           <ProblemAlert error={channels.error} />
           {form.send_to.map((line, i) => (
             <SendLine
@@ -152,12 +117,13 @@ function Editor({ original }: { original?: Rule }) {
               legend={`Send to, channel ${i + 1}`}
               line={line}
               channels={list}
+              users={people}
               error={i === 0 ? err('send_to') : undefined}
               onChange={(l) => setLine(i, l)}
               onRemove={form.send_to.length > 1 ? () => set({ send_to: form.send_to.filter((_, j) => j !== i) }) : undefined}
             />
           ))}
-          <Button onClick={() => set({ send_to: [...form.send_to, { channel_id: '', to: '', job_owner: false, started_by: false }] })}>Add a channel</Button>
+          <Button onClick={() => set({ send_to: [...form.send_to, emptySend()] })}>Add a channel</Button>
           <fieldset>
             <legend>Gates</legend>
             <TextField label="Only after this many failures in a row" inputMode="numeric" hint="Empty: the first one." value={form.after_failures} onChange={(e) => set({ after_failures: e.target.value })} error={err('after_failures')} />
@@ -186,7 +152,10 @@ function Editor({ original }: { original?: Rule }) {
               <>
                 <TextField label="After this many failures in a row" inputMode="numeric" value={form.esc_after_failures} onChange={(e) => set({ esc_after_failures: e.target.value })} error={err('esc_after_failures')} />
                 <TextField label="Or when unacknowledged for (minutes)" inputMode="numeric" value={form.esc_unacked} onChange={(e) => set({ esc_unacked: e.target.value })} error={err('esc_unacked')} />
-                <SendLine legend="Escalate to" line={form.esc_send_to} channels={list} error={err('esc_send_to')} onChange={(l) => set({ esc_send_to: l })} />
+                <SendLine legend="Escalate to" line={form.esc_send_to} channels={list} users={people} error={err('esc_send_to')} onChange={(l) => set({ esc_send_to: l })} />
+                {extraEscalations(original).length > 0 && (
+                  <p className="field-hint">It also escalates to {extraEscalations(original).length} more channel(s), set through the API; saving keeps them.</p>
+                )}
               </>
             )}
           </fieldset>

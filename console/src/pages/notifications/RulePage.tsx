@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
@@ -10,8 +10,10 @@ import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { PreviewResult } from './PreviewResult';
-import { fetchChannels, fetchJobs, fetchRule, keys, previewStoredRule, rulePath, words } from './queries';
+import { fetchSchedules, keys as scheduleKeys } from '../schedules/queries';
+import { fetchChannels, fetchGroups, fetchJobs, fetchRule, fetchUsers, keys, previewStoredRule, rulePath, words } from './queries';
 import { recipientsText } from './ruleForm';
+import { conditionRows, userRecipients } from './ruleSummary';
 import { RoomNav } from './RoomNav';
 
 /** `/notifications/rules/:id`: the rule and what it would have matched lately. */
@@ -25,6 +27,9 @@ export function RulePage() {
   const preview = useQuery({ queryKey: [...keys.rulePreview(id), q.data?.revision], queryFn: () => previewStoredRule(id, 20), enabled: Boolean(q.data) });
   const channels = useQuery({ queryKey: keys.channels, queryFn: fetchChannels });
   const jobs = useQuery({ queryKey: ['jobs', 'list', { all: true }], queryFn: fetchJobs });
+  const groups = useQuery({ queryKey: ['groups', 'list'], queryFn: fetchGroups });
+  const schedules = useQuery({ queryKey: scheduleKeys.list(), queryFn: () => fetchSchedules() });
+  const users = useQuery({ queryKey: keys.users, queryFn: fetchUsers, enabled: can('admin') });
   useTitle(q.data?.name ?? 'Rule');
   const del = useMutation({
     mutationFn: () => api.del(rulePath(id)),
@@ -39,6 +44,9 @@ export function RulePage() {
   const channelName = new Map((channels.data ?? []).map((c) => [c.id, c.name]));
   const jobName = new Map((jobs.data?.items ?? []).map((j) => [j.id, j.name]));
   const c = r.conditions;
+  const userName = new Map((users.data?.items ?? []).map((u) => [u.id, u.username]));
+  const byName = (items: { id: string; name: string }[] = []) => new Map(items.map((i) => [i.id, i.name]));
+  const more = conditionRows(c, { users: userName, schedules: byName(schedules.data?.items), groups: byName(groups.data?.items) });
   return (
     <>
       <PageHeader
@@ -67,11 +75,17 @@ export function RulePage() {
               <dd>{c.statuses.map(words).join(', ')}</dd>
             </>
           )}
+          {more.map(([label, text]) => (
+            <Fragment key={label}>
+              <dt>{label}</dt>
+              <dd>{text}</dd>
+            </Fragment>
+          ))}
           <dt>Sends to</dt>
           <dd>
             {r.send_to.map((t) => {
               const who = recipientsText(t.to ?? []);
-              const parts = [who.to, who.job_owner ? 'the job owner' : '', who.started_by ? 'who started the run' : ''].filter(Boolean);
+              const parts = [userRecipients(t.to, userName), who.to, who.job_owner ? 'the job owner' : '', who.started_by ? 'who started the run' : ''].filter(Boolean);
               return (
                 <div key={t.channel_id}>
                   {channelName.get(t.channel_id) ?? t.channel_id.slice(0, 8)}: {parts.join(', ') || "the channel's defaults"}

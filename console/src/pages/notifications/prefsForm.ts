@@ -43,7 +43,8 @@ export function prefsFormOf(p: Prefs): PrefsForm {
   };
 }
 
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** A time of day as the api reads it, `HH:MM`. */
+export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 export type BuiltPrefs = { ok: true; body: Body } | { ok: false; errors: Record<string, string> };
 

@@ -2,6 +2,7 @@
 // history, dead letters and the notifier's status.
 import { api } from '../../api/client';
 import type { Page, Schemas } from '../../api/types';
+import { keys as adminKeys } from '../admin/queries';
 
 export type Channel = Schemas['ChannelView'];
 export type ChannelBody = Schemas['ChannelBody'];
@@ -28,6 +29,8 @@ export const keys = {
   deadLetters: (offset: number) => ['notifications', 'dead-letters', offset] as const,
   status: ['notifications', 'status'] as const,
   control: ['notifications', 'control'] as const,
+  /** Every user, for the rule form's pickers: among the admin room's user lists, so its changes refresh it. */
+  users: [...adminKeys.userLists, 'all'] as const,
 };
 
 const N = '/api/v1/notifications';
@@ -54,6 +57,8 @@ export const fetchStatus = () => api.get<Schemas['StatusView']>(`${N}/status`);
 export const fetchControl = () => api.get<Schemas['NotifyControl']>(`${N}/control`);
 export const setDeliveryPaused = (paused: boolean) => api.post<Schemas['NotifyControl']>(`${N}/control/${paused ? 'pause' : 'resume'}`);
 export const fetchJobs = () => api.get<Page<Schemas['JobListItem']>>('/api/v1/jobs', { query: { limit: 500 } });
+/** Every user, by username (admins only, as rule editing is). */
+export const fetchUsers = () => api.get<Page<Schemas['UserView']>>('/api/v1/users', { query: { limit: 500 } });
 export const fetchGroups = () => api.get<Page<Schemas['GroupView']>>('/api/v1/target-groups', { query: { limit: 500 } });
 
 export const TRIGGERS: Schemas['NotifyTrigger'][] = [
