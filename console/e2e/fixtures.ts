@@ -98,9 +98,12 @@ export async function signIn(page: Page, who: Who, opts: SignInOptions = {}): Pr
   await expect(page.getByRole('main')).toBeVisible();
 }
 
-/** Fails on any serious or critical axe-core violation of the page as it is, listing each. */
+/** Fails on any serious or critical axe-core violation of the page as it is,
+ * listing each. Frames sandboxed without scripts (a notification's HTML
+ * body) are left out: axe runs inside each frame, and waits forever for one
+ * where no script may run. */
 export async function expectAccessible(page: Page, what = page.url()): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
+  const results = await new AxeBuilder({ page }).exclude('iframe[sandbox=""]').analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const report = bad
     .map((v) => {

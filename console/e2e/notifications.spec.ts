@@ -77,12 +77,17 @@ test('an email channel tested, a rule for failures, the notification in history 
     await page.getByRole('group', { name: 'Jobs (none: any)' }).getByRole('checkbox', { name: job.name }).check();
     await page.getByLabel('Channel', { exact: true }).selectOption({ label: `${channelName} (email)` });
     await page.getByLabel('Addresses').fill(alertAddress);
+    // Conditions the form now edits: how long the run took (it takes seconds).
+    await page.getByLabel('At most (seconds)').fill('3600');
+    await page.getByLabel('At most (seconds)').scrollIntoViewIfNeeded();
+    await shot(page, 'notification-rule-form');
     await page.getByRole('button', { name: 'Preview matches' }).click();
     await expect(page.getByRole('region', { name: 'Notices the rule would have matched' })).toContainText('It would have matched none');
     await expectAccessible(page, 'the rule form');
     await page.getByRole('button', { name: 'Create rule' }).click();
     await expect(page.getByRole('heading', { name: ruleName, level: 1 })).toBeVisible();
     await expect(page.getByText(alertAddress)).toBeVisible();
+    await expect(page.getByText('at most 3,600 s')).toBeVisible();
     await expectAccessible(page, 'the rule page');
 
     // The job fails; the rule notifies.
@@ -106,7 +111,11 @@ test('an email channel tested, a rule for failures, the notification in history 
     await row.getByRole('link').first().click();
     await expect(page.getByRole('table', { name: 'Attempts, oldest first' })).toContainText('delivered');
     await expect(page.getByLabel('Message text')).toContainText(job.name);
+    // The email's HTML body, rendered in a sandboxed frame.
+    await page.getByText('HTML body, rendered').click();
+    await expect(page.frameLocator('iframe[title="HTML body as sent"]').locator('body')).toContainText(job.name);
     await expectAccessible(page, 'a notification');
+    await shot(page, 'notification-message');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Acknowledged' })).toBeVisible();
   } finally {

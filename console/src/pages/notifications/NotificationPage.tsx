@@ -67,10 +67,20 @@ export function NotificationPage() {
             {n.text}
           </pre>
           {n.html && (
-            <details>
-              <summary>HTML body (source)</summary>
-              <pre className="ntf-message">{n.html}</pre>
-            </details>
+            <>
+              <details>
+                <summary>HTML body, rendered</summary>
+                {/* No scripts, forms or same-origin access (an empty sandbox);
+                    the page's policy, which a srcdoc frame inherits, keeps
+                    out remote images, styles and fonts, so nothing calls
+                    home. */}
+                <iframe className="ntf-html" sandbox="" srcDoc={n.html} title="HTML body as sent" referrerPolicy="no-referrer" />
+              </details>
+              <details>
+                <summary>HTML body (source)</summary>
+                <pre className="ntf-message">{n.html}</pre>
+              </details>
+            </>
           )}
         </section>
         <section className="card" aria-labelledby="n-about">
