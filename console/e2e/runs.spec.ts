@@ -2,7 +2,8 @@
 // timeline and output arriving live (a line printed mid-run is on the page
 // before the run ends), found with the find box, followed in tail mode;
 // a long run cancelled from its page; ANSI colours as styled spans; the
-// list filtered through the URL; a viewer offered no cancel or re-run.
+// list filtered through the URL; a viewer offered no cancel or re-run; a
+// hidden tab's stream closed and resumed from its last frame.
 import type { Page } from '@playwright/test';
 import { expect, expectAccessible, shot, signIn, test, unique, type Api, type Stack } from './fixtures';
 
@@ -170,4 +171,46 @@ test('ANSI colours show as styled spans; a viewer is offered no cancel or re-run
   await expect(page.getByRole('row', { name: new RegExp(j.name) })).toHaveCount(1);
   await expect(page.getByRole('columnheader', { name: 'Actions' })).toHaveCount(0);
   await expectAccessible(page, 'the runs list as a viewer');
+});
+
+/** Makes the page's document hidden or visible, as switching tabs does. */
+async function setHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+test('a hidden tab closes the live output and resumes after its last line, with no gap and nothing twice', async ({ page, api, stack }) => {
+  test.setTimeout(120_000);
+  const j = await job(api, stack, 'runs-resume', [
+    { id: 'tick', command: 'i=1; while [ $i -le 40 ]; do echo "tick $i"; i=$((i+1)); sleep 0.25; done' },
+  ]);
+  const operator = await api.as(stack.operator);
+  const streams: { lastEventId: string | null }[] = [];
+  page.on('request', (r) => {
+    if (/\/api\/v1\/runs\/[0-9a-f-]{36}\/stream$/.test(r.url())) streams.push({ lastEventId: r.headers()['last-event-id'] ?? null });
+  });
+  const { run_id: runId } = await operator.post<{ run_id: string }>(`/api/v1/jobs/${j.id}/run`, { parameters: {} });
+  await signIn(page, 'operator');
+  await page.goto(`/runs/${runId}`);
+  const lines = page.getByRole('region', { name: 'Output lines' });
+  await expect(lines).toContainText('tick 3', { timeout: 20_000 });
+
+  // Hidden: the stream is closed while the run goes on printing.
+  await setHidden(page, true);
+  await expect(page.getByText('Paused while this tab is hidden')).toBeVisible();
+  await page.waitForTimeout(2_500);
+  expect(await status(api, runId)).toBe('running');
+
+  // Visible again: one new stream, sent from the last frame it had.
+  await setHidden(page, false);
+  await expect(summary(page)).toContainText('succeeded', { timeout: 60_000 });
+  await expect(page.getByText(/· 40 lines/)).toBeVisible();
+  expect(streams.length).toBeGreaterThanOrEqual(2);
+  expect(streams[0]?.lastEventId).toBeNull();
+  for (const later of streams.slice(1)) expect(later.lastEventId).toMatch(/^\d+\.\d+$/);
+  // Every line once, in order (the view is virtualised: read the store's count and the end).
+  await expect(lines).toContainText('tick 40');
 });

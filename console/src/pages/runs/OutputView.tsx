@@ -96,6 +96,21 @@ export function OutputView({ live, sectionKey, onSection, sectionName, following
     go(e.shiftKey ? -1 : 1);
   };
 
+  // A new search shows its first match at once (as a browser's find does),
+  // without waiting for Enter; later lines do not move the view again.
+  const jumped = useRef('');
+  const firstMatch = useRef<{ query: string; row: number } | null>(null);
+  firstMatch.current = matches[0] ? { query, row: rowOf(visible, matches[0].section, matches[0].line) } : null;
+  useEffect(() => {
+    if (!query) jumped.current = '';
+    const first = firstMatch.current;
+    if (!first || first.query !== query || jumped.current === query) return;
+    jumped.current = query;
+    setCur(0);
+    setFollow(false);
+    virtual.scrollToIndex(first.row, { align: 'center' });
+  }, [query, count, virtual]);
+
   const hitRow = hit ? rowOf(visible, hit.section, hit.line) : -1;
   return (
     <section className="card out-card" aria-labelledby="run-output">
