@@ -120,6 +120,16 @@ async fn a_live_stream_resumes_after_its_last_frame_and_an_ended_run_replays() {
     let replay = read_stream(&api, &viewer, &run, Some(cursor), None).await;
     assert_eq!(texts(&replay), ["one", "two", "three", "four"]);
 
+    // A resume point past the end of the bus's streams (no client is given
+    // one; a forged one): frames from now on, and the `end` when the run
+    // ends, whatever the cursor said.
+    let short = run_job(&api, &admin, &job, json!({})).await;
+    let past = read_stream(&api, &viewer, &short, Some("999999999.999999999"), None).await;
+    let last = past.last().unwrap();
+    assert_eq!(last["event"], "end", "{past:?}");
+    assert_eq!(last["data"]["status"], "succeeded", "{past:?}");
+    assert!(texts(&past).len() <= 4, "{past:?}");
+
     // Malformed resume points, in the query and in the header.
     let (s, bad) = api
         .call(

@@ -347,11 +347,27 @@ impl Source {
     }
 }
 
+/// How often a resumed stream with nothing to send checks whether the run
+/// ended before its resume point.
+const ENDED_CHECK: Duration = Duration::from_secs(5);
+
+/// The run's final status once it has one.
+async fn ended(db: &sea_orm::DatabaseConnection, id: Uuid) -> Option<String> {
+    let r = run::Entity::find_by_id(id).one(db).await.ok()??;
+    terminal(&r.status).then_some(r.status)
+}
+
 /// Where the frames sent so far leave off, and the cursor of the next one.
+/// Each source delivers in stream order, so the frame's own sequence is
+/// where its stream leaves off (a forged resume point past the stream's
+/// end, which the server reads as "from now on", is replaced by the real
+/// one with the first frame).
 fn advance(cursor: &mut Cursor, t: &Timed) -> Cursor {
-    match t.frame.event {
-        FrameKind::Output => cursor.lines = cursor.lines.max(t.seq),
-        _ => cursor.events = cursor.events.max(t.seq),
+    if t.seq > 0 {
+        match t.frame.event {
+            FrameKind::Output => cursor.lines = t.seq,
+            _ => cursor.events = t.seq,
+        }
     }
     *cursor
 }
@@ -381,6 +397,7 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
         ready: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Frame>(BUFFER);
+    let db = state.db().clone();
     tokio::spawn(async move {
         // The last line number shown per step and target, and since when
         // the event at the head has waited for lines it announced.
@@ -420,6 +437,15 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
                         () = tx.closed() => return,
                         alive = events.wait() => alive,
                         alive = logs.wait() => alive,
+                        // Resumed after the run's `finished` (the follower
+                        // had it, not the `end`): no event will come, the
+                        // run's status says it is over.
+                        () = tokio::time::sleep(ENDED_CHECK), if after.is_some() => {
+                            match ended(&db, id).await {
+                                Some(status) => break Value::String(status),
+                                None => true,
+                            }
+                        }
                     };
                     if !alive {
                         return;
