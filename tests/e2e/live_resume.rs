@@ -74,8 +74,8 @@ async fn a_live_stream_resumes_after_its_last_frame_and_an_ended_run_replays() {
         &api,
         &admin,
         json!({"name": "resumable", "steps": [
-            {"id": "a", "type": "local.exec", "with": {"command": "echo one; echo two; sleep 4; echo three"}},
-            {"id": "b", "type": "local.exec", "with": {"command": "echo four"}}
+            {"id": "a", "type": "local.exec", "with": {"command": "echo one; echo two; sleep 4"}},
+            {"id": "b", "type": "local.exec", "with": {"command": "echo three; echo four"}}
         ]}),
     )
     .await;
@@ -112,6 +112,30 @@ async fn a_live_stream_resumes_after_its_last_frame_and_an_ended_run_replays() {
             .any(|e| e.starts_with("\"step_finished\":\"b\"")),
         "{both:?}"
     );
+    // Resumed after step a's last line: its end comes in its place, before
+    // step b's start and lines (it waits for no line it sent before).
+    let at = |pred: &dyn Fn(&Value) -> bool| {
+        after
+            .iter()
+            .position(pred)
+            .unwrap_or_else(|| panic!("missing frame in {after:?}"))
+    };
+    let event = |kind: &'static str, step: &'static str| {
+        move |f: &Value| f["data"]["type"] == kind && f["data"]["data"]["step_id"] == step
+    };
+    let order = [
+        at(&event("step_finished", "a")),
+        at(&event("step_started", "b")),
+        at(&|f: &Value| f["data"]["text"] == "three"),
+        at(&event("step_finished", "b")),
+    ];
+    assert!(order.is_sorted(), "{order:?} in {after:?}");
+    assert!(
+        after
+            .iter()
+            .all(|f| f["event"] == "end" || f.get("id").is_some()),
+        "{after:?}"
+    );
 
     // The run has ended: the same resume point replays it whole, no ids.
     let end = wait_end(&api, &admin, &run).await;
@@ -119,6 +143,7 @@ async fn a_live_stream_resumes_after_its_last_frame_and_an_ended_run_replays() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let replay = read_stream(&api, &viewer, &run, Some(cursor), None).await;
     assert_eq!(texts(&replay), ["one", "two", "three", "four"]);
+    assert!(replay.iter().all(|f| f.get("id").is_none()), "{replay:?}");
 
     // A resume point past the end of the bus's streams (no client is given
     // one; a forged one): frames from now on, and the `end` when the run
@@ -156,7 +181,19 @@ async fn a_live_stream_resumes_after_its_last_frame_and_an_ended_run_replays() {
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["errors"][0]["path"], "Last-Event-ID", "{problem}");
 
-    // A resume point gives nothing of another run, nor to a stranger.
+    // Another run's resume point on a live run: that run's frames only.
+    let other = run_job(&api, &admin, &job, json!({})).await;
+    let mixed = read_stream(&api, &viewer, &other, Some(cursor), None).await;
+    assert!(
+        mixed.iter().all(|f| {
+            let data = &f["data"];
+            data["run_id"] == other.as_str() || data["data"]["run_id"] == other.as_str()
+        }),
+        "{mixed:?}"
+    );
+    assert_eq!(mixed.last().unwrap()["event"], "end", "{mixed:?}");
+
+    // A resume point gives nothing of an unknown run, nor to a stranger.
     let (s, _) = api
         .call(
             Method::GET,

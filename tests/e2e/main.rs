@@ -51,6 +51,7 @@ mod job_ownership;
 mod jobs;
 mod live;
 mod live_cli;
+mod live_cli_resume;
 mod live_resume;
 mod migrate;
 mod names_in_documents;

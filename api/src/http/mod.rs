@@ -150,6 +150,10 @@ pub fn layers(app: Router, config: &Config) -> Router {
                     header::AUTHORIZATION,
                     header::CONTENT_TYPE,
                     REQUEST_ID.clone(),
+                    // A run stream's resume point, and a run's or re-run's
+                    // idempotency key.
+                    HeaderName::from_static("last-event-id"),
+                    HeaderName::from_static("idempotency-key"),
                 ])
                 .expose_headers([REQUEST_ID.clone()])
                 .max_age(Duration::from_secs(600)),

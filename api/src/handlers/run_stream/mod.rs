@@ -23,11 +23,15 @@ use axum::routing::get;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::auth::Principal;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+
+use crate::auth::{Credential, Principal};
 use crate::http::AppState;
 use crate::http::problem::Problem;
 use crate::http::routes::{Route, VIEWER};
-use crate::runs::live::Cursor;
+use crate::runs::live::{Cursor, Frames};
 use crate::slots::Slot;
 
 /// Where to pick a live run's stream up again.
@@ -52,7 +56,7 @@ pub fn resume_point(q: &ResumeQuery, headers: &HeaderMap) -> Result<Option<Curso
     let Some(value) = headers.get("last-event-id") else {
         return Ok(None);
     };
-    let text = value.to_str().unwrap_or_default().trim();
+    let text = value.to_str().map(str::trim).unwrap_or("\u{fffd}");
     if text.is_empty() {
         return Ok(None);
     }
@@ -62,6 +66,25 @@ pub fn resume_point(q: &ResumeQuery, headers: &HeaderMap) -> Result<Option<Curso
             .errors(serde_json::json!([{"path": "Last-Event-ID", "message": why}]))
             .for_request(headers)
     })
+}
+
+/// The frames, ended when `me`'s session does (an access token's expiry)
+/// and after `most` at the latest: a user whose access went meanwhile
+/// (deactivated, demoted, sessions revoked) is checked again when the
+/// client reconnects — a run's stream resumes where it stopped. API
+/// tokens are checked at each request as well, and carry no such bound.
+pub fn bounded(frames: Frames, me: &Principal, most: Option<Duration>) -> Frames {
+    let mut left = most;
+    if let Credential::Session { expires_at, .. } = me.credential {
+        let until = (expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        left = Some(left.map_or(until, |m| m.min(until)));
+    }
+    match left {
+        Some(d) => Box::pin(frames.take_until(tokio::time::sleep(d))),
+        None => frames,
+    }
 }
 
 /// One of `me`'s live-stream slots (`http.streams_per_user`), or 429.

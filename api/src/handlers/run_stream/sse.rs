@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 use uuid::Uuid;
 
-use crate::auth::{Credential, Principal};
+use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::json::{ApiPath, ApiQuery};
 use crate::http::problem::Problem;
@@ -44,7 +44,7 @@ pub async fn handler(
     let after = super::resume_point(&q, &headers)?;
     let run = source::load(&state, id).await?;
     let slot = super::stream_slot(&state, &me)?;
-    let frames = source::open(&state, &run, after).await?;
+    let frames = super::bounded(source::open(&state, &run, after).await?, &me, None);
     Ok(respond(frames, slot))
 }
 
@@ -55,19 +55,13 @@ pub async fn activity(
     Extension(me): Extension<Principal>,
 ) -> Result<Response, Problem> {
     let slot = super::stream_slot(&state, &me)?;
-    let frames = source::activity::open(&state).await?;
-    // It would never end: it ends when the session's access token does, and
-    // after ACTIVITY_LIFETIME at most, so a user whose access went meanwhile
-    // (deactivated, demoted, sessions revoked) is checked again when the
-    // client reconnects.
-    let mut lifetime = ACTIVITY_LIFETIME;
-    if let Credential::Session { expires_at, .. } = me.credential {
-        let left = (expires_at - chrono::Utc::now())
-            .to_std()
-            .unwrap_or_default();
-        lifetime = lifetime.min(left);
-    }
-    let frames = Box::pin(frames.take_until(tokio::time::sleep(lifetime)));
+    // It would never end: it ends with the session, and after
+    // ACTIVITY_LIFETIME at most (an API token's holder too is checked again).
+    let frames = super::bounded(
+        source::activity::open(&state).await?,
+        &me,
+        Some(ACTIVITY_LIFETIME),
+    );
     Ok(respond(frames, slot))
 }
 

@@ -57,7 +57,7 @@ pub async fn handler(
         ))
     })?;
     let slot = super::stream_slot(&state, &me)?;
-    let frames = source::open(&state, &run, q.after).await?;
+    let frames = super::bounded(source::open(&state, &run, q.after).await?, &me, None);
     Ok(upgrade
         .protocols([PROTOCOL])
         .on_upgrade(move |socket| async move {

@@ -78,7 +78,11 @@ pub async fn open(
         && lines_missing(&frames)
         && let Ok(from_bus) = live(state, run.id, None).await
     {
-        return Ok(from_bus);
+        // A replay all the same: without resume points, as from PostgreSQL.
+        return Ok(Box::pin(from_bus.map(|mut f| {
+            f.id = None;
+            f
+        })));
     }
     Ok(Box::pin(futures::stream::iter(frames)))
 }
@@ -347,16 +351,6 @@ impl Source {
     }
 }
 
-/// How often a resumed stream with nothing to send checks whether the run
-/// ended before its resume point.
-const ENDED_CHECK: Duration = Duration::from_secs(5);
-
-/// The run's final status once it has one.
-async fn ended(db: &sea_orm::DatabaseConnection, id: Uuid) -> Option<String> {
-    let r = run::Entity::find_by_id(id).one(db).await.ok()??;
-    terminal(&r.status).then_some(r.status)
-}
-
 /// Where the frames sent so far leave off, and the cursor of the next one.
 /// Each source delivers in stream order, so the frame's own sequence is
 /// where its stream leaves off (a forged resume point past the stream's
@@ -397,11 +391,14 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
         ready: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Frame>(BUFFER);
-    let db = state.db().clone();
     tokio::spawn(async move {
         // The last line number shown per step and target, and since when
         // the event at the head has waited for lines it announced.
         let mut shown: std::collections::HashMap<LineKey, u64> = std::collections::HashMap::new();
+        // Resumed: the steps this connection has sent a line or a start
+        // of. Lines of any other step went before the resume point, so
+        // their step's end waits for none.
+        let mut touched: std::collections::HashSet<LineKey> = std::collections::HashSet::new();
         let mut holding: Option<tokio::time::Instant> = None;
         let mut cursor = after.unwrap_or_default();
         let status = loop {
@@ -412,7 +409,10 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
                 .ready
                 .as_ref()
                 .and_then(|e| e.lines.as_ref())
-                .is_some_and(|(key, n)| shown.get(key).copied().unwrap_or(0) < *n);
+                .is_some_and(|(key, n)| {
+                    (after.is_none() || touched.contains(key))
+                        && shown.get(key).copied().unwrap_or(0) < *n
+                });
             if waits_for_lines && logs.ready.is_none() {
                 let since = *holding.get_or_insert_with(tokio::time::Instant::now);
                 if since.elapsed() < LINES_WAIT {
@@ -437,15 +437,6 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
                         () = tx.closed() => return,
                         alive = events.wait() => alive,
                         alive = logs.wait() => alive,
-                        // Resumed after the run's `finished` (the follower
-                        // had it, not the `end`): no event will come, the
-                        // run's status says it is over.
-                        () = tokio::time::sleep(ENDED_CHECK), if after.is_some() => {
-                            match ended(&db, id).await {
-                                Some(status) => break Value::String(status),
-                                None => true,
-                            }
-                        }
                     };
                     if !alive {
                         return;
@@ -460,6 +451,9 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
             {
                 let seen = shown.entry(key.clone()).or_insert(0);
                 *seen = (*seen).max(*n);
+                if after.is_some() {
+                    touched.insert(key.clone());
+                }
             } else {
                 holding = None;
                 // A new attempt numbers its lines from 1 again.
@@ -467,6 +461,9 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
                     && let Some(data) = next.frame.data.get("data")
                 {
                     shown.remove(&line_key(data));
+                    if after.is_some() {
+                        touched.insert(line_key(data));
+                    }
                 }
             }
             let finished = next.finished;
