@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api } from '../api/client';
+import { shortId } from '../lib/format';
 
 interface Hits {
   jobs: { id: string; name: string }[];
@@ -21,7 +22,7 @@ function options(h: Hits | undefined): Option[] {
   return [
     ...h.jobs.map((j) => ({ id: `j-${j.id}`, label: j.name, kind: 'Job', to: `/jobs/${j.id}` })),
     ...h.targets.map((t) => ({ id: `t-${t.id}`, label: t.address ? `${t.name} (${t.address})` : t.name, kind: 'Target', to: `/targets/${t.id}` })),
-    ...h.runs.map((r) => ({ id: `r-${r.id}`, label: `${r.id.slice(0, 8)} ${r.job_name ?? ''} ${r.status ?? ''}`.trim(), kind: 'Run', to: `/runs/${r.id}` })),
+    ...h.runs.map((r) => ({ id: `r-${r.id}`, label: `${shortId(r.id)} ${r.job_name ?? ''} ${r.status ?? ''}`.trim(), kind: 'Run', to: `/runs/${r.id}` })),
   ];
 }
 

@@ -6,7 +6,7 @@ import { DataTable } from '../../ui/DataTable';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading, StatusBadge } from '../../ui/Status';
 import { Time } from '../../ui/Time';
-import { duration } from '../../lib/format';
+import { duration, shortId } from '../../lib/format';
 import { exportText, fetchDependencies, fetchRules, fetchRuns, fetchSchedules, keys, rulesFor, type JobView } from './api';
 
 export function DefinitionTab({ job }: { job: JobView }) {
@@ -43,7 +43,7 @@ export function RunsTab({ jobId }: { jobId: string }) {
           rowKey={(r) => r.id}
           empty="This job has not run yet."
           columns={[
-            { key: 'id', header: 'Run', cell: (r) => <Link to={`/runs/${r.id}`}>{r.id.slice(0, 8)}</Link> },
+            { key: 'id', header: 'Run', cell: (r) => <Link to={`/runs/${r.id}`}>{shortId(r.id)}</Link> },
             { key: 'status', header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
             { key: 'v', header: 'Version', cell: (r) => r.job_version, numeric: true },
             { key: 'at', header: 'Accepted', cell: (r) => <Time at={r.created_at} /> },
@@ -110,7 +110,7 @@ export function RulesTab({ job }: { job: JobView }) {
 
 export function DependenciesTab({ jobId }: { jobId: string }) {
   const q = useQuery({ queryKey: keys.deps(jobId), queryFn: () => fetchDependencies(jobId) });
-  const other = (id: string, name: string | null | undefined) => <Link to={`/jobs/${id}`}>{name ?? id.slice(0, 8)}</Link>;
+  const other = (id: string, name: string | null | undefined) => <Link to={`/jobs/${id}`}>{name ?? shortId(id)}</Link>;
   return (
     <div className="stack">
       <h2>Dependencies</h2>

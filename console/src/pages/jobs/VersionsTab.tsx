@@ -9,6 +9,7 @@ import { Loading } from '../../ui/Status';
 import { Time } from '../../ui/Time';
 import { fetchVersion, fetchVersions, keys } from './api';
 import { diffStats, lineDiff, sign } from './diff';
+import { shortId } from '../../lib/format';
 
 function useVersionYaml(id: string, v: number | null) {
   return useQuery({
@@ -42,7 +43,7 @@ export default function VersionsTab({ jobId, current }: { jobId: string; current
         columns={[
           { key: 'v', header: 'Version', cell: (v) => (v.version === current ? `${v.version} (current)` : v.version), numeric: true },
           { key: 'at', header: 'Saved', cell: (v) => <Time at={v.created_at} /> },
-          { key: 'by', header: 'Saved by', cell: (v) => (v.created_by ? <code>{v.created_by.slice(0, 8)}</code> : <span className="muted">—</span>) },
+          { key: 'by', header: 'Saved by', cell: (v) => (v.created_by ? <code>{shortId(v.created_by)}</code> : <span className="muted">—</span>) },
         ]}
       />
       <h3>Compare</h3>

@@ -14,6 +14,7 @@ import { browserZone } from '../schedules/calendar';
 import { FILTERS, historyQuery, PAGE, withFilter, type Filter } from './history';
 import { fetchChannels, fetchHistory, fetchJobs, keys, STATUSES, words } from './queries';
 import { RoomNav } from './RoomNav';
+import { shortId } from '../../lib/format';
 
 /** `/notifications`: what was sent, held, dropped or dead-lettered, newest first, with filters in the URL. */
 export function History() {
@@ -86,7 +87,7 @@ export function History() {
               { key: 'status', header: 'Status', cell: (n) => <StatusBadge status={n.status} /> },
               { key: 'subject', header: 'Subject', cell: (n) => <Link to={`/notifications/${n.id}`}>{n.subject || '(no subject)'}</Link> },
               { key: 'trigger', header: 'Trigger', cell: (n) => words(n.trigger ?? n.origin) },
-              { key: 'job', header: 'Job', cell: (n) => (n.job_id ? <Link to={`/jobs/${n.job_id}`}>{jobName.get(n.job_id) ?? n.job_id.slice(0, 8)}</Link> : '—') },
+              { key: 'job', header: 'Job', cell: (n) => (n.job_id ? <Link to={`/jobs/${n.job_id}`}>{jobName.get(n.job_id) ?? shortId(n.job_id)}</Link> : '—') },
               { key: 'channel', header: 'Channel', cell: (n) => `${channelName.get(n.channel_id) ?? n.channel_kind}` },
               { key: 'to', header: 'Recipient', cell: (n) => n.recipient },
               { key: 'tries', header: 'Attempts', numeric: true, cell: (n) => `${n.attempts}/${n.max_attempts}` },

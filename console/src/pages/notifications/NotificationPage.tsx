@@ -10,6 +10,9 @@ import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading, StatusBadge } from '../../ui/Status';
 import { ack, fetchNotification, keys, resendOne, words } from './queries';
 
+/** Put before a message's HTML in its frame: load nothing (images, styles, fonts, frames), whatever the page allows. */
+const FRAME_POLICY = '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">';
+
 const ACKABLE = new Set(['delivered', 'failed', 'dead_lettered', 'held']);
 
 /** `/notifications/:id`: the message as rendered, every attempt, acknowledge (and resend for admins). */
@@ -71,10 +74,10 @@ export function NotificationPage() {
               <details>
                 <summary>HTML body, rendered</summary>
                 {/* No scripts, forms or same-origin access (an empty sandbox);
-                    the page's policy, which a srcdoc frame inherits, keeps
-                    out remote images, styles and fonts, so nothing calls
-                    home. */}
-                <iframe className="ntf-html" sandbox="" srcDoc={n.html} title="HTML body as sent" referrerPolicy="no-referrer" />
+                    the frame's own policy, on top of the page's that a
+                    srcdoc frame inherits, loads nothing at all, so nothing
+                    calls home. */}
+                <iframe className="ntf-html" sandbox="" srcDoc={FRAME_POLICY + n.html} title="HTML body as sent" referrerPolicy="no-referrer" />
               </details>
               <details>
                 <summary>HTML body (source)</summary>

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../../auth/session';
-import { dateTime } from '../../lib/format';
+import { dateTime, shortId } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
 import { DataTable } from '../../ui/DataTable';
@@ -82,7 +82,7 @@ export function NotifierStatus() {
             rowKey={(x) => x.channel_id}
             empty="No failures in the last 24 hours."
             columns={[
-              { key: 'c', header: 'Channel', cell: (x) => names.get(x.channel_id) ?? `${x.channel_kind} ${x.channel_id.slice(0, 8)}` },
+              { key: 'c', header: 'Channel', cell: (x) => names.get(x.channel_id) ?? `${x.channel_kind} ${shortId(x.channel_id)}` },
               { key: 'f', header: 'Failed attempts', numeric: true, cell: (x) => x.failed_attempts },
               { key: 'd', header: 'Dead letters', numeric: true, cell: (x) => x.dead_lettered },
               { key: 'e', header: 'Last error', cell: (x) => <span className="small">{x.last_error ?? '—'}</span> },

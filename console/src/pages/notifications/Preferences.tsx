@@ -16,6 +16,7 @@ import { prefsBodyOf, prefsFormOf, quietText, type Level, type PrefsForm } from 
 import { fetchChannels, fetchDefaults, fetchJobs, fetchPrefs, keys, savePrefs, type Prefs } from './queries';
 import { RoomNav } from './RoomNav';
 import { DaysField, ZoneField } from './TimeFields';
+import { shortId } from '../../lib/format';
 
 const LEVELS: { value: Level; label: string }[] = [
   { value: 'all', label: 'everything' },
@@ -78,7 +79,7 @@ function Form({ prefs }: { prefs: Prefs }) {
     guard((done) => save.mutate(built.body, { onSettled: done }));
   };
   // Channels: every one an operator can list; a viewer sees those already in their preferences.
-  const known = channels.data?.map((c) => ({ id: c.id, name: `${c.name} (${c.kind})`, kind: c.kind })) ?? Object.keys(form.levels).map((id) => ({ id, name: id.slice(0, 8), kind: 'email' as const }));
+  const known = channels.data?.map((c) => ({ id: c.id, name: `${c.name} (${c.kind})`, kind: c.kind })) ?? Object.keys(form.levels).map((id) => ({ id, name: shortId(id), kind: 'email' as const }));
   const personal = known.filter((c) => c.kind === 'email' || c.kind === 'slack');
   return (
     <form className="form card ntf-form" onSubmit={submit} noValidate>

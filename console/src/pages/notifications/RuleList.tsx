@@ -8,6 +8,7 @@ import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
 import { fetchChannels, fetchRules, keys, words } from './queries';
 import { RoomNav } from './RoomNav';
+import { shortId } from '../../lib/format';
 
 /** `/notifications/rules`: who hears what; admins write rules. */
 export function RuleList() {
@@ -32,7 +33,7 @@ export function RuleList() {
           columns={[
             { key: 'name', header: 'Name', cell: (r) => <Link to={r.id}>{r.name}</Link> },
             { key: 'triggers', header: 'Triggers', cell: (r) => r.triggers.map(words).join(', ') },
-            { key: 'to', header: 'Sends to', cell: (r) => r.send_to.map((t) => names.get(t.channel_id) ?? t.channel_id.slice(0, 8)).join(', ') },
+            { key: 'to', header: 'Sends to', cell: (r) => r.send_to.map((t) => names.get(t.channel_id) ?? shortId(t.channel_id)).join(', ') },
             { key: 'state', header: 'State', cell: (r) => (r.enabled ? <span className="badge status-succeeded">enabled</span> : <span className="badge">disabled</span>) },
           ]}
         />

@@ -15,6 +15,7 @@ import { fetchChannels, fetchGroups, fetchJobs, fetchRule, fetchUsers, keys, pre
 import { recipientsText } from './ruleForm';
 import { conditionRows, userRecipients } from './ruleSummary';
 import { RoomNav } from './RoomNav';
+import { shortId } from '../../lib/format';
 
 /** `/notifications/rules/:id`: the rule and what it would have matched lately. */
 export function RulePage() {
@@ -66,7 +67,7 @@ export function RulePage() {
           <dd>{r.triggers.map(words).join(', ')}</dd>
           <dt>Jobs</dt>
           <dd>
-            {c?.job_ids?.length ? c.job_ids.map((j) => jobName.get(j) ?? j.slice(0, 8)).join(', ') : 'any'}
+            {c?.job_ids?.length ? c.job_ids.map((j) => jobName.get(j) ?? shortId(j)).join(', ') : 'any'}
             {c?.job_tags?.length ? `; tagged ${c.job_tags.join(', ')}` : ''}
           </dd>
           {c?.statuses && c.statuses.length > 0 && (
@@ -88,7 +89,7 @@ export function RulePage() {
               const parts = [userRecipients(t.to, userName), who.to, who.job_owner ? 'the job owner' : '', who.started_by ? 'who started the run' : ''].filter(Boolean);
               return (
                 <div key={t.channel_id}>
-                  {channelName.get(t.channel_id) ?? t.channel_id.slice(0, 8)}: {parts.join(', ') || "the channel's defaults"}
+                  {channelName.get(t.channel_id) ?? shortId(t.channel_id)}: {parts.join(', ') || "the channel's defaults"}
                 </div>
               );
             })}
@@ -113,7 +114,7 @@ export function RulePage() {
               <dd>
                 {r.escalation.after_failures ? `after ${r.escalation.after_failures} failures` : ''}
                 {r.escalation.unacked_minutes ? ` unacknowledged for ${r.escalation.unacked_minutes} min` : ''} to{' '}
-                {r.escalation.send_to.map((t) => channelName.get(t.channel_id) ?? t.channel_id.slice(0, 8)).join(', ')}
+                {r.escalation.send_to.map((t) => channelName.get(t.channel_id) ?? shortId(t.channel_id)).join(', ')}
               </dd>
             </>
           )}

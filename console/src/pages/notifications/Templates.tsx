@@ -16,6 +16,7 @@ import { Loading } from '../../ui/Status';
 import { KINDS, type Kind } from './channelForm';
 import { fetchChannels, TRIGGERS, words } from './queries';
 import { RoomNav } from './RoomNav';
+import { shortId } from '../../lib/format';
 
 type Template = Schemas['TemplateView'];
 type Trigger = Schemas['NotifyTrigger'];
@@ -157,15 +158,15 @@ export function Templates() {
           empty="No overrides: every channel uses its kind's default message."
           columns={[
             { key: 'kind', header: 'Kind', cell: (t) => t.kind },
-            { key: 'channel', header: 'Channel', cell: (t) => (t.channel_id ? (names.get(t.channel_id) ?? t.channel_id.slice(0, 8)) : 'every') },
+            { key: 'channel', header: 'Channel', cell: (t) => (t.channel_id ? (names.get(t.channel_id) ?? shortId(t.channel_id)) : 'every') },
             { key: 'trigger', header: 'Trigger', cell: (t) => (t.trigger ? words(t.trigger) : 'every') },
             { key: 'subject', header: 'Subject', cell: (t) => <code>{t.subject}</code> },
             actionsColumn((t: Template) => (
               <div className="row">
-                <Button onClick={() => setEditing(t)} aria-label={`Edit the ${t.kind} template ${t.id.slice(0, 8)}`}>
+                <Button onClick={() => setEditing(t)} aria-label={`Edit the ${t.kind} template ${shortId(t.id)}`}>
                   Edit
                 </Button>
-                <Button variant="danger" busy={del.isPending} onClick={() => del.mutate(t)} aria-label={`Delete the ${t.kind} template ${t.id.slice(0, 8)}`}>
+                <Button variant="danger" busy={del.isPending} onClick={() => del.mutate(t)} aria-label={`Delete the ${t.kind} template ${shortId(t.id)}`}>
                   Delete
                 </Button>
               </div>

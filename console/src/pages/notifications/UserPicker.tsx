@@ -6,6 +6,7 @@ import type { Schemas } from '../../api/types';
 import { toggled } from '../../lib/lists';
 import { Button } from '../../ui/Button';
 import { SelectField } from '../../ui/Field';
+import { shortId } from '../../lib/format';
 
 export interface UserItem {
   id: string;
@@ -30,7 +31,7 @@ export function UserPicker({ legend, users, chosen, onChange, hint, error }: {
 }) {
   const [pick, setPick] = useState('');
   const names = new Map(users.map((u) => [u.id, u.name]));
-  const nameOf = (id: string) => names.get(id) ?? `user ${id.slice(0, 8)}`;
+  const nameOf = (id: string) => names.get(id) ?? `user ${shortId(id)}`;
   const left = users.filter((u) => !chosen.includes(u.id));
   const picked = left.some((u) => u.id === pick) ? pick : '';
   const add = () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../../api/types';
 import type { Kind } from './channelForm';
-import { emptySend, recipientsText, ruleBodyOf, ruleFormOf, ruleProblems, type RuleForm } from './ruleForm';
+import { emptySend, recipientsOf, recipientsText, ruleBodyOf, ruleFormOf, ruleProblems, type RuleForm } from './ruleForm';
 
 const kinds = new Map<string, Kind>([
   ['mail', 'email'],
@@ -206,5 +206,22 @@ describe('rule bodies', () => {
       tod_from: 'bad hours',
       slow_margin_pct: 'too big',
     });
+  });
+});
+
+describe('recipients per channel kind', () => {
+  const line = { ...emptySend(), channel_id: 'c', user_ids: ['u1'], to: 'a@x', job_owner: true };
+  it('sends users, addresses and the owner on email and Slack', () => {
+    expect(recipientsOf(line, 'email')).toEqual([{ type: 'user', user_id: 'u1' }, { type: 'email', address: 'a@x' }, { type: 'job_owner' }]);
+    expect(recipientsOf({ ...line, to: '#ops, U123' }, 'slack')).toEqual([
+      { type: 'user', user_id: 'u1' },
+      { type: 'slack_channel', channel: '#ops' },
+      { type: 'slack_user', user: 'U123' },
+      { type: 'job_owner' },
+    ]);
+  });
+  it('sends nobody on Teams and webhooks, whatever the line held for another kind', () => {
+    expect(recipientsOf(line, 'teams')).toEqual([]);
+    expect(recipientsOf(line, 'webhook')).toEqual([]);
   });
 });

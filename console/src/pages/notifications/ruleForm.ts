@@ -83,6 +83,9 @@ export function ruleFormOf(r?: Rule, zone = 'UTC'): RuleForm {
 
 /** The recipients of one line, read for the channel's kind. */
 export function recipientsOf(s: SendTo, kind: Kind | undefined): Recipient[] {
+  // Teams and webhooks reach their endpoint, nobody on it: what the line
+  // held for another kind (hidden once the channel changed) is not sent.
+  if (kind !== undefined && kind !== 'email' && kind !== 'slack') return [];
   const out: Recipient[] = unique(s.user_ids).map((user_id) => ({ type: 'user', user_id }));
   for (const w of splitList(s.to)) {
     if (kind === 'slack') out.push(/^U[A-Z0-9]+$/.test(w) ? { type: 'slack_user', user: w } : { type: 'slack_channel', channel: w });

@@ -14,7 +14,7 @@ describe('a rule in words', () => {
       names,
     );
     expect(rows).toEqual([
-      ['Jobs owned by', 'ada, 01234567'],
+      ['Jobs owned by', 'ada, 89abcdef'],
       ['Targets in', 'web'],
       ['Schedules', 'nightly'],
       ['Took', 'at least 1.5 s'],
@@ -32,7 +32,7 @@ describe('a rule in words', () => {
   });
 
   it('lists user recipients only', () => {
-    expect(userRecipients([{ type: 'user', user_id: 'u1' }, { type: 'email', address: 'a@x' }, { type: 'user', user_id: 'fedcba9876543210' }], names.users)).toBe('ada, fedcba98');
+    expect(userRecipients([{ type: 'user', user_id: 'u1' }, { type: 'email', address: 'a@x' }, { type: 'user', user_id: 'fedcba9876543210' }], names.users)).toBe('ada, 76543210');
     expect(userRecipients(undefined, names.users)).toBe('');
   });
 });

@@ -2,13 +2,14 @@
 // the form edits, read back (names where the page knows them, short ids
 // where it does not: a non-admin cannot list users).
 import type { Schemas } from '../../api/types';
+import { shortId } from '../../lib/format';
 
 type Conditions = Schemas['RuleConditions'];
 
 /** Names by id, of whatever a rule refers to. */
 export type Names = Map<string, string>;
 
-const named = (ids: readonly string[], names: Names) => ids.map((id) => names.get(id) ?? id.slice(0, 8)).join(', ');
+const named = (ids: readonly string[], names: Names) => ids.map((id) => names.get(id) ?? shortId(id)).join(', ');
 
 const seconds = (ms: number) => `${(ms / 1000).toLocaleString(undefined, { maximumFractionDigits: 3 })} s`;
 

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useSession } from '../../auth/session';
-import { dateTime, duration } from '../../lib/format';
+import { dateTime, duration, shortId } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
 import { DataTable } from '../../ui/DataTable';
@@ -124,7 +124,7 @@ export function SchedulerPage() {
             empty="None yet."
             columns={[
               { key: 'at', header: 'Fire instant', cell: (f) => dateTime(f.fire_at) },
-              { key: 'schedule', header: 'Schedule', cell: (f) => <Link to={`/schedules/${f.schedule_id}`}>{names.get(f.schedule_id) ?? f.schedule_id.slice(0, 8)}</Link> },
+              { key: 'schedule', header: 'Schedule', cell: (f) => <Link to={`/schedules/${f.schedule_id}`}>{names.get(f.schedule_id) ?? shortId(f.schedule_id)}</Link> },
               { key: 'kind', header: 'What happened', cell: (f) => <span className={`badge ${f.kind === 'fired' ? 'status-succeeded' : 'status-skipped'}`}>{f.kind}</span> },
               { key: 'reason', header: 'Reason', cell: (f) => f.reason?.replace(/_/g, ' ') ?? '—' },
               { key: 'lag', header: 'Lag', numeric: true, cell: (f) => ms(f.lag_ms) },

@@ -51,6 +51,6 @@ describe('the window form', () => {
     expect(timingText({ kind: 'weekly', days: [1, 2, 3, 4, 5, 6, 7], start_time: '00:00', duration_mins: 45, time_zone: null }, String)).toBe('every day 00:00 for 45m (UTC)');
     expect(timingText({ kind: 'once', start: 'a', end: 'b' }, (s) => s.toUpperCase())).toBe('once, A → B');
     expect(scopeText({ global: true, jobs: [], groups: [], targets: [] }, new Map())).toBe('everything');
-    expect(scopeText({ global: false, targets: [], jobs: ['j1'], groups: ['0123456789'] }, new Map([['j1', 'backup']]))).toBe('jobs backup; groups 01234567');
+    expect(scopeText({ global: false, targets: [], jobs: ['j1'], groups: ['0123456789'] }, new Map([['j1', 'backup']]))).toBe('jobs backup; groups 23456789');
   });
 });

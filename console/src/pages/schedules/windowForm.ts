@@ -1,6 +1,7 @@
 // The maintenance-window form and its body; a window's timing and scope in words.
 import type { Schemas } from '../../api/types';
 import { fromLocalInput, toLocalInput } from './scheduleForm';
+import { shortId } from '../../lib/format';
 
 type Window = Schemas['WindowView'];
 type Body = Schemas['WindowBody'];
@@ -101,6 +102,6 @@ export function timingText(t: Timing, fmt: (iso: string) => string): string {
 /** What a window covers, in words, with names where known. */
 export function scopeText(s: Schemas['WindowScope'], names: Map<string, string>): string {
   if (s.global) return 'everything';
-  const part = (ids: string[] | undefined, what: string) => (ids?.length ? `${what} ${ids.map((i) => names.get(i) ?? i.slice(0, 8)).join(', ')}` : '');
+  const part = (ids: string[] | undefined, what: string) => (ids?.length ? `${what} ${ids.map((i) => names.get(i) ?? shortId(i)).join(', ')}` : '');
   return [part(s.jobs, 'jobs'), part(s.groups, 'groups'), part(s.targets, 'targets')].filter(Boolean).join('; ') || 'nothing';
 }
