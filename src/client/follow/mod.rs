@@ -84,7 +84,10 @@ pub async fn follow(
         match read(api, run_id, format, &mut renderer, &mut seen).await {
             Ok(Some(status)) => return Ok(ExitCode::from(exit_code(&status))),
             Ok(None) => {}
-            Err(e) if first => return Err(e),
+            // The stream never opened (the api is not there, the run is
+            // not the caller's): say so. One that broke off after some
+            // frames is resumed.
+            Err(e) if first && seen.output == 0 && seen.run == 0 => return Err(e),
             Err(_) => {}
         }
         // The stream stopped before the end: has the run ended meanwhile?
