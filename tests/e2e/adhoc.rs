@@ -7,48 +7,15 @@
 //! credential's scope, a reused idempotency key — each changing nothing.
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::harness::cli::run as cli;
 use crate::harness::runs::wait_end;
 use crate::harness::{ApiServer, Sshd};
 
 const PASSWORD: &str = "Corr3ct-Horse-Battery!";
-
-/// What one CLI run did.
-#[derive(Debug)]
-struct Cli {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `opsconductor <args>` with exactly `env` (plus PATH), never on a terminal.
-async fn cli(args: &[&str], env: &BTreeMap<String, String>) -> Cli {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsconductor"))
-        .args(args)
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn opsconductor");
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("the CLI finishes within 60 s")
-        .unwrap();
-    Cli {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// The client's environment with the API token of `token`'s user.
 async fn env_for(api: &ApiServer, token: &str, role: &str) -> BTreeMap<String, String> {

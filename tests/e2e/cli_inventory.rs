@@ -7,50 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt as _;
 
+use crate::harness::cli::run_with_stdin as cli;
 use crate::harness::{ApiServer, Sshd, TEST_ADMIN_PASSWORD, env_of, free_port, wait_until};
-
-/// What one CLI run did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `opsconductor args…` with exactly `env` (plus PATH), `stdin`
-/// through a pipe: never a terminal.
-async fn cli(args: &[&str], env: &BTreeMap<String, String>, stdin: &str) -> Run {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsconductor"))
-        .args(args)
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn opsconductor");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
-        .await
-        .expect("the CLI finishes within 90 s")
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// Runs and expects exit 0; its stdout.
 async fn ok(args: &[&str], env: &BTreeMap<String, String>) -> String {

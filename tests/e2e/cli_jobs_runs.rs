@@ -10,8 +10,9 @@ pub mod support;
 
 use serde_json::{Value, json};
 
-use self::support::{Cli, cli, command, finish, json_of, login, write};
+use self::support::{json_of, login, write};
 use crate::harness::ApiServer;
+use crate::harness::cli::{CliRun as Cli, command, finish, run as cli, run_with_stdin};
 
 const HELLO_YAML: &str = "\
 name: cli-hello
@@ -62,7 +63,7 @@ async fn cli_jobs_create_export_version_diff_clone_and_delete() {
     assert_eq!(created["current_version"], 1);
     // From standard input (YAML by default) too.
     let stdin_doc = HELLO_YAML.replace("cli-hello", "cli-stdin");
-    let run = support::cli_stdin(&["jobs", "create", "-f", "-", "-q"], &env, &stdin_doc).await;
+    let run = run_with_stdin(&["jobs", "create", "-f", "-", "-q"], &env, &stdin_doc).await;
     let stdin_id = ok(&run, "create from stdin").trim().to_owned();
     assert_eq!(stdin_id.len(), 36, "{run:?}");
 

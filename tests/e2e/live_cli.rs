@@ -3,22 +3,14 @@
 //! tells how the run ended (0 succeeded, 1 failed, 130 cancelled).
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::ApiServer;
+use crate::harness::cli::{command, finish, run as cli};
 use crate::harness::runs::{create_job, run_job, wait_end};
-
-/// What one CLI run did.
-#[derive(Debug)]
-struct Cli {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
 
 /// The client's environment: the api's URL and an operator API token.
 async fn client_env(api: &ApiServer, admin: &str) -> BTreeMap<String, String> {
@@ -38,35 +30,6 @@ async fn client_env(api: &ApiServer, admin: &str) -> BTreeMap<String, String> {
             created["secret"].as_str().unwrap().to_owned(),
         ),
     ])
-}
-
-fn command(args: &[&str], env: &BTreeMap<String, String>) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsconductor"));
-    cmd.args(args)
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn finish(child: tokio::process::Child) -> Cli {
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("the CLI finishes within 60 s")
-        .unwrap();
-    Cli {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-async fn cli(args: &[&str], env: &BTreeMap<String, String>) -> Cli {
-    finish(command(args, env).spawn().unwrap()).await
 }
 
 #[tokio::test]

@@ -4,17 +4,15 @@
 //! (`Last-Event-ID`) and prints every line exactly once, in order.
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::harness::ApiServer;
 use crate::harness::runs::{create_job, run_job};
+use crate::harness::{ApiServer, cli};
 
 /// What the proxy saw: the requests' heads, and whether it cut a stream.
 #[derive(Debug, Default)]
@@ -114,25 +112,9 @@ async fn runs_follow_resumes_a_cut_stream_after_its_last_frame() {
         ),
     ]);
     let run = run_job(&api, &admin, &job, json!({})).await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsconductor"))
-        .args(["runs", "follow", &run])
-        .env_clear()
-        .envs(&env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
-        .wait_with_output();
-    let out = tokio::time::timeout(Duration::from_secs(60), out)
-        .await
-        .expect("the CLI finishes within 60 s")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let out = cli::run(&["runs", "follow", &run], &env).await;
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert_eq!(out.code, Some(0), "{stdout}\n{stderr}");
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(seen.cut, "the proxy cut a stream: {seen:?}");
     assert!(stderr.contains("broke off; resuming"), "{stderr}");

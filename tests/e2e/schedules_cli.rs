@@ -5,22 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt as _;
 
+use crate::harness::cli::{CliRun as Run, run_with_stdin};
 use crate::harness::runs::create_job;
 use crate::harness::{ApiServer, TEST_ADMIN_PASSWORD, env_of};
-
-/// What one CLI run did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
 
 /// A command line split at blanks, `'…'` kept whole (`--cron '0 3 * * *'`).
 fn argv(line: &str) -> Vec<String> {
@@ -44,29 +34,9 @@ fn argv(line: &str) -> Vec<String> {
 /// Runs `opsconductor <line>` with exactly `env` (plus PATH), feeding
 /// `stdin` through a pipe: never a terminal.
 async fn cli(line: &str, env: &BTreeMap<String, String>, stdin: &str) -> Run {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsconductor"))
-        .args(argv(line))
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn opsconductor");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("the CLI finishes within 30 s")
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let args = argv(line);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_with_stdin(&args, env, stdin).await
 }
 
 /// Runs and expects exit 0; its stdout.

@@ -3,8 +3,9 @@
 //! parameter of a run, an unknown field and a missing required field of a
 //! job document. Nothing is stored by a refused command.
 
-use super::support::{cli, json_of, login, write};
+use super::support::{json_of, login, write};
 use crate::harness::ApiServer;
+use crate::harness::cli::run as cli;
 
 const GREET_YAML: &str = "\
 name: cli-greet

@@ -1,68 +1,15 @@
-//! Driving the real binary: a logged-in environment, commands with and
-//! without standard input, files to pass with `-f`.
+//! Driving the real binary (through `crate::harness::cli`): a logged-in
+//! environment, files to pass with `-f`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
-use tokio::io::AsyncWriteExt as _;
 
+use crate::harness::cli::run_with_stdin;
 use crate::harness::{ApiServer, env_of};
-
-/// What one CLI run did.
-#[derive(Debug)]
-pub struct Cli {
-    /// The exit status.
-    pub code: Option<i32>,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// `opsconductor ARGS` with exactly `env` (plus PATH), output piped.
-pub fn command(args: &[&str], env: &BTreeMap<String, String>) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsconductor"));
-    cmd.args(args)
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Waits for a started command.
-pub async fn finish(child: tokio::process::Child) -> Cli {
-    let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
-        .await
-        .expect("the CLI finishes within 90 s")
-        .unwrap();
-    Cli {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Runs a command to its end.
-pub async fn cli(args: &[&str], env: &BTreeMap<String, String>) -> Cli {
-    finish(command(args, env).spawn().unwrap()).await
-}
-
-/// Runs a command with `stdin` on its standard input.
-pub async fn cli_stdin(args: &[&str], env: &BTreeMap<String, String>, stdin: &str) -> Cli {
-    let mut child = command(args, env).stdin(Stdio::piped()).spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    finish(child).await
-}
 
 /// The JSON of a command's output.
 pub fn json_of(text: &str) -> Value {
@@ -94,7 +41,7 @@ pub async fn login(
         ),
         ("HOME", home.display().to_string()),
     ]);
-    let run = cli_stdin(
+    let run = run_with_stdin(
         &["login", "--username", username, "--password-stdin"],
         &env,
         &format!("{password}\n"),

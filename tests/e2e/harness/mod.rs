@@ -1,6 +1,7 @@
 //! Shared test harness: isolated prefixes, databases, processes and servers.
 
 mod api;
+pub mod cli;
 mod db;
 pub mod letters;
 mod nats;
