@@ -31,11 +31,14 @@ async fn read_stream(
     resume: Option<&str>,
     until: Option<&str>,
 ) -> Vec<Value> {
-    let mut req = api.req(
-        Method::GET,
-        &format!("/api/v1/runs/{run}/stream"),
-        Some(token),
-    );
+    // A stream lasts as long as the run: not the harness's 5 s per request.
+    let mut req = api
+        .req(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/stream"),
+            Some(token),
+        )
+        .timeout(Duration::from_secs(60));
     if let Some(id) = resume {
         req = req.header("last-event-id", id);
     }

@@ -284,16 +284,26 @@ fn unavailable(e: &dyn std::fmt::Display) -> LiveError {
 }
 
 /// An ordered consumer of `filter` in `stream`, from the start or after
-/// sequence `after`.
+/// sequence `after`. A point past the stream's last message (never one
+/// the server gave) is read as its last: "from now on", as every server
+/// version agrees (2.9 delivers new messages then, 2.10+ waits for the
+/// sequence itself to come).
 async fn ordered(
     state: &Core,
     stream: &str,
     filter: String,
     after: Option<u64>,
 ) -> Result<Ordered, LiveError> {
+    let stream = state
+        .bus
+        .js
+        .get_stream(stream)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let last = stream.cached_info().state.last_sequence;
     let deliver_policy = match after {
         Some(seq) => DeliverPolicy::ByStartSequence {
-            start_sequence: seq.saturating_add(1),
+            start_sequence: seq.min(last).saturating_add(1),
         },
         None => DeliverPolicy::All,
     };
@@ -302,12 +312,7 @@ async fn ordered(
         deliver_policy,
         ..Default::default()
     };
-    state
-        .bus
-        .js
-        .get_stream(stream)
-        .await
-        .map_err(|e| unavailable(&e))?
+    stream
         .create_consumer(config)
         .await
         .map_err(|e| unavailable(&e))?
