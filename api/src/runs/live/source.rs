@@ -283,8 +283,8 @@ fn unavailable(e: &dyn std::fmt::Display) -> LiveError {
     LiveError::Unavailable(e.to_string())
 }
 
-/// An ordered consumer of `filter` in `stream`, from the start or after
-/// sequence `after`. A point past the stream's last message (never one
+/// A source reading `filter` in `stream` with an ordered consumer, from
+/// the start or after sequence `after`. A point past the stream's last message (never one
 /// the server gave) is read as its last: "from now on", as every server
 /// version agrees (2.9 delivers new messages then, 2.10+ waits for the
 /// sequence itself to come).
@@ -293,17 +293,18 @@ async fn ordered(
     stream: &str,
     filter: String,
     after: Option<u64>,
-) -> Result<Ordered, LiveError> {
+    kind: FrameKind,
+) -> Result<Source, LiveError> {
     let stream = state
         .bus
         .js
         .get_stream(stream)
         .await
         .map_err(|e| unavailable(&e))?;
-    let last = stream.cached_info().state.last_sequence;
-    let deliver_policy = match after {
+    let floor = after.map(|seq| seq.min(stream.cached_info().state.last_sequence));
+    let deliver_policy = match floor {
         Some(seq) => DeliverPolicy::ByStartSequence {
-            start_sequence: seq.min(last).saturating_add(1),
+            start_sequence: seq.saturating_add(1),
         },
         None => DeliverPolicy::All,
     };
@@ -312,13 +313,19 @@ async fn ordered(
         deliver_policy,
         ..Default::default()
     };
-    stream
+    let messages = stream
         .create_consumer(config)
         .await
         .map_err(|e| unavailable(&e))?
         .messages()
         .await
-        .map_err(|e| unavailable(&e))
+        .map_err(|e| unavailable(&e))?;
+    Ok(Source {
+        messages,
+        kind,
+        ready: None,
+        floor: floor.unwrap_or(0),
+    })
 }
 
 /// One of the two live sources, with the frame it has ready, if any.
@@ -326,33 +333,45 @@ struct Source {
     messages: Ordered,
     kind: FrameKind,
     ready: Option<Timed>,
+    /// The stream sequence up to which everything was sent (the resume
+    /// point, then each message taken). An ordered consumer that resets
+    /// before its first message (a missed heartbeat while the run is
+    /// quiet) starts again from the stream's start, not from the resume
+    /// point: what it delivers again is dropped here.
+    floor: u64,
 }
 
 impl Source {
+    /// Keeps `m` as the ready frame unless it was sent already.
+    fn take(&mut self, m: &async_nats::jetstream::Message) {
+        let t = from_message(m, self.kind);
+        if t.seq == 0 || t.seq > self.floor {
+            self.floor = self.floor.max(t.seq);
+            self.ready = Some(t);
+        }
+    }
+
     /// Takes the next frame if it is there already; false when the source ended.
     fn top_up(&mut self) -> bool {
-        if self.ready.is_some() {
-            return true;
-        }
-        match self.messages.next().now_or_never() {
-            None => true,
-            Some(Some(Ok(m))) => {
-                self.ready = Some(from_message(&m, self.kind));
-                true
+        while self.ready.is_none() {
+            match self.messages.next().now_or_never() {
+                None => return true,
+                Some(Some(Ok(m))) => self.take(&m),
+                Some(_) => return false,
             }
-            Some(_) => false,
         }
+        true
     }
 
     /// Waits for the next frame; false when the source ended.
     async fn wait(&mut self) -> bool {
-        match self.messages.next().await {
-            Some(Ok(m)) => {
-                self.ready = Some(from_message(&m, self.kind));
-                true
+        while self.ready.is_none() {
+            match self.messages.next().await {
+                Some(Ok(m)) => self.take(&m),
+                _ => return false,
             }
-            _ => false,
         }
+        true
     }
 }
 
@@ -373,28 +392,22 @@ fn advance(cursor: &mut Cursor, t: &Timed) -> Cursor {
 
 async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, LiveError> {
     let bus = &state.bus;
-    let mut events = Source {
-        messages: ordered(
-            state,
-            &bus.streams.events,
-            bus.subjects.run_events(&id.to_string()),
-            after.map(|c| c.events),
-        )
-        .await?,
-        kind: FrameKind::Run,
-        ready: None,
-    };
-    let mut logs = Source {
-        messages: ordered(
-            state,
-            &bus.streams.logs,
-            format!("{}.log.{id}.>", bus.prefix()),
-            after.map(|c| c.lines),
-        )
-        .await?,
-        kind: FrameKind::Output,
-        ready: None,
-    };
+    let mut events = ordered(
+        state,
+        &bus.streams.events,
+        bus.subjects.run_events(&id.to_string()),
+        after.map(|c| c.events),
+        FrameKind::Run,
+    )
+    .await?;
+    let mut logs = ordered(
+        state,
+        &bus.streams.logs,
+        format!("{}.log.{id}.>", bus.prefix()),
+        after.map(|c| c.lines),
+        FrameKind::Output,
+    )
+    .await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Frame>(BUFFER);
     tokio::spawn(async move {
         // The last line number shown per step and target, and since when
@@ -483,8 +496,8 @@ async fn live(state: &Core, id: Uuid, after: Option<Cursor>) -> Result<Frames, L
         let mut pending = logs.ready.take();
         loop {
             if pending.is_none() {
-                match tokio::time::timeout(TAIL, logs.messages.next()).await {
-                    Ok(Some(Ok(m))) => pending = Some(from_message(&m, FrameKind::Output)),
+                match tokio::time::timeout(TAIL, logs.wait()).await {
+                    Ok(true) => pending = logs.ready.take(),
                     _ => break,
                 }
             }
