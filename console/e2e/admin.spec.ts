@@ -192,8 +192,9 @@ test('the security settings save, report saved, and are put back', async ({ page
     expect(await api.get('/api/v1/settings/security')).toEqual({ ...before, self_registration: !before.self_registration });
     await box.setChecked(before.self_registration);
     await save.click();
+    // The button is disabled while the request is in flight too: read until the api has it.
     await expect(save).toBeDisabled();
-    expect(await api.get('/api/v1/settings/security')).toEqual(before);
+    await expect.poll(() => api.get('/api/v1/settings/security')).toEqual(before);
   } finally {
     await api.put('/api/v1/settings/security', before);
   }

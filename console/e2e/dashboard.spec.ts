@@ -24,7 +24,7 @@ test('the dashboard shows recent runs in the chart table and in live activity', 
 
   // Live activity names the job's runs, linked.
   const activity = page.getByRole('list', { name: 'Runs starting and ending' });
-  await expect(activity.getByRole('listitem').filter({ hasText: name }).filter({ hasText: 'ended' })).toHaveCount(3, { timeout: 15_000 });
+  await expect(activity.getByRole('listitem').filter({ hasText: name }).filter({ hasText: 'ended' })).toHaveCount(3, { timeout: 30_000 });
   await expect(activity.getByRole('link', { name }).first()).toHaveAttribute('href', /\/runs\/[0-9a-f-]{36}$/);
 
   // The jobs table has the job with its three runs.
@@ -69,8 +69,8 @@ test('live activity shows a run start and end while the dashboard is open, over 
   const { run_id } = await api.post<{ run_id: string }>(`/api/v1/jobs/${job.id}/run`, { parameters: {} });
   const feed = page.getByRole('list', { name: 'Runs starting and ending' });
   const ours = feed.getByRole('listitem').filter({ hasText: name });
-  await expect(ours.filter({ hasText: 'started' })).toHaveCount(1, { timeout: 15_000 });
-  await expect(ours.filter({ hasText: 'ended' })).toHaveCount(1, { timeout: 15_000 });
+  await expect(ours.filter({ hasText: 'started' })).toHaveCount(1, { timeout: 30_000 });
+  await expect(ours.filter({ hasText: 'ended' })).toHaveCount(1, { timeout: 30_000 });
   await expect(ours.filter({ hasText: 'ended' }).getByRole('link', { name })).toHaveAttribute('href', `/runs/${run_id}`);
   await expect(ours.filter({ hasText: 'ended' })).toContainText('succeeded');
   expect(listed, 'no list request: the run came over the event stream').toBe(0);

@@ -61,7 +61,7 @@ test('an email channel tested, a rule for failures, the notification in history 
     await dialog.getByRole('button', { name: 'Send test' }).click();
     const outcome = dialog.getByRole('status', { name: 'Test outcome' });
     await expect(outcome).toContainText('delivered', { timeout: 40_000 });
-    await expect.poll(async () => (await inbox(stack)).filter(to(testAddress)).length, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => (await inbox(stack)).filter(to(testAddress)).length, { timeout: 30_000 }).toBeGreaterThan(0);
     await dialog.getByRole('button', { name: 'Close' }).click();
 
     await page.goto('/notifications/channels');
@@ -105,7 +105,7 @@ test('an email channel tested, a rule for failures, the notification in history 
     await expect(row).toContainText('run failed');
     await expectAccessible(page, 'the history');
     await shot(page, 'notifications-history');
-    await expect.poll(async () => (await inbox(stack)).filter(to(alertAddress)).length, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => (await inbox(stack)).filter(to(alertAddress)).length, { timeout: 30_000 }).toBeGreaterThan(0);
 
     // The notification's page: the message, its attempts, acknowledge.
     await row.getByRole('link').first().click();

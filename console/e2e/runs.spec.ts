@@ -61,10 +61,10 @@ test('a run started with parameters shows its timeline and output live, searchab
 
   // Live: the timeline's bars and the output arrive while the run goes on.
   const timeline = page.getByRole('group', { name: "Timeline of the run's steps" });
-  await expect(timeline.getByRole('button', { name: /^prepare on worker: succeeded/ })).toBeVisible({ timeout: 20_000 });
+  await expect(timeline.getByRole('button', { name: /^prepare on worker: succeeded/ })).toBeVisible({ timeout: 30_000 });
   await expect(timeline.getByRole('button', { name: /^count on worker: running/ })).toBeVisible();
   const output = page.getByRole('region', { name: 'Output lines' });
-  await expect(output).toContainText('MIDRUN-MARKER', { timeout: 20_000 });
+  await expect(output).toContainText('MIDRUN-MARKER', { timeout: 30_000 });
   expect(await status(api, runId), 'the marker showed before the run ended').toBe('running');
   await expect(output).toContainText('line 300');
   // Virtualised: far fewer line elements than lines.
@@ -93,7 +93,7 @@ test('a run started with parameters shows its timeline and output live, searchab
 
   // The end arrives on the same page, followed to the last line.
   await expect(output).toContainText('all-done', { timeout: 30_000 });
-  await expect(summary(page)).toContainText('succeeded', { timeout: 15_000 });
+  await expect(summary(page)).toContainText('succeeded', { timeout: 30_000 });
   await expect(page.getByRole('table', { name: 'Steps, their exit codes and errors' })).toContainText('count');
   await expect(timeline.getByRole('button', { name: /^count on worker: succeeded/ })).toBeVisible();
   // One step's output only.
@@ -123,7 +123,7 @@ test('a long run is cancelled from its page and ends as cancelled', async ({ pag
   const { run_id: runId } = await operator.post<{ run_id: string }>(`/api/v1/jobs/${j.id}/run`, { parameters: {} });
   await signIn(page, 'operator');
   await page.goto(`/runs/${runId}`);
-  await expect(page.getByRole('region', { name: 'Output lines' })).toContainText('started', { timeout: 20_000 });
+  await expect(page.getByRole('region', { name: 'Output lines' })).toContainText('started', { timeout: 30_000 });
   await expect(summary(page)).toContainText('running');
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: /^Cancel run/ });
@@ -196,7 +196,7 @@ test('a hidden tab closes the live output and resumes after its last line, with 
   await signIn(page, 'operator');
   await page.goto(`/runs/${runId}`);
   const lines = page.getByRole('region', { name: 'Output lines' });
-  await expect(lines).toContainText('tick 3', { timeout: 20_000 });
+  await expect(lines).toContainText('tick 3', { timeout: 30_000 });
 
   // Hidden: the stream is closed while the run goes on printing.
   await setHidden(page, true);
