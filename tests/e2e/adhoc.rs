@@ -11,30 +11,15 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::cli::run as cli;
+use crate::harness::cli::{self, run as cli};
 use crate::harness::runs::wait_end;
 use crate::harness::{ApiServer, Sshd};
 
 const PASSWORD: &str = "Corr3ct-Horse-Battery!";
 
-/// The client's environment with the API token of `token`'s user.
+/// The client's environment with an API token of `token`'s user.
 async fn env_for(api: &ApiServer, token: &str, role: &str) -> BTreeMap<String, String> {
-    let (s, created) = api
-        .call(
-            Method::POST,
-            "/api/v1/api-tokens",
-            Some(token),
-            Some(json!({"name": format!("cli-{role}"), "role": role, "expires_in_days": 1})),
-        )
-        .await;
-    assert_eq!(s, 201, "{created}");
-    BTreeMap::from([
-        ("OPSC_URL".to_owned(), api.base.clone()),
-        (
-            "OPSC_TOKEN".to_owned(),
-            created["secret"].as_str().unwrap().to_owned(),
-        ),
-    ])
+    cli::env(&api.base, &api.api_token(token, role).await)
 }
 
 /// Targets `names` (with their tags) on the test sshd, host keys pinned by

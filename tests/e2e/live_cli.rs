@@ -9,27 +9,12 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::ApiServer;
-use crate::harness::cli::{command, finish, run as cli};
+use crate::harness::cli::{self, command, finish, run as cli};
 use crate::harness::runs::{create_job, run_job, wait_end};
 
 /// The client's environment: the api's URL and an operator API token.
 async fn client_env(api: &ApiServer, admin: &str) -> BTreeMap<String, String> {
-    let (s, created) = api
-        .call(
-            Method::POST,
-            "/api/v1/api-tokens",
-            Some(admin),
-            Some(json!({"name": "cli", "role": "operator", "expires_in_days": 1})),
-        )
-        .await;
-    assert_eq!(s, 201, "{created}");
-    BTreeMap::from([
-        ("OPSC_URL".to_owned(), api.base.clone()),
-        (
-            "OPSC_TOKEN".to_owned(),
-            created["secret"].as_str().unwrap().to_owned(),
-        ),
-    ])
+    cli::env(&api.base, &api.api_token(admin, "operator").await)
 }
 
 #[tokio::test]

@@ -3,10 +3,8 @@
 //! second line; the CLI reconnects with the last frame's id
 //! (`Last-Event-ID`) and prints every line exactly once, in order.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -85,15 +83,7 @@ async fn runs_follow_resumes_a_cut_stream_after_its_last_frame() {
     let api = ApiServer::start(&[]).await;
     let _worker = api.start_worker("default").await;
     let admin = api.admin().await;
-    let (s, token) = api
-        .call(
-            Method::POST,
-            "/api/v1/api-tokens",
-            Some(&admin),
-            Some(json!({"name": "cli", "role": "operator", "expires_in_days": 1})),
-        )
-        .await;
-    assert_eq!(s, 201, "{token}");
+    let token = api.api_token(&admin, "operator").await;
     let job = create_job(
         &api,
         &admin,
@@ -104,13 +94,7 @@ async fn runs_follow_resumes_a_cut_stream_after_its_last_frame() {
     .await;
     let upstream = api.base.trim_start_matches("http://").to_owned();
     let (through, seen) = proxy(upstream, "\"text\":\"line-two\"").await;
-    let env = BTreeMap::from([
-        ("OPSC_URL".to_owned(), through),
-        (
-            "OPSC_TOKEN".to_owned(),
-            token["secret"].as_str().unwrap().to_owned(),
-        ),
-    ]);
+    let env = cli::env(&through, &token);
     let run = run_job(&api, &admin, &job, json!({})).await;
     let out = cli::run(&["runs", "follow", &run], &env).await;
     let (stdout, stderr) = (&out.stdout, &out.stderr);

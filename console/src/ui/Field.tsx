@@ -12,11 +12,17 @@ function Frame({ id, label, hint, error, children }: Wrap & { id: string; childr
       <label htmlFor={id}>{label}</label>
       {children}
       {hint && <div className="field-hint" id={`${id}-hint`}>{hint}</div>}
-      {error && (
-        <div className="field-message" id={`${id}-error`} role="alert">
-          {error}
-        </div>
-      )}
+      <FieldMessage id={`${id}-error`} error={error} />
+    </div>
+  );
+}
+
+/** A field's or a fieldset's problem, announced as it appears; nothing without one. */
+export function FieldMessage({ error, id }: { error?: string; id?: string }) {
+  if (!error) return null;
+  return (
+    <div className="field-message" id={id} role="alert">
+      {error}
     </div>
   );
 }

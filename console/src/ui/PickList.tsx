@@ -2,7 +2,7 @@
 // group and job pickers of the editors and a multi-select parameter's choices.
 import type { ReactNode } from 'react';
 import { toggled } from '../lib/lists';
-import { CheckboxField } from './Field';
+import { CheckboxField, FieldMessage } from './Field';
 
 /** How a room dresses its pick lists: the fieldset's own class (its height
  * and scrolling) and the class of the "None." note of an empty list. */
@@ -30,11 +30,7 @@ export function PickList({ legend, items, chosen, onChange, hint, error, look }:
       {items.map((t) => (
         <CheckboxField key={t.id} label={t.name} checked={chosen.includes(t.id)} onChange={(e) => onChange(toggled(chosen, t.id, e.target.checked))} />
       ))}
-      {error && (
-        <div className="field-message" role="alert">
-          {error}
-        </div>
-      )}
+      <FieldMessage error={error} />
     </fieldset>
   );
 }

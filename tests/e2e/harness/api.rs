@@ -146,6 +146,24 @@ impl ApiServer {
         self.login("admin", TEST_ADMIN_PASSWORD).await.0
     }
 
+    /// A new API token of `role`, valid for a day, made by the holder of
+    /// `bearer`; its secret.
+    pub async fn api_token(&self, bearer: &str, role: &str) -> String {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/api-tokens",
+                Some(bearer),
+                Some(json!({"name": format!("test-{role}"), "role": role, "expires_in_days": 1})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["secret"]
+            .as_str()
+            .expect("a new token's secret")
+            .to_owned()
+    }
+
     /// Creates a user with `role` and the given password; its id.
     pub async fn user(&self, admin: &str, username: &str, role: &str, password: &str) -> String {
         let (status, body) = self

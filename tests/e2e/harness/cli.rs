@@ -26,6 +26,14 @@ impl CliRun {
     }
 }
 
+/// The CLI's environment for the api at `url` with the API token `token`.
+pub fn env(url: &str, token: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("OPSC_URL".to_owned(), url.to_owned()),
+        ("OPSC_TOKEN".to_owned(), token.to_owned()),
+    ])
+}
+
 /// `opsconductor <args>` with exactly `env` (plus PATH), standard input
 /// null, output piped, killed on drop.
 pub fn command(args: &[&str], env: &BTreeMap<String, String>) -> tokio::process::Command {

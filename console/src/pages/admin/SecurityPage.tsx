@@ -4,7 +4,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
-import { CheckboxField } from '../../ui/Field';
+import { CheckboxField, FieldMessage } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -50,11 +50,7 @@ function Setting({ label, hint, error, checked, onChange }: { label: string; hin
       <div className="field-hint" id={`${id}-hint`}>
         {hint}
       </div>
-      {error && (
-        <div className="field-message" role="alert">
-          {error}
-        </div>
-      )}
+      <FieldMessage error={error} />
     </div>
   );
 }

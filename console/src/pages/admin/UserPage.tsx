@@ -9,7 +9,7 @@ import { useTitle } from '../../lib/title';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { Button } from '../../ui/Button';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
-import { CheckboxField, TextField } from '../../ui/Field';
+import { CheckboxField, FieldMessage, TextField } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -113,7 +113,7 @@ function UserEditor({ user }: { user: User }) {
             hint={self ? 'This is you: lowering your own role takes effect at your next sign-in.' : undefined}
           />
           <CheckboxField label="Active (an inactive user cannot sign in; deactivating ends their sessions)" checked={form.active} onChange={(e) => set({ active: e.target.checked })} />
-          {errs.active && <p className="field-message" role="alert">{errs.active}</p>}
+          <FieldMessage error={errs.active} />
           <TextField label="Display name" value={form.display_name} onChange={(e) => set({ display_name: e.target.value })} error={errs.display_name} />
           <TextField label="Email" type="email" value={form.email} onChange={(e) => set({ email: e.target.value })} error={errs.email} />
           <TextField label="Time zone" value={form.timezone} onChange={(e) => set({ timezone: e.target.value })} error={errs.timezone} />

@@ -1,6 +1,6 @@
 // One field of a job's typed parameters, as its type asks: the run dialog
 // and the schedule editor ask for the same parameters the same way.
-import { CheckboxField, SelectField, TextField } from '../../ui/Field';
+import { CheckboxField, SelectField, TextField, FieldMessage } from '../../ui/Field';
 import { PickList, type PickListLook } from '../../ui/PickList';
 import type { FormValue, ParamSpec } from './params';
 
@@ -32,11 +32,7 @@ export function ParamField({ name, spec, value, error, onChange, look }: {
         <div className={error ? 'field field-error' : 'field'}>
           <CheckboxField label={name} checked={value === true} onChange={(e) => onChange(e.target.checked)} />
           {hint && <div className="field-hint">{hint}</div>}
-          {error && (
-            <div className="field-message" role="alert">
-              {error}
-            </div>
-          )}
+          <FieldMessage error={error} />
         </div>
       );
     case 'enum':

@@ -7,7 +7,7 @@ import { useEditorForm } from '../../lib/editor';
 import { toggled } from '../../lib/lists';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
-import { CheckboxField, SelectField, TextField } from '../../ui/Field';
+import { CheckboxField, SelectField, TextField, FieldMessage } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -84,11 +84,7 @@ function Editor({ original }: { original?: Rule }) {
                 <CheckboxField key={t} label={words(t)} checked={form.triggers.includes(t)} onChange={(e) => set({ triggers: toggled(form.triggers, t, e.target.checked) })} />
               ))}
             </div>
-            {err('triggers') && (
-              <div className="field-message" role="alert">
-                {err('triggers')}
-              </div>
-            )}
+            <FieldMessage error={err('triggers')} />
             {form.triggers.includes('run_slow') && (
               <TextField
                 label="Slow means this many percent over the usual"

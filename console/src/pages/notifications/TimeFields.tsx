@@ -2,7 +2,7 @@
 // day: the weekdays and the time zone.
 import { useMemo } from 'react';
 import { toggled } from '../../lib/lists';
-import { CheckboxField, SelectField } from '../../ui/Field';
+import { CheckboxField, SelectField, FieldMessage } from '../../ui/Field';
 import { allZones, browserZone } from '../schedules/calendar';
 import { DAYS } from './prefsForm';
 
@@ -16,11 +16,7 @@ export function DaysField({ legend, days, onChange, error }: { legend: string; d
           <CheckboxField key={d} label={d} checked={days.includes(d)} onChange={(e) => onChange(toggled(days, d, e.target.checked))} />
         ))}
       </div>
-      {error && (
-        <div className="field-message" role="alert">
-          {error}
-        </div>
-      )}
+      <FieldMessage error={error} />
     </fieldset>
   );
 }

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import type { Schemas } from '../../api/types';
 import { toggled } from '../../lib/lists';
 import { Button } from '../../ui/Button';
-import { SelectField } from '../../ui/Field';
+import { SelectField, FieldMessage } from '../../ui/Field';
 import { shortId } from '../../lib/format';
 
 export interface UserItem {
@@ -68,11 +68,7 @@ export function UserPicker({ legend, users, chosen, onChange, hint, error }: {
           Add user
         </Button>
       </div>
-      {error && (
-        <div className="field-message" role="alert">
-          {error}
-        </div>
-      )}
+      <FieldMessage error={error} />
     </fieldset>
   );
 }

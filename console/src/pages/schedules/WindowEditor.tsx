@@ -8,7 +8,7 @@ import { useEditorForm } from '../../lib/editor';
 import { toggled } from '../../lib/lists';
 import { useTitle } from '../../lib/title';
 import { Button } from '../../ui/Button';
-import { CheckboxField, SelectField, TextField } from '../../ui/Field';
+import { CheckboxField, SelectField, TextField, FieldMessage } from '../../ui/Field';
 import { PageHeader } from '../../ui/PageHeader';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { Loading } from '../../ui/Status';
@@ -92,11 +92,7 @@ function Editor({ original }: { original?: Window }) {
                   <CheckboxField key={d} label={d} checked={form.days.includes(i + 1)} onChange={(e) => set({ days: toggled(form.days, i + 1, e.target.checked) })} />
                 ))}
               </div>
-              {err('days') && (
-                <div className="field-message" role="alert">
-                  {err('days')}
-                </div>
-              )}
+              <FieldMessage error={err('days')} />
             </fieldset>
             <TextField label="Opens at" type="time" value={form.start_time} onChange={(e) => set({ start_time: e.target.value })} error={err('start_time')} />
             <TextField label="Stays open (minutes)" inputMode="numeric" value={form.duration_mins} onChange={(e) => set({ duration_mins: e.target.value })} error={err('duration_mins')} />
@@ -112,11 +108,7 @@ function Editor({ original }: { original?: Window }) {
               <PickList legend="Targets" items={targets.data?.items ?? []} chosen={form.targets} onChange={(ids) => set({ targets: ids })} look={PICK_LOOK} />
             </>
           )}
-          {err('scope') && (
-            <div className="field-message" role="alert">
-              {err('scope')}
-            </div>
-          )}
+          <FieldMessage error={err('scope')} />
         </fieldset>
         <SelectField
           label="A schedule fire inside it"
